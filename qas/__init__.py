@@ -1,0 +1,33 @@
+"""qas: search for quantum circuits.
+
+The core (this package) holds the circuit model, simulators, the shared evaluator, hardware export, the CLI and the
+Python API. Environments (``qas.envs``), agents (``qas.agents``) and generators (``qas.generators``) build on it.
+"""
+
+from qas.circuit import Circuit, Operation, op
+from qas.errors import QasError
+from qas.gate_sets import GATE_SETS, GateChoice, GateSet, get_gate_set
+from qas.gates import GATES, GateSpec, get_gate
+from qas.noise import NoiseModel
+from qas.pauli import PauliSum
+from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
+
+__all__ = [
+    "GATES",
+    "GATE_SETS",
+    "Circuit",
+    "GateChoice",
+    "GateSet",
+    "GateSpec",
+    "GroundState",
+    "NoiseModel",
+    "Operation",
+    "PauliSum",
+    "QasError",
+    "StatePreparation",
+    "Task",
+    "UnitarySynthesis",
+    "get_gate",
+    "get_gate_set",
+    "op",
+]

@@ -1,0 +1,77 @@
+"""Validation of user-supplied states and unitaries, and the fidelities every score uses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from qas.errors import InvalidStateError, InvalidUnitaryError
+
+# Tolerances for accepting user input: loose enough for float32 data and text files with 8 decimals.
+UNITARY_ATOL = 1e-6
+NORM_ATOL = 1e-6
+
+
+def num_qubits_for_dim(dim: int) -> int | None:
+    """log2(dim) when dim is a power of two >= 2, else None."""
+    n = round(math.log2(dim)) if dim > 0 else 0
+    return n if n >= 1 and 2**n == dim else None
+
+
+def validate_unitary(matrix: object, n_qubits: int | None = None) -> np.ndarray:
+    """Return ``matrix`` as a complex128 array, or raise :class:`InvalidUnitaryError` naming what is wrong."""
+    try:
+        u = np.asarray(matrix, dtype=complex)
+    except (TypeError, ValueError) as err:
+        raise InvalidUnitaryError(f"target is not a numeric matrix: {err}") from None
+    if u.ndim != 2 or u.shape[0] != u.shape[1]:
+        raise InvalidUnitaryError(f"target must be a square matrix, got shape {u.shape}")
+    n = num_qubits_for_dim(u.shape[0])
+    if n is None:
+        raise InvalidUnitaryError(f"target size {u.shape[0]} is not a power of two >= 2")
+    if n_qubits is not None and n != n_qubits:
+        raise InvalidUnitaryError(
+            f"target is a {n}-qubit unitary ({u.shape[0]}x{u.shape[0]}), expected {n_qubits} qubits"
+        )
+    if not np.all(np.isfinite(u)):
+        raise InvalidUnitaryError("target contains NaN or inf")
+    err = float(np.max(np.abs(u.conj().T @ u - np.eye(u.shape[0]))))
+    if err > UNITARY_ATOL:
+        raise InvalidUnitaryError(f"target is not unitary: max |U^dagger U - I| = {err:.3g} (tolerance {UNITARY_ATOL})")
+    return u
+
+
+def validate_state(vector: object, n_qubits: int | None = None) -> np.ndarray:
+    """Return ``vector`` as a complex128 state, or raise :class:`InvalidStateError` naming what is wrong."""
+    try:
+        psi = np.asarray(vector, dtype=complex)
+    except (TypeError, ValueError) as err:
+        raise InvalidStateError(f"target state is not a numeric vector: {err}") from None
+    psi = psi.reshape(-1) if psi.ndim == 2 and 1 in psi.shape else psi
+    if psi.ndim != 1:
+        raise InvalidStateError(f"target state must be a vector, got shape {psi.shape}")
+    n = num_qubits_for_dim(psi.shape[0])
+    if n is None:
+        raise InvalidStateError(f"state length {psi.shape[0]} is not a power of two >= 2")
+    if n_qubits is not None and n != n_qubits:
+        raise InvalidStateError(f"state has {n} qubits (length {psi.shape[0]}), expected {n_qubits}")
+    if not np.all(np.isfinite(psi)):
+        raise InvalidStateError("target state contains NaN or inf")
+    norm = float(np.linalg.norm(psi))
+    if abs(norm - 1) > NORM_ATOL:
+        raise InvalidStateError(f"target state is not normalised: norm = {norm:.6g}")
+    return psi
+
+
+def state_fidelity(target: np.ndarray, state: np.ndarray) -> float:
+    """|<target|state>|^2 for a pure state, or <target|rho|target> for a density matrix."""
+    if state.ndim == 2:
+        return float(np.real(target.conj() @ state @ target))
+    return float(abs(np.vdot(target, state)) ** 2)
+
+
+def unitary_fidelity(target: np.ndarray, unitary: np.ndarray) -> float:
+    """Hilbert-Schmidt fidelity |Tr(U^dagger V)|^2 / d^2: 1 exactly when V equals U up to a global phase."""
+    d = target.shape[0]
+    return float(abs(np.vdot(target, unitary)) ** 2 / d**2)

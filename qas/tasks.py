@@ -1,0 +1,93 @@
+"""The kinds of problem qas searches circuits for, as plain validated data.
+
+Every search (RL environments, generators, DiffQAS) and :func:`qas.evaluate` take one of these, so a circuit is
+scored the same way wherever it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from qas.linalg import validate_state, validate_unitary
+from qas.noise import NOISELESS, NoiseModel
+from qas.pauli import PauliSum
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode() if isinstance(p, str) else p)
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class StatePreparation:
+    """Prepare ``target`` from |0...0>; scored by the fidelity <target|rho|target>."""
+
+    target: np.ndarray = field(repr=False)
+    noise: NoiseModel = NOISELESS
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", validate_state(self.target))
+
+    @property
+    def n_qubits(self) -> int:
+        return int(np.log2(self.target.shape[0]))
+
+    @cached_property
+    def key(self) -> str:
+        """Identifies the task for the evaluation cache."""
+        return "state:" + _digest(np.round(self.target, 12).tobytes(), self.noise.describe())
+
+
+@dataclass(frozen=True, eq=False)
+class UnitarySynthesis:
+    """Implement ``target`` up to a global phase; scored by the Hilbert-Schmidt fidelity |Tr(U^dagger V)|^2 / d^2."""
+
+    target: np.ndarray = field(repr=False)
+    noise: NoiseModel = NOISELESS
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", validate_unitary(self.target))
+
+    @property
+    def n_qubits(self) -> int:
+        return int(np.log2(self.target.shape[0]))
+
+    @cached_property
+    def key(self) -> str:
+        return "unitary:" + _digest(np.round(self.target, 12).tobytes(), self.noise.describe())
+
+
+@dataclass(frozen=True, eq=False)
+class GroundState:
+    """Minimise <H> over the circuit's parameters; scored by the fitted energy and its error to the exact ground energy.
+
+    ``exact_energy`` defaults to the lowest eigenvalue of ``hamiltonian`` (computed once, densely).
+    """
+
+    hamiltonian: PauliSum
+    noise: NoiseModel = NOISELESS
+    name: str = "custom"
+    exact_energy: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.exact_energy is None:
+            object.__setattr__(self, "exact_energy", self.hamiltonian.ground_energy())
+
+    @property
+    def n_qubits(self) -> int:
+        return self.hamiltonian.n_qubits
+
+    @cached_property
+    def key(self) -> str:
+        return "ground:" + _digest(repr(self.hamiltonian.terms), self.noise.describe())
+
+
+Task = StatePreparation | UnitarySynthesis | GroundState
