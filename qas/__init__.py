@@ -31,3 +31,8 @@ __all__ = [
     "get_gate_set",
     "op",
 ]
+
+from qas.plugins import run_registrations as _run_registrations  # noqa: E402
+
+# Installed capability packages register themselves here (the environments' Gymnasium ids, for instance).
+_run_registrations()
