@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sim_helpers import random_circuit
 
 from qas import GATES, Circuit, PauliSum, op
 from qas.errors import QasError
@@ -10,17 +11,6 @@ from qas.sim import torch_backend as tb
 from qas.sim.statevector import final_state
 
 torch.set_num_threads(1)
-
-
-def random_circuit(n: int, gates: int, rng: np.random.Generator) -> Circuit:
-    """A random circuit over every registered gate that fits on ``n`` qubits."""
-    names = [g.name for g in GATES.values() if g.num_qubits <= n]
-    ops = []
-    for _ in range(gates):
-        spec = GATES[str(rng.choice(names))]
-        qubits = rng.choice(n, spec.num_qubits, replace=False)
-        ops.append(op(spec.name, *map(int, qubits), params=rng.uniform(-3, 3, spec.num_params).tolist()))
-    return Circuit(n, tuple(ops))
 
 
 @pytest.mark.parametrize("name", sorted(GATES))
