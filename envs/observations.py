@@ -1,0 +1,121 @@
+"""Observation encodings of the gate-by-gate environments, computed for a batch of episodes at once.
+
+- ``pauli`` (Kuo et al.): ``<X_i>, <Y_i>, <Z_i>`` for each qubit i, after readout noise; 3n values in [-1, 1].
+- ``circuit`` (KANQAS): a binary tensor ``depth x rows x n``. Each gate goes into the first moment where all its
+  qubits are free. A gate on several qubits marks row ``block + last qubit`` (the target) in the columns of its other
+  qubits (the controls); its gate kind owns a block of n rows. A one-qubit gate kind owns one row and marks its qubit's
+  column. KANQAS' layout is the CNOT block then ``x, y, z, h, t``; CRLQAS' the CNOT block then ``rx, ry, rz``.
+- ``circuit+energy`` (CRLQAS): the ``circuit`` tensor plus the energy after the previous step.
+- ``unitary``: real and imaginary parts of ``T^dagger V`` (target vs circuit so far), 2 d^2 values in [-1, 1];
+  noiseless unitary tasks only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qas.envs.actions import ActionTable
+from qas.envs.kernel import Register
+from qas.gates import get_gate
+
+
+class PauliObservation:
+    """Single-qubit Pauli expectations, qubit by qubit: ``[<X_0>, <Y_0>, <Z_0>, <X_1>, ...]``."""
+
+    def __init__(self, register: Register) -> None:
+        self.register = register
+        self.size = 3 * register.n_qubits
+        self.low, self.high = -1.0, 1.0
+
+    def reset(self, rows: np.ndarray) -> None:
+        """Nothing to forget: the observation is a function of the register."""
+
+    def record(self, rows: np.ndarray, actions: np.ndarray) -> None:
+        """Nothing to track."""
+
+    def build(self, states: np.ndarray, values: np.ndarray) -> np.ndarray:
+        rdm = self.register.one_qubit_rdms(states)  # (B, n, 2, 2)
+        # rho = (I + x X + y Y + z Z) / 2, so x = 2 Re rho01, y = -2 Im rho01, z = rho00 - rho11.
+        xyz = np.stack([2 * rdm[..., 0, 1].real, -2 * rdm[..., 0, 1].imag, (rdm[..., 0, 0] - rdm[..., 1, 1]).real], -1)
+        return np.clip(xyz.reshape(len(states), -1), -1.0, 1.0).astype(np.float32)
+
+
+class CircuitTensorObservation:
+    """The KANQAS/CRLQAS binary circuit tensor, updated in place as gates are placed (optionally + the value).
+
+    Args:
+        table: the action table (fixes the rows).
+        depth: moments held; the environments use their gate limit, so a circuit always fits.
+        value_bounds: (low, high) of an appended task value (CRLQAS' previous energy), or None for no value.
+    """
+
+    def __init__(self, table: ActionTable, depth: int, value_bounds: tuple[float, float] | None = None) -> None:
+        n = table.n_qubits
+        kinds = list(dict.fromkeys((a.gate, a.params) for a in table.actions))
+        wide = [k for k in kinds if get_gate(k[0]).num_qubits > 1]
+        narrow = [k for k in kinds if get_gate(k[0]).num_qubits == 1]
+        # Blocks: n rows for each multi-qubit gate kind first, then one row per one-qubit kind.
+        start = {k: i * n for i, k in enumerate(wide)} | {k: len(wide) * n + i for i, k in enumerate(narrow)}
+        flat: list[list[tuple[int, int]]] = []
+        for a in table.actions:
+            row = start[(a.gate, a.params)]
+            if len(a.qubits) == 1:
+                flat.append([(row, a.qubits[0])])
+            else:
+                flat.append([(row + a.qubits[-1], control) for control in a.qubits[:-1]])
+        width = max(len(c) for c in flat)
+        padded = np.array([c + [c[0]] * (width - len(c)) for c in flat])  # (A, width, 2)
+        self.cell_rows, self.cell_cols = padded[..., 0], padded[..., 1]
+        self.touches = table.touches
+        self.n_rows = len(wide) * n + len(narrow)
+        self.shape = (depth, self.n_rows, n)
+        self.value_bounds = value_bounds
+        self.size = int(np.prod(self.shape)) + (value_bounds is not None)
+        self.low = 0.0 if value_bounds is None else min(0.0, value_bounds[0])
+        self.high = 1.0 if value_bounds is None else max(1.0, value_bounds[1])
+        self.tensor = np.zeros((0, *self.shape), dtype=np.float32)
+        self.free_at = np.zeros((0, n), dtype=np.int64)
+
+    def reset(self, rows: np.ndarray) -> None:
+        if len(self.tensor) <= rows.max(initial=-1):
+            grow = rows.max() + 1 - len(self.tensor)
+            self.tensor = np.concatenate([self.tensor, np.zeros((grow, *self.shape), np.float32)])
+            self.free_at = np.concatenate([self.free_at, np.zeros((grow, self.shape[2]), np.int64)])
+        self.tensor[rows] = 0.0
+        self.free_at[rows] = 0
+
+    def record(self, rows: np.ndarray, actions: np.ndarray) -> None:
+        touched = self.touches[actions]  # (R, n)
+        moment = np.where(touched, self.free_at[rows], 0).max(axis=1)  # first moment where all its qubits are free
+        self.tensor[rows[:, None], moment[:, None], self.cell_rows[actions], self.cell_cols[actions]] = 1.0
+        self.free_at[rows] = np.where(touched, moment[:, None] + 1, self.free_at[rows])
+
+    def build(self, states: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+        flat = self.tensor[: len(values)].reshape(len(values), -1)
+        if self.value_bounds is None:
+            return flat.copy()
+        low, high = self.value_bounds
+        return np.concatenate([flat, np.clip(values, low, high)[:, None].astype(np.float32)], axis=1)
+
+
+class UnitaryObservation:
+    """Real and imaginary parts of ``T^dagger V``, the target against the circuit's unitary so far."""
+
+    def __init__(self, register: Register, target: np.ndarray) -> None:
+        self.register = register
+        self.target_dagger = target.conj().T
+        self.d = target.shape[0]
+        self.size = 2 * self.d**2
+        self.low, self.high = -1.0, 1.0
+
+    def reset(self, rows: np.ndarray) -> None:
+        """Nothing to forget."""
+
+    def record(self, rows: np.ndarray, actions: np.ndarray) -> None:
+        """Nothing to track."""
+
+    def build(self, states: np.ndarray, values: np.ndarray) -> np.ndarray:
+        # The Choi register holds vec(V) / sqrt(d) row-major (system index first).
+        v = states.reshape(len(states), self.d, self.d) * np.sqrt(self.d)
+        rel = self.target_dagger @ v
+        return np.clip(np.concatenate([rel.real, rel.imag], axis=1).reshape(len(states), -1), -1, 1).astype(np.float32)
