@@ -1,0 +1,233 @@
+"""``DiffQAS(space, task).fit()``: train a supernet, derive its architecture, re-train it and score it.
+
+The loop (Zhang et al. 2020; Chen 2024):
+
+1. Train the structure logits alpha and the circuit weights theta of a :class:`Supernet` by Adam on the task's loss,
+   jointly (one step on both) or alternating (a theta step, then an alpha step on a fresh forward pass, as in DARTS).
+2. Derive the architecture: the most probable candidate at each position (or one drawn from the softmax).
+3. Re-train the derived circuit's angles on their own (:func:`qas.optimize.fit_parameters`, warm-started from the
+   supernet's weights for it) and score it with the shared evaluator (:func:`qas.evaluate.evaluate`, qsim by default),
+   so a DiffQAS circuit is scored exactly like one from any other method.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+import torch
+
+from qas.circuit import Circuit
+from qas.errors import ConfigError, QasError
+from qas.generators.diffqas.objectives import StateLoss, objective_for
+from qas.generators.diffqas.space import SearchSpace
+from qas.generators.diffqas.supernet import Supernet
+from qas.tasks import GroundState, Task
+
+logger = logging.getLogger(__name__)
+
+CHEMICAL_ACCURACY = 1.6e-3
+"""Hartree; the goal for ground-state searches (CRLQAS and the quantum-chemistry literature)."""
+
+
+@dataclass(frozen=True)
+class DiffQASConfig:
+    """Settings of a DiffQAS search. Defaults follow the DQAS tutorial's Bell set-up (Adam 0.12 for the structure,
+    0.06 for the circuit weights, 400 epochs) unless noted."""
+
+    epochs: int = 400
+    lr: float = 0.06  # circuit weights theta
+    structure_lr: float = 0.12  # structure logits alpha
+    update: Literal["joint", "alternating"] = "joint"
+    temperature: float = 1.0  # softmax temperature of the structure weights
+    init_std: float = 0.1  # theta ~ N(0, init_std^2): every candidate starts near the identity
+    state_loss: StateLoss = "infidelity"  # "l1" is the DQAS paper's sum |psi_t - psi|
+    derive: Literal["argmax", "sample"] = "argmax"
+    retrain_steps: int = 100  # L-BFGS iterations for the derived circuit
+    retrain_restarts: int = 4  # the warm start plus random starts, fitted as one batch
+    backend: str = "qsim"  # the evaluator's backend for the final score
+    goal_fidelity: float = 0.99  # state and unitary tasks succeed at this fidelity
+    goal_energy_error: float = CHEMICAL_ACCURACY  # ground-state tasks succeed within this error (Ha)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or self.retrain_steps < 1 or self.retrain_restarts < 1:
+            raise ConfigError("epochs must be >= 0 and retrain_steps, retrain_restarts >= 1")
+        if self.lr <= 0 or self.structure_lr <= 0 or self.temperature <= 0:
+            raise ConfigError("lr, structure_lr and temperature must be positive")
+        if self.update not in ("joint", "alternating"):
+            raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
+        if self.derive not in ("argmax", "sample"):
+            raise ConfigError(f"derive must be 'argmax' or 'sample', got {self.derive!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DiffQASConfig:
+        """From a mapping (a config file, ``--set`` overrides); unknown keys are an error, not silently dropped."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"unknown DiffQAS setting(s) {unknown}; known: {sorted(names)}")
+        try:
+            return cls(**data)
+        except TypeError as err:
+            raise ConfigError(f"bad DiffQAS settings: {err}") from None
+
+
+@dataclass
+class SearchHistory:
+    """Per epoch: the supernet loss and the structure probabilities of every position."""
+
+    epochs: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    probabilities: list[list[list[float]]] = field(default_factory=list)  # [epoch][position][candidate]
+
+    def append(self, epoch: int, loss: float, probabilities: list[list[float]]) -> None:
+        self.epochs.append(epoch)
+        self.losses.append(loss)
+        self.probabilities.append(probabilities)
+
+
+@dataclass(frozen=True)
+class DiffQASResult:
+    """The derived architecture, its re-trained circuit and the evaluator's score."""
+
+    architecture: tuple[str, ...]  # candidate name per position
+    choice: tuple[int, ...]  # candidate index per position
+    circuit: Circuit  # the derived circuit with re-trained angles
+    search_loss: float  # the supernet's loss after the last epoch
+    derived_loss: float  # the derived circuit's loss after re-training (same formula as the supernet's)
+    score: Any  # qas.evaluate.Score
+    goal_met: bool
+    history: SearchHistory = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "architecture": list(self.architecture),
+            "choice": list(self.choice),
+            "circuit": self.circuit.to_dict(),
+            "search_loss": self.search_loss,
+            "derived_loss": self.derived_loss,
+            "score": self.score.to_dict(),
+            "goal_met": self.goal_met,
+        }
+
+
+class DiffQAS:
+    """Differentiable architecture search over ``space`` for ``task``.
+
+    Example:
+        >>> from qas.generators import DiffQAS
+        >>> from qas.generators.diffqas import SearchSpace
+        >>> result = DiffQAS(SearchSpace.dqas(2, 3), bell_task, epochs=200).fit()  # doctest: +SKIP
+        >>> result.architecture, result.score.fidelity  # doctest: +SKIP
+    """
+
+    def __init__(self, space: SearchSpace, task: Task, config: DiffQASConfig | None = None, **overrides: Any) -> None:
+        self.config = replace(config or DiffQASConfig(), **overrides) if overrides else (config or DiffQASConfig())
+        if space.n_qubits != task.n_qubits:
+            raise QasError(f"search space has {space.n_qubits} qubits but the task is on {task.n_qubits}")
+        if space.num_inputs:
+            raise QasError(
+                "this search space encodes input features; circuit tasks take none (use the classifier or A3C trainers)"
+            )
+        self.space = space
+        self.task = task
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.supernet = Supernet(
+            space, init_std=self.config.init_std, temperature=self.config.temperature, generator=self.generator
+        )
+        self.objective = objective_for(task, state_loss=self.config.state_loss)
+        self.circuit_optimizer = torch.optim.Adam(self.supernet.circuit_parameters(), lr=self.config.lr)
+        self.structure_optimizer = torch.optim.Adam(self.supernet.structure_parameters(), lr=self.config.structure_lr)
+        self.epoch = 0
+        self.history = SearchHistory()
+
+    def loss(self) -> torch.Tensor:
+        """The supernet's loss on the task (differentiable in alpha and theta)."""
+        return self.objective.loss(self.supernet(initial_states=self.objective.initial_states))
+
+    def step(self) -> float:
+        """One epoch of training; returns the loss before the update."""
+        self.circuit_optimizer.zero_grad()
+        self.structure_optimizer.zero_grad()
+        loss = self.loss()
+        loss.backward()
+        self.circuit_optimizer.step()
+        if self.config.update == "alternating":
+            # DARTS-style: the structure step sees the circuit weights after their update.
+            self.structure_optimizer.zero_grad()
+            self.loss().backward()
+        self.structure_optimizer.step()
+        return float(loss.detach())
+
+    def fit(self, *, callback: Callable[[DiffQAS], None] | None = None) -> DiffQASResult:
+        """Train until ``config.epochs`` (continuing from :attr:`epoch` after a resume), then :meth:`derive`.
+
+        ``callback(self)`` runs after every epoch (the CLI writes progress and checkpoints from it).
+        """
+        while self.epoch < self.config.epochs:
+            loss = self.step()
+            self.history.append(self.epoch, loss, [p.detach().tolist() for p in self.supernet.probabilities()])
+            self.epoch += 1
+            if callback is not None:
+                callback(self)
+        return self.derive()
+
+    def derive(self) -> DiffQASResult:
+        """Pick the architecture, re-train its angles on their own and score it with the shared evaluator."""
+        from qas.evaluate import evaluate
+        from qas.optimize import fit_parameters
+
+        cfg = self.config
+        choice = self.supernet.choice(cfg.derive, self.generator)
+        with torch.no_grad():
+            search_loss = float(self.loss())
+        fit = fit_parameters(
+            self.supernet.circuit(choice),
+            self.task,
+            steps=cfg.retrain_steps,
+            restarts=cfg.retrain_restarts,
+            seed=cfg.seed,
+        )
+        score = evaluate(fit.circuit, self.task, backend=cfg.backend)
+        architecture = tuple(self.space.names(choice))
+        logger.info("derived %s: loss %.3g, score %s", architecture, fit.loss, score)
+        return DiffQASResult(
+            architecture=architecture,
+            choice=tuple(choice),
+            circuit=score.circuit if getattr(score, "circuit", None) is not None else fit.circuit,
+            search_loss=search_loss,
+            derived_loss=fit.loss,
+            score=score,
+            goal_met=self.goal_met(score),
+            history=self.history,
+        )
+
+    def goal_met(self, score: Any) -> bool:
+        """Chemical accuracy for ground states, ``goal_fidelity`` for states and unitaries."""
+        if isinstance(self.task, GroundState):
+            return bool(score.energy_error <= self.config.goal_energy_error)
+        return bool(score.fidelity >= self.config.goal_fidelity)
+
+    # ----- checkpoints ----------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: weights, optimiser moments, epoch, history and the random state."""
+        return {
+            "config": asdict(self.config),
+            "epoch": self.epoch,
+            "supernet": self.supernet.state_dict(),
+            "circuit_optimizer": self.circuit_optimizer.state_dict(),
+            "structure_optimizer": self.structure_optimizer.state_dict(),
+            "history": asdict(self.history),
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epoch = int(state["epoch"])
+        self.supernet.load_state_dict(state["supernet"])
+        self.circuit_optimizer.load_state_dict(state["circuit_optimizer"])
+        self.structure_optimizer.load_state_dict(state["structure_optimizer"])
+        self.history = SearchHistory(**state["history"])
+        self.generator.set_state(state["generator"])

@@ -1,0 +1,198 @@
+"""The DiffQAS supernet: every candidate of every position at once, mixed by softmax structure weights.
+
+At position k with candidates U_k1 .. U_kC and structure logits alpha_k, the supernet maps a state to
+
+    psi_{k+1} = normalise( sum_j softmax(alpha_k / T)_j  U_kj(theta_kj) psi_k )
+
+This is the supernet variant of DQAS (Zhang et al. 2020, "Differentiable Quantum Architecture Search", the
+softmax-weighted sum of candidate operators with the state renormalised), which lets the structure logits alpha and
+the circuit weights theta train by plain gradient descent. DiffQAS-QRL (Chen 2024) mixes whole candidate circuits
+the same way; mixing per position keeps the cost linear in the number of positions instead of exponential.
+
+Each (position, candidate) owns its circuit weights, so a candidate's angles are learnt for that slot. A position
+with one candidate is applied exactly, so a supernet over a one-architecture space (:meth:`Supernet.fixed`) is
+simply that parametrised circuit: the same module trains hand-designed circuits and derived architectures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from qas.circuit import Circuit
+from qas.errors import QasError
+from qas.generators.diffqas.space import THETA, SearchSpace
+from qas.sim import torch_backend as tb
+
+_REAL = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+
+
+@dataclass(frozen=True)
+class _CompiledGate:
+    """One gate with its angle sources resolved to tensor indices (built once; the forward pass only gathers)."""
+
+    gate: str
+    qubits: tuple[int, ...]
+    weight_index: tuple[int, ...]  # into the flat theta vector, -1 where the angle is not trainable
+    input_index: tuple[int, ...]  # into the input features, -1 where the angle is not an input
+    constant: tuple[float, ...]  # the fixed angle where both indices are -1
+
+
+class Supernet(nn.Module):
+    """Softmax mixture of a :class:`SearchSpace`'s candidates, differentiable in structure and circuit weights.
+
+    Args:
+        space: the search space.
+        init_std: circuit weights start as N(0, init_std^2) (small angles: every candidate starts near identity).
+        temperature: the softmax temperature T (lower is closer to a hard choice).
+        dtype: complex64 (fast) or complex128 (accurate gradients; the default).
+        generator: seeds the initial circuit weights.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        init_std: float = 0.1,
+        temperature: float = 1.0,
+        dtype: torch.dtype = torch.complex128,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if dtype not in _REAL:
+            raise QasError(f"supernet dtype must be torch.complex64 or torch.complex128, got {dtype}")
+        self.space = space
+        self.dtype = dtype
+        self.temperature = temperature
+        self.alphas = nn.ParameterList(
+            [nn.Parameter(torch.zeros(len(cands), dtype=_REAL[dtype])) for cands in space.positions]
+        )
+        # Weight slices: candidate (k, j) owns theta[offsets[k][j] : offsets[k][j] + num_weights].
+        self._offsets: list[list[int]] = []
+        self._gates: list[list[list[_CompiledGate]]] = []
+        total = 0
+        for cands in space.positions:
+            self._offsets.append([])
+            self._gates.append([])
+            for cand in cands:
+                self._offsets[-1].append(total)
+                self._gates[-1].append(_compile(cand.gates, total))
+                total += cand.num_weights
+        self.theta = nn.Parameter(torch.randn(total, generator=generator, dtype=_REAL[dtype]) * init_std)
+
+    # ----- parameters -----------------------------------------------------------------------------------------------
+    def structure_parameters(self) -> list[nn.Parameter]:
+        return list(self.alphas)
+
+    def circuit_parameters(self) -> list[nn.Parameter]:
+        return [self.theta]
+
+    def probabilities(self) -> list[torch.Tensor]:
+        """softmax(alpha_k / T) for every position k (differentiable)."""
+        return [torch.softmax(a / self.temperature, dim=0) for a in self.alphas]
+
+    def candidate_weights(self, position: int, candidate: int) -> torch.Tensor:
+        start = self._offsets[position][candidate]
+        return self.theta[start : start + self.space.positions[position][candidate].num_weights]
+
+    # ----- forward --------------------------------------------------------------------------------------------------
+    def forward(self, inputs: torch.Tensor | None = None, initial_states: torch.Tensor | None = None) -> torch.Tensor:
+        """Mixed, normalised output states ``(B, 2**n)``.
+
+        Args:
+            inputs: input features ``(B, F)`` for spaces with encoding candidates (``xI`` angles), else None.
+            initial_states: ``(B, 2**n)`` start states (e.g. the basis states, for a unitary); default one |0...0>.
+        """
+        dim = 2**self.space.n_qubits
+        if self.space.num_inputs and inputs is None:
+            raise QasError(f"this search space encodes {self.space.num_inputs} input features; pass inputs (B, F)")
+        if inputs is not None:
+            inputs = inputs.to(_REAL[self.dtype])
+            if inputs.ndim != 2 or inputs.shape[1] < self.space.num_inputs:
+                raise QasError(f"inputs must have shape (B, >= {self.space.num_inputs}), got {tuple(inputs.shape)}")
+        if initial_states is None:
+            batch = 1 if inputs is None else inputs.shape[0]
+            states = torch.zeros(batch, dim, dtype=self.dtype)
+            states[:, 0] = 1
+        else:
+            states = initial_states.to(self.dtype)
+        for k, probs in enumerate(self.probabilities()):
+            outs = [self._apply(gates, states, inputs) for gates in self._gates[k]]
+            if len(outs) == 1:
+                states = outs[0]
+                continue
+            mixed = torch.einsum("c,cbd->bd", probs.to(self.dtype), torch.stack(outs))
+            # A mixture of unit vectors can be shorter than 1; renormalise as DQAS does (eps guards exact cancellation).
+            states = mixed / (torch.linalg.vector_norm(mixed, dim=-1, keepdim=True) + 1e-12)
+        return states
+
+    def _apply(self, gates: list[_CompiledGate], states: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
+        n = self.space.n_qubits
+        for g in gates:
+            matrix = tb.gate_matrices(g.gate, self._angles(g, inputs), dtype=self.dtype)
+            states = tb.apply_gate(states, matrix, g.qubits, n)
+        return states
+
+    def _angles(self, g: _CompiledGate, inputs: torch.Tensor | None) -> torch.Tensor | None:
+        """``(P,)`` angles, or ``(B, P)`` when any angle is an input feature; None for a gate without angles."""
+        if not g.constant:
+            return None
+        real = _REAL[self.dtype]
+        per_sample = any(i >= 0 for i in g.input_index)
+        columns = []
+        for w, i, c in zip(g.weight_index, g.input_index, g.constant, strict=True):
+            if w >= 0:
+                value = self.theta[w]
+            elif i >= 0:
+                value = inputs[:, i]  # type: ignore[index]  # forward checked that inputs are given
+            else:
+                value = torch.tensor(c, dtype=real)
+            columns.append(value.expand(inputs.shape[0]) if per_sample and value.ndim == 0 else value)  # type: ignore[union-attr]
+        return torch.stack(columns, dim=-1)
+
+    # ----- architectures --------------------------------------------------------------------------------------------
+    def choice(self, mode: str = "argmax", generator: torch.Generator | None = None) -> list[int]:
+        """One candidate per position: the most probable (``argmax``) or drawn from the softmax (``sample``)."""
+        with torch.no_grad():
+            probs = self.probabilities()
+            if mode == "argmax":
+                return [int(torch.argmax(p)) for p in probs]
+            if mode == "sample":
+                return [int(torch.multinomial(p, 1, generator=generator)) for p in probs]
+        raise QasError(f"unknown derive mode {mode!r}; use 'argmax' or 'sample'")
+
+    def circuit(self, choice: Sequence[int], inputs: Sequence[float] | None = None) -> Circuit:
+        """The :class:`qas.Circuit` of architecture ``choice`` with the supernet's current weights for it."""
+        weights = [self.candidate_weights(k, j).detach().tolist() for k, j in enumerate(choice)]
+        return self.space.circuit(choice, weights, inputs)
+
+    def fixed(self, choice: Sequence[int]) -> Supernet:
+        """A supernet over the single architecture ``choice`` (a plain circuit), starting from these weights."""
+        net = Supernet(self.space.fixed(choice), dtype=self.dtype, init_std=0.0)
+        with torch.no_grad():
+            net.theta.copy_(torch.cat([self.candidate_weights(k, j) for k, j in enumerate(choice)]))
+        return net
+
+
+def _compile(gates: Sequence, offset: int) -> list[_CompiledGate]:
+    out = []
+    w = offset
+    for g in gates:
+        weight_index, input_index, constant = [], [], []
+        for a in g.angles:
+            if a == THETA:
+                weight_index.append(w)
+                input_index.append(-1)
+                w += 1
+            elif isinstance(a, str):
+                weight_index.append(-1)
+                input_index.append(int(a[1:]))
+            else:
+                weight_index.append(-1)
+                input_index.append(-1)
+            constant.append(float(a) if not isinstance(a, str) else 0.0)
+        out.append(_CompiledGate(g.gate, g.qubits, tuple(weight_index), tuple(input_index), tuple(constant)))
+    return out

@@ -1,0 +1,124 @@
+"""The DiffQAS supernet: exact on one architecture, mixing as specified, gradients equal to finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from qas.errors import QasError
+from qas.generators.diffqas import DiffQAS, SearchSpace, Supernet
+from qas.generators.diffqas.objectives import objective_for
+from qas.pauli import PauliSum
+from qas.sim.statevector import apply_operation
+from qas.tasks import GroundState, StatePreparation, UnitarySynthesis
+
+torch.set_num_threads(1)
+
+BELL = StatePreparation(np.array([1, 0, 0, 1]) / np.sqrt(2), name="bell")
+
+
+def _random_state(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    psi = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
+    return psi / np.linalg.norm(psi)
+
+
+def test_one_architecture_supernet_is_exactly_its_circuit() -> None:
+    net = Supernet(SearchSpace.layered(3, layers=2), init_std=1.0, generator=torch.Generator().manual_seed(1))
+    choice = [3, 1, 1, 2]  # rot, cnot_ring, ry, cz_all
+    circuit = net.circuit(choice)
+    fixed = net.fixed(choice)
+    np.testing.assert_allclose(fixed().detach().numpy()[0], circuit.final_state(), atol=1e-12)
+
+
+def test_supernet_output_is_the_normalised_softmax_mixture() -> None:
+    space = SearchSpace.from_dict({"n_qubits": 2, "layer": [["ry0", "cx01", "rx1"]]})
+    net = Supernet(space, init_std=1.0, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        net.alphas[0].copy_(torch.tensor([0.2, -0.4, 1.0]))
+    probs = torch.softmax(net.alphas[0], 0).detach().numpy()
+    zero = np.eye(4)[0].astype(complex)
+    outs = [apply_operation(zero, net.circuit([j]).operations[0], 2) for j in range(3)]
+    mixed = sum(p * o for p, o in zip(probs, outs, strict=True))
+    np.testing.assert_allclose(net().detach().numpy()[0], mixed / np.linalg.norm(mixed), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        StatePreparation(_random_state(2, 0)),
+        UnitarySynthesis(np.linalg.qr(np.random.default_rng(1).normal(size=(4, 4)) + 0j)[0]),
+        GroundState(PauliSum(2, ((0.5, "ZZ"), (-0.3, "XI"), (0.2, "YY"), (0.1, "IZ")))),
+    ],
+    ids=["state", "unitary", "ground"],
+)
+def test_gradient_matches_central_finite_differences(task) -> None:
+    net = Supernet(SearchSpace.dqas(2, 3), init_std=0.8, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        for a in net.alphas:
+            a.normal_(generator=torch.Generator().manual_seed(11))
+    objective = objective_for(task)
+
+    def loss() -> torch.Tensor:
+        return objective.loss(net(initial_states=objective.initial_states))
+
+    params = [*net.structure_parameters(), *net.circuit_parameters()]
+    grads = torch.autograd.grad(loss(), params)
+    h = 1e-6
+    for p, g in zip(params, grads, strict=True):
+        numeric = torch.zeros_like(p)
+        for i in range(p.numel()):
+            with torch.no_grad():
+                p.view(-1)[i] += h
+                up = float(loss())
+                p.view(-1)[i] -= 2 * h
+                down = float(loss())
+                p.view(-1)[i] += h
+            numeric.view(-1)[i] = (up - down) / (2 * h)
+        torch.testing.assert_close(g, numeric, atol=1e-7, rtol=1e-5)
+
+
+def test_encoding_candidates_read_per_sample_inputs() -> None:
+    space = SearchSpace.from_dict({"n_qubits": 2, "layer": [["enc_ry"], ["cx01"]]})
+    net = Supernet(space)
+    inputs = torch.tensor([[0.0, 0.0], [np.pi, 0.0], [np.pi / 2, 0.0]])
+    states = net(inputs).detach().numpy()
+    np.testing.assert_allclose(np.abs(states) ** 2, [[1, 0, 0, 0], [0, 0, 0, 1], [0.5, 0, 0, 0.5]], atol=1e-12)
+    with pytest.raises(QasError, match="pass inputs"):
+        net()
+
+
+def test_structure_weights_choose_the_entangler_bell_needs() -> None:
+    # Position 0 must rotate qubit 0 out of |0> (only ry0 can); position 1 must entangle (only cx01 can).
+    space = SearchSpace.from_dict({"n_qubits": 2, "positions": [["rz0", "ry0", "rz1"], ["none", "rz1", "rx0", "cx01"]]})
+    search = DiffQAS(space, BELL, epochs=150, seed=0)
+    while search.epoch < search.config.epochs:
+        search.step()
+        search.epoch += 1
+    probs = [p.detach().numpy() for p in search.supernet.probabilities()]
+    assert space.names(search.supernet.choice()) == ["ry0", "cx01"]
+    assert probs[1][3] > 0.9, probs
+    assert float(search.loss().detach()) < 1e-3
+
+
+def test_resumed_search_continues_exactly() -> None:
+    straight = DiffQAS(SearchSpace.dqas(2, 3), BELL, epochs=20, seed=4, update="alternating")
+    for _ in range(20):
+        straight.step()
+    first = DiffQAS(SearchSpace.dqas(2, 3), BELL, epochs=20, seed=4, update="alternating")
+    for _ in range(10):
+        first.step()
+    first.epoch = 10
+    resumed = DiffQAS(SearchSpace.dqas(2, 3), BELL, epochs=20, seed=99, update="alternating")
+    resumed.load_state_dict(first.state_dict())
+    for _ in range(10):
+        resumed.step()
+    torch.testing.assert_close(resumed.supernet.theta, straight.supernet.theta, atol=0, rtol=0)
+    for a, b in zip(resumed.supernet.alphas, straight.supernet.alphas, strict=True):
+        torch.testing.assert_close(a, b, atol=0, rtol=0)
+
+
+def test_search_rejects_a_space_of_the_wrong_width() -> None:
+    with pytest.raises(QasError, match="search space has 3 qubits but the task is on 2"):
+        DiffQAS(SearchSpace.dqas(3, 2), BELL)
