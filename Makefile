@@ -1,5 +1,5 @@
 # Set-up and entry points. `make demo` and `make test` work on a fresh machine with Python 3.11 and the registries.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
