@@ -49,3 +49,7 @@ class ConfigError(QasError):
 
 class InputFileError(QasError):
     """An input file is missing, unreadable or of an unsupported type."""
+
+
+class MissingDependencyError(QasError):
+    """An optional dependency (an extra such as ``qas[qiskit]``) is needed and not installed."""
