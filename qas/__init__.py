@@ -6,6 +6,10 @@ Python API. Environments (``qas.envs``), agents (``qas.agents``) and generators 
 
 from qas.circuit import Circuit, Operation, op
 from qas.errors import QasError
+
+# Imported eagerly (it loads neither cirq nor torch) so that the names qas.evaluate and qas.evaluate_many are the
+# functions, not the module.
+from qas.evaluate import Score, evaluate, evaluate_many
 from qas.gate_sets import GATE_SETS, GateChoice, GateSet, get_gate_set
 from qas.gates import GATES, GateSpec, get_gate
 from qas.noise import NoiseModel
@@ -24,9 +28,12 @@ __all__ = [
     "Operation",
     "PauliSum",
     "QasError",
+    "Score",
     "StatePreparation",
     "Task",
     "UnitarySynthesis",
+    "evaluate",
+    "evaluate_many",
     "get_gate",
     "get_gate_set",
     "op",

@@ -1,0 +1,125 @@
+"""The shared evaluator: fidelities, energies, noise, device checks, batch evaluation and bad input."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from sim_helpers import random_circuit
+
+import qas
+from qas import Circuit, GroundState, PauliSum, StatePreparation, UnitarySynthesis, op
+from qas.errors import QasError
+from qas.evaluate import Score
+from qas.noise import NoiseModel, depolarize
+
+BELL = np.array([1, 0, 0, 1]) / math.sqrt(2)
+BELL_CIRCUIT = Circuit(2, (op("h", 0), op("cx", 0, 1)))
+H2_2Q = PauliSum(2, ((-1.0524, "II"), (0.3979, "ZI"), (-0.3979, "IZ"), (-0.0113, "ZZ"), (0.1809, "XX")))
+ANSATZ = Circuit(2, (op("ry", 0, params=[0]), op("ry", 1, params=[0]), op("cx", 0, 1), op("ry", 0, params=[0])))
+
+
+@dataclass
+class LinearDevice:
+    """Fits circuits whose two-qubit gates act on neighbouring qubits only."""
+
+    def fits(self, circuit: Circuit) -> bool:
+        return all(abs(o.qubits[0] - o.qubits[-1]) == 1 for o in circuit if len(o.qubits) == 2)
+
+
+def test_state_preparation_fidelity_and_metrics() -> None:
+    score = qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL, name="bell"))
+    assert score.task == "state" and score.task_name == "bell"
+    assert score.fidelity == pytest.approx(1.0, abs=1e-12)
+    assert score.metrics == BELL_CIRCUIT.metrics() and score.fits_device is None
+    half = qas.evaluate(Circuit(2, (op("h", 0),)), StatePreparation(BELL))
+    assert half.fidelity == pytest.approx(0.25, abs=1e-12)  # |<Bell|+0>|^2
+
+
+def test_unitary_fidelity_ignores_global_phase_and_matches_process_fidelity_when_noiseless() -> None:
+    rz = Circuit(1, (op("rz", 0, params=[0.7]),))
+    p = qas.get_gate("p").matrix(0.7)  # equals rz(0.7) up to a global phase
+    assert qas.evaluate(rz, UnitarySynthesis(p)).fidelity == pytest.approx(1.0, abs=1e-12)
+    c = random_circuit(2, 10, np.random.default_rng(0))
+    target = random_circuit(2, 10, np.random.default_rng(1)).unitary()
+    noiseless = qas.evaluate(c, UnitarySynthesis(target)).fidelity
+    tiny_noise = NoiseModel(after_one_qubit=depolarize(0.0))
+    assert qas.evaluate(c, UnitarySynthesis(target, noise=tiny_noise)).fidelity == pytest.approx(noiseless, abs=1e-10)
+
+
+def test_noise_lowers_fidelity_by_the_expected_amount() -> None:
+    # One depolarising channel of strength p after the H (on |+>): X leaves |+> alone, Y and Z turn it into |->, which
+    # the CNOT maps to an orthogonal Bell state. So the fidelity is 1 - 2p/3.
+    p = 0.09
+    noise = NoiseModel(after_one_qubit=depolarize(p))
+    state_score = qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL, noise=noise))
+    assert state_score.fidelity == pytest.approx(1 - 2 * p / 3, abs=1e-12)
+    # The process fidelity of a single depolarised qubit identity against I is 1 - p.
+    identity = Circuit(1, (op("i", 0),))
+    unitary_score = qas.evaluate(identity, UnitarySynthesis(np.eye(2), noise=noise))
+    assert unitary_score.fidelity == pytest.approx(1 - p, abs=1e-12)
+
+
+def test_ground_state_is_fitted_and_scored_against_exact_energy() -> None:
+    task = GroundState(H2_2Q, name="h2-toy")
+    score = qas.evaluate(ANSATZ, task, fit_options={"restarts": 3, "seed": 0})
+    assert score.task == "ground-state"
+    assert score.energy_error == pytest.approx(0.0, abs=1e-6)
+    assert score.energy == pytest.approx(task.exact_energy, abs=1e-6)
+    assert H2_2Q.expectation(score.circuit.final_state()) == pytest.approx(score.energy, abs=1e-10)
+    unfitted = qas.evaluate(ANSATZ, task, fit=False)
+    assert unfitted.energy == pytest.approx(H2_2Q.expectation(ANSATZ.final_state()), abs=1e-12)
+    noisy = qas.evaluate(ANSATZ, GroundState(H2_2Q, noise=NoiseModel(after_two_qubit=depolarize(0.1))))
+    assert noisy.energy > score.energy + 1e-3
+
+
+def test_device_check() -> None:
+    far = Circuit(3, (op("cx", 0, 2),))
+    target = StatePreparation(far.final_state())
+    assert qas.evaluate(far, target, device=LinearDevice()).fits_device is False
+    assert qas.evaluate(Circuit(3, (op("cx", 0, 1),)), target, device=LinearDevice()).fits_device is True
+    with pytest.raises(QasError, match="fits"):
+        qas.evaluate(far, target, device="not a device")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["state", "unitary"])
+def test_evaluate_many_matches_evaluate(kind: str) -> None:
+    rng = np.random.default_rng(2)
+    circuits = [random_circuit(3, int(rng.integers(1, 15)), rng) for _ in range(30)]
+    circuits.append(circuits[0])  # repeated circuits get the same score
+    source = random_circuit(3, 12, rng)
+    task = StatePreparation(source.final_state()) if kind == "state" else UnitarySynthesis(source.unitary())
+    batch = qas.evaluate_many(circuits, task, device=LinearDevice())
+    for c, s in zip(circuits, batch, strict=True):
+        single = qas.evaluate(c, task, backend="cirq", device=LinearDevice())
+        assert s.fidelity == pytest.approx(single.fidelity, abs=1e-9)
+        assert s.fits_device == single.fits_device and s.metrics == c.metrics()
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])  # spawning workers costs ~10 s
+def test_evaluate_many_ground_state(workers: int) -> None:
+    ansatze = [ANSATZ, ANSATZ.append(op("ry", 1, params=[0.0])), Circuit(2, (op("rx", 0, params=[0.1]),))]
+    task = GroundState(H2_2Q)
+    pooled = qas.evaluate_many(ansatze, task, workers=workers, fit_options={"restarts": 2, "seed": 1})
+    serial = [qas.evaluate(c, task, fit_options={"restarts": 2, "seed": 1}) for c in ansatze]
+    for a, b in zip(pooled, serial, strict=True):
+        assert a.energy == pytest.approx(b.energy, abs=1e-9)
+
+
+def test_score_round_trips_through_json() -> None:
+    score = qas.evaluate(ANSATZ, GroundState(H2_2Q), device=LinearDevice())
+    import json
+
+    again = Score.from_dict(json.loads(json.dumps(score.to_dict())))
+    assert again == score and again.circuit == score.circuit
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(QasError, match="circuit has 3 qubits but the task"):
+        qas.evaluate(Circuit(3), StatePreparation(BELL))
+    with pytest.raises(QasError, match="cannot evaluate a task of type str"):
+        qas.evaluate(BELL_CIRCUIT, "state:bell")  # type: ignore[arg-type]
+    with pytest.raises(QasError, match="unknown simulator backend"):
+        qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL), backend="gpu")  # type: ignore[arg-type]
+    with pytest.raises(QasError, match="not normalised"):
+        StatePreparation(np.array([1.0, 1.0, 0.0, 0.0]))
