@@ -84,18 +84,21 @@ def to_qasm(circuit: Circuit, version: str = "3.0") -> str:
     lines += [_DEFINITIONS[g] for g in used if g in _NEEDS_DEFINITION[version]]
     lines.append(f"qreg q[{circuit.n_qubits}];" if version == "2.0" else f"qubit[{circuit.n_qubits}] q;")
     for o in circuit.operations:
-        params = f"({', '.join(_format_angle(p) for p in o.params)})" if o.params else ""
+        params = f"({', '.join(format_angle(p) for p in o.params)})" if o.params else ""
         lines.append(f"{names.get(o.gate, o.gate)}{params} {', '.join(f'q[{q}]' for q in o.qubits)};")
     return "\n".join(lines) + "\n"
 
 
-def _format_angle(value: float) -> str:
-    """``pi/4``-style text for simple multiples of pi (readable, and exact after re-evaluation), else full precision."""
+def format_angle(value: float, digits: int | None = None) -> str:
+    """``pi/4``-style text for simple multiples of pi, else the number (full precision, or ``digits`` significant).
+
+    Multiples of pi re-evaluate to the same float, so the writer stays exact while staying readable.
+    """
     ratio = Fraction(value / math.pi).limit_denominator(64)
     if ratio != 0 and abs(float(ratio) * math.pi - value) < 1e-14:
         num = {1: "", -1: "-"}.get(ratio.numerator, f"{ratio.numerator}*")
         return f"{num}pi" + (f"/{ratio.denominator}" if ratio.denominator != 1 else "")
-    return repr(value)
+    return repr(value) if digits is None else f"{value:.{digits}g}"
 
 
 # ----- reading -------------------------------------------------------------------------------------------------------

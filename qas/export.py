@@ -1,0 +1,295 @@
+"""Hardware export: translate a circuit to a gate set, route it onto a device, check it, and write it out.
+
+``to_device`` is the pipeline users run before submitting a circuit:
+
+1. **translate** to the device's native gates: Cirq's ``optimize_for_target_gateset`` (``CZTargetGateset`` or
+   ``SqrtIswapTargetGateset``) re-synthesises two-qubit blocks and merges one-qubit runs, then each merged one-qubit
+   unitary is written in the device's one-qubit basis (a ZYZ Euler decomposition turned into rz/sx, rz/rx, u3 or
+   PhasedXZ form);
+2. **route** onto the coupling graph with ``cirq.RouteCQC`` when the circuit does not fit as laid out, and translate
+   the inserted SWAPs;
+3. **verify** that the routed circuit equals the original up to the qubit permutation routing introduced, by
+   simulating both on random input states (on the physical qubits the routed circuit touches).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qas.circuit import Circuit, Operation
+from qas.cirq_interop import from_cirq
+from qas.devices import Device, load_device
+from qas.errors import InvalidCircuitError, MissingDependencyError, QasError
+from qas.gate_sets import GateSet, get_gate_set
+from qas.gates import GATES
+from qas.sim.statevector import final_state, zero_state
+
+if TYPE_CHECKING:
+    import cirq
+
+FORMATS = ("qasm3", "qasm2", "cirq-json", "qiskit")
+
+# Entangling gates translate() can target, in order of preference, and the one-qubit bases it can write.
+_ENTANGLERS = ("cz", "cx", "sqrt_iswap")
+_ONE_QUBIT_BASES = ("phased_xz", "u3", "rz+sx", "rz+ry", "rz+rx")
+# Angles (radians) below this are dropped, and the verification's overlap tolerance.
+_ANGLE_ATOL = 1e-10
+_VERIFY_ATOL = 1e-8
+# Largest number of touched physical qubits the verification simulates (2**20 amplitudes per input state).
+_MAX_VERIFY_QUBITS = 20
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """A circuit laid out on a device.
+
+    Attributes:
+        circuit: the circuit on the device's physical qubits, in its native gates.
+        device: the device.
+        initial_mapping: ``initial_mapping[i]`` is the physical qubit that logical qubit ``i`` starts on.
+        final_mapping: ``final_mapping[i]`` is the physical qubit holding logical qubit ``i`` at the end (routing
+            SWAPs move qubits; read results through this map).
+        verified: True when simulation showed the routed circuit equals the original up to that permutation (and a
+            global phase); None when the circuit touches too many qubits to simulate.
+    """
+
+    circuit: Circuit
+    device: Device
+    initial_mapping: tuple[int, ...]
+    final_mapping: tuple[int, ...]
+    verified: bool | None = field(default=None)
+
+    def to_qasm(self, version: str = "3.0") -> str:
+        return self.circuit.to_qasm(version)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``--json`` output."""
+        return {
+            "device": self.device.name,
+            "initial_mapping": list(self.initial_mapping),
+            "final_mapping": list(self.final_mapping),
+            "verified": self.verified,
+            **self.circuit.metrics(),
+        }
+
+
+# ----- translation to a gate set -------------------------------------------------------------------------------------
+
+
+def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit:
+    """Rewrite ``circuit`` into ``gates`` (a preset name, a list of names or a :class:`GateSet`), same unitary.
+
+    A circuit that already uses only those gates is returned unchanged. Otherwise the target needs an entangling gate
+    among cx, cz, sqrt_iswap (when the circuit entangles) and a one-qubit basis among phased_xz, u3, rz+sx, rz+ry,
+    rz+rx; fixed one-qubit gates of the set (x, h, ...) are used where a merged one-qubit unitary equals one of them.
+    The result equals the input up to a global phase.
+    """
+    import cirq
+
+    names = set(get_gate_set(gates).gate_names)
+    if all(o.gate in names for o in circuit.operations):
+        return circuit
+    entangler = next((g for g in _ENTANGLERS if g in names), None)
+    basis = _one_qubit_basis(names)
+    if basis is None or (entangler is None and circuit.two_qubit_count > 0):
+        raise QasError(
+            f"cannot translate to gates {sorted(names)}: exact translation needs a one-qubit basis among "
+            f"{', '.join(_ONE_QUBIT_BASES)} and an entangling gate among {', '.join(_ENTANGLERS)}"
+        )
+    qubits = cirq.LineQubit.range(circuit.n_qubits)
+    target = cirq.SqrtIswapTargetGateset() if entangler == "sqrt_iswap" else cirq.CZTargetGateset()
+    optimized = cirq.optimize_for_target_gateset(circuit.to_cirq(), gateset=target)
+    if entangler == "cx":
+        optimized = cirq.merge_single_qubit_gates_to_phxz(optimized.map_operations(_cz_to_cx))
+    fixed = {g: GATES[g].matrix() for g in sorted(names) if GATES[g].num_qubits == 1 and GATES[g].num_params == 0}
+    ops: list[Operation] = []
+    for o in from_cirq(optimized, qubits=qubits).operations:
+        if len(o.qubits) == 1:
+            ops.extend(_one_qubit(o.matrix(), o.qubits[0], basis, fixed))
+        else:
+            ops.append(o)
+    return Circuit(circuit.n_qubits, tuple(ops))
+
+
+def _one_qubit_basis(names: set[str]) -> str | None:
+    for basis in _ONE_QUBIT_BASES:
+        if set(basis.split("+")) <= names:
+            return basis
+    return None
+
+
+def _cz_to_cx(op: cirq.Operation) -> cirq.OP_TREE:
+    import cirq
+
+    if op.gate == cirq.CZ:
+        a, b = op.qubits
+        return [cirq.H(b), cirq.CNOT(a, b), cirq.H(b)]
+    return op
+
+
+def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: dict[str, np.ndarray]) -> list[Operation]:
+    """``u`` as operations in ``basis`` (or one fixed gate equal to it up to phase), dropping identities."""
+    import cirq
+
+    if abs(abs(np.trace(u)) - 2) < _ANGLE_ATOL:
+        return []
+    for name, m in fixed.items():
+        if abs(abs(np.vdot(m, u)) - 2) < _ANGLE_ATOL:
+            return [Operation(name, (q,))]
+    if basis == "phased_xz":
+        g = cirq.PhasedXZGate.from_matrix(u)
+        return [Operation("phased_xz", (q,), (float(g.x_exponent), float(g.z_exponent), float(g.axis_phase_exponent)))]
+    # u is Rz(a) Ry(b) Rz(c) up to phase (Rz(c) acts first).
+    c, b, a = cirq.deconstruct_single_qubit_matrix_into_angles(u)
+    if basis == "u3":
+        return [Operation("u3", (q,), (b, a, c))]
+    if abs(_wrap(b)) < _ANGLE_ATOL:
+        return _rz(q, a + c)
+    if basis == "rz+ry":
+        return [*_rz(q, c), Operation("ry", (q,), (b,)), *_rz(q, a)]
+    if basis == "rz+rx":
+        # Ry(b) = Rz(pi/2) Rx(b) Rz(-pi/2).
+        return [*_rz(q, c - math.pi / 2), Operation("rx", (q,), (b,)), *_rz(q, a + math.pi / 2)]
+    if abs(_wrap(b) - math.pi / 2) < _ANGLE_ATOL:
+        # Ry(pi/2) = Rz(pi/2) SX Rz(-pi/2) up to phase: one sx.
+        return [*_rz(q, c - math.pi / 2), Operation("sx", (q,)), *_rz(q, a + math.pi / 2)]
+    # Rz(a) Ry(b) Rz(c) = Rz(a + pi) SX Rz(b + pi) SX Rz(c) up to phase (the ZSXZSXZ form IBM compilers emit).
+    sx = Operation("sx", (q,))
+    return [*_rz(q, c), sx, *_rz(q, b + math.pi), sx, *_rz(q, a + math.pi)]
+
+
+def _wrap(angle: float) -> float:
+    """Angle in [-pi, pi)."""
+    return (angle + math.pi) % (2 * math.pi) - math.pi
+
+
+def _rz(q: int, angle: float) -> list[Operation]:
+    angle = _wrap(angle)
+    return [Operation("rz", (q,), (angle,))] if abs(angle) > _ANGLE_ATOL else []
+
+
+# ----- layout on a device --------------------------------------------------------------------------------------------
+
+
+def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -> ExportResult:
+    """Translate ``circuit`` to ``device``'s native gates, route it onto its coupling graph, and verify the result.
+
+    Args:
+        circuit: the logical circuit.
+        device: a :class:`Device`, a built-in device name, or a JSON/YAML device file.
+        seed: seeds the random input states of the verification.
+
+    Raises:
+        UnknownDeviceError: the device cannot be resolved.
+        InvalidCircuitError: the circuit has more qubits than the device.
+    """
+    import cirq
+    import networkx as nx
+
+    device = load_device(device)
+    if circuit.n_qubits > device.n_qubits:
+        raise InvalidCircuitError(
+            f"a {circuit.n_qubits}-qubit circuit does not fit on {device.name} ({device.n_qubits} qubits)"
+        )
+    native = translate(circuit, device.gates)
+    widened = Circuit(device.n_qubits, native.operations)
+    if device.fits(widened):
+        identity = tuple(range(circuit.n_qubits))
+        return ExportResult(widened, device, identity, identity, _verify(circuit, widened, identity, identity, seed))
+    physical = cirq.LineQubit.range(device.n_qubits)
+    router = cirq.RouteCQC(nx.relabel_nodes(device.graph, dict(enumerate(physical))))
+    logical = native.to_cirq()
+    routed, initial, _ = router.route_circuit(logical, tag_inserted_swaps=True)
+    initial_mapping = tuple(initial[q].x for q in cirq.LineQubit.range(circuit.n_qubits))
+    final_mapping = _final_mapping(routed, initial_mapping)
+    placed = translate(from_cirq(routed, qubits=physical), device.gates)
+    verified = _verify(circuit, placed, initial_mapping, final_mapping, seed)
+    return ExportResult(placed, device, initial_mapping, final_mapping, verified)
+
+
+def _final_mapping(routed: cirq.AbstractCircuit, initial: tuple[int, ...]) -> tuple[int, ...]:
+    """Follow the SWAPs the router inserted (tagged ``RoutingSwapTag``) to where each logical qubit ends."""
+    import cirq
+
+    where = list(initial)
+    for op in routed.all_operations():
+        if cirq.RoutingSwapTag() in op.tags:
+            a, b = (q.x for q in op.qubits)
+            where = [b if p == a else a if p == b else p for p in where]
+    return tuple(where)
+
+
+def _verify(
+    logical: Circuit, placed: Circuit, initial: tuple[int, ...], final: tuple[int, ...], seed: int, n_states: int = 4
+) -> bool | None:
+    """Whether ``placed`` maps ``psi`` on the ``initial`` qubits (others |0>) to ``U psi`` on the ``final`` ones.
+
+    Checked on ``n_states`` random states with one common global phase; qubits ``placed`` never touches are left out.
+    """
+    touched = sorted(set(initial) | set(final) | {q for o in placed.operations for q in o.qubits})
+    if len(touched) > _MAX_VERIFY_QUBITS:
+        return None
+    local = {p: i for i, p in enumerate(touched)}
+    compact = Circuit(
+        len(touched), tuple(Operation(o.gate, tuple(local[q] for q in o.qubits), o.params) for o in placed)
+    )
+    rng = np.random.default_rng(seed)
+    overlaps = []
+    for _ in range(n_states):
+        psi = rng.normal(size=2**logical.n_qubits) + 1j * rng.normal(size=2**logical.n_qubits)
+        psi /= np.linalg.norm(psi)
+        actual = final_state(compact, _embed(psi, [local[p] for p in initial], len(touched)))
+        expected = _embed(final_state(logical, psi), [local[p] for p in final], len(touched))
+        overlaps.append(np.vdot(expected, actual))
+    return bool(all(abs(o - overlaps[0]) < _VERIFY_ATOL for o in overlaps) and abs(abs(overlaps[0]) - 1) < _VERIFY_ATOL)
+
+
+def _embed(psi: np.ndarray, positions: list[int], m: int) -> np.ndarray:
+    """``psi`` on ``m`` qubits: its qubit ``i`` on qubit ``positions[i]``, the rest |0>."""
+    n = len(positions)
+    others = [p for p in range(m) if p not in positions]
+    full = np.kron(psi, zero_state(m - n)) if m > n else psi
+    # Axis k of ``full`` is qubit (positions + others)[k]; move each to its place.
+    return full.reshape((2,) * m).transpose(np.argsort(positions + others)).reshape(-1)
+
+
+# ----- output formats ------------------------------------------------------------------------------------------------
+
+
+def export(circuit: Circuit, fmt: str) -> str:
+    """``circuit`` as text in ``fmt``: ``qasm3``, ``qasm2`` or ``cirq-json`` (``qiskit`` is :func:`to_qiskit`)."""
+    if fmt == "qasm3":
+        return circuit.to_qasm("3.0")
+    if fmt == "qasm2":
+        return circuit.to_qasm("2.0")
+    if fmt == "cirq-json":
+        import cirq
+
+        return cirq.to_json(circuit.to_cirq())
+    raise QasError(f"unknown export format {fmt!r}; text formats are qasm3, qasm2, cirq-json (and qiskit in Python)")
+
+
+def to_qiskit(circuit: Circuit) -> Any:
+    """A ``qiskit.QuantumCircuit`` with the same unitary, global phase included (needs the ``qiskit`` extra)."""
+    try:
+        from qiskit import QuantumCircuit
+        from qiskit.circuit.library import UnitaryGate, get_standard_gate_name_mapping
+    except ImportError:
+        raise MissingDependencyError('Qiskit export needs Qiskit: pip install "qas[qiskit]"') from None
+    standard = get_standard_gate_name_mapping()
+    renamed = {"i": "id", "u3": "u"}
+    qc = QuantumCircuit(circuit.n_qubits)
+    for o in circuit.operations:
+        name = renamed.get(o.gate, o.gate)
+        if name in standard:
+            qc.append(standard[name].base_class(*o.params), list(o.qubits))
+        else:
+            # Qiskit reads a matrix little-endian (first qubit least significant), so list our qubits reversed.
+            qc.append(UnitaryGate(o.matrix(), label=o.gate), list(reversed(o.qubits)))
+    return qc
