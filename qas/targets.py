@@ -1,0 +1,206 @@
+"""Named targets and the task syntax shared by the CLI, the Python API and the run configs.
+
+``parse_task`` reads ``KIND:TARGET``:
+
+- ``state:bell``, ``state:ghz3``, ``state:ghz4``, ``state:w3`` (``ghz<n>``, ``w<n>`` for 2-12 qubits), or
+  ``state:FILE.npy`` / ``FILE.txt`` / ``FILE.csv`` holding the amplitudes;
+- ``unitary:cnot``, ``unitary:toffoli``, ``unitary:fredkin``, ``unitary:qft2``, ``unitary:qft3`` (``qft<n>``), any
+  parameter-free registered gate (``cz``, ``swap``, ``ccx``...), or ``unitary:FILE.npy`` / ``.txt`` / ``.csv``;
+- ``ground-state:h2`` (molecule names from :func:`qas.molecules.load_hamiltonian`) or ``ground-state:FILE.json`` holding
+  ``{"terms": {"XXII": 0.5, ...}}`` and optionally ``"exact_energy"``.
+
+Conventions are Cirq's (big-endian: qubit 0 is the most significant bit). Text files are read by ``numpy.loadtxt`` with
+complex entries written like ``0.7071+0j``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from qas.errors import InputFileError, UnknownTargetError
+from qas.gates import GATES
+from qas.linalg import validate_state, validate_unitary
+from qas.noise import NOISELESS, NoiseModel
+from qas.pauli import PauliSum
+from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
+
+MAX_NAMED_QUBITS = 12
+ARRAY_SUFFIXES = (".npy", ".txt", ".csv")
+
+
+def ghz_state(n: int) -> np.ndarray:
+    """(|0...0> + |1...1>) / sqrt(2) on ``n`` qubits."""
+    psi = np.zeros(2**n, dtype=complex)
+    psi[0] = psi[-1] = 1 / math.sqrt(2)
+    return psi
+
+
+def w_state(n: int) -> np.ndarray:
+    """The equal superposition of the ``n`` basis states with a single 1."""
+    psi = np.zeros(2**n, dtype=complex)
+    psi[[2**k for k in range(n)]] = 1 / math.sqrt(n)
+    return psi
+
+
+def qft_unitary(n: int) -> np.ndarray:
+    """The quantum Fourier transform F|j> = sum_k e^(2 pi i jk / 2^n) |k> / sqrt(2^n) (no final qubit reversal needed:
+    indices are read big-endian, as ``cirq.qft(*qubits)``)."""
+    d = 2**n
+    j, k = np.meshgrid(np.arange(d), np.arange(d), indexing="ij")
+    return np.exp(2j * np.pi * j * k / d) / math.sqrt(d)
+
+
+# Families take the qubit count from the name's digits; aliases name registry gates the way papers do.
+_STATE_FAMILIES: dict[str, Callable[[int], np.ndarray]] = {"ghz": ghz_state, "w": w_state}
+_UNITARY_FAMILIES: dict[str, Callable[[int], np.ndarray]] = {"qft": qft_unitary}
+_STATE_ALIASES = {"bell": "ghz2"}
+_UNITARY_ALIASES = {"cnot": "cx", "toffoli": "ccx", "fredkin": "cswap"}
+
+STATE_NAMES = ("bell", "ghz3", "ghz4", "w3")
+UNITARY_NAMES = ("cnot", "toffoli", "fredkin", "qft2", "qft3")
+
+
+def _family(name: str, families: dict[str, Callable[[int], np.ndarray]]) -> np.ndarray | None:
+    match = re.fullmatch(r"([a-z]+)(\d+)", name)
+    if match is None or match.group(1) not in families:
+        return None
+    n = int(match.group(2))
+    if not 2 <= n <= MAX_NAMED_QUBITS:
+        raise UnknownTargetError(f"target {name!r}: the qubit count must be between 2 and {MAX_NAMED_QUBITS}")
+    return families[match.group(1)](n)
+
+
+def _unknown(kind: str, name: str, examples: tuple[str, ...], forms: str) -> UnknownTargetError:
+    close = difflib.get_close_matches(name, examples, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return UnknownTargetError(f"unknown {kind} target {name!r}.{hint} Use {forms}")
+
+
+def named_state(name: str) -> np.ndarray:
+    """The state called ``name`` (bell, ghz<n>, w<n>)."""
+    key = name.lower()
+    found = _family(_STATE_ALIASES.get(key, key), _STATE_FAMILIES)
+    if found is None:
+        raise _unknown("state", name, STATE_NAMES, "bell, ghz<n>, w<n> (n = 2..12), or a .npy/.txt/.csv file")
+    return found
+
+
+def named_unitary(name: str) -> np.ndarray:
+    """The unitary called ``name`` (cnot, toffoli, fredkin, qft<n>, or a parameter-free registry gate)."""
+    key = name.lower()
+    key = _UNITARY_ALIASES.get(key, key)
+    found = _family(key, _UNITARY_FAMILIES)
+    if found is not None:
+        return found
+    spec = GATES.get(key)
+    if spec is not None and spec.num_params == 0:
+        return spec.matrix()
+    gates = [g for g, s in GATES.items() if s.num_params == 0]
+    raise _unknown(
+        "unitary",
+        name,
+        UNITARY_NAMES + tuple(gates),
+        f"{', '.join(UNITARY_NAMES)}, qft<n>, a gate ({', '.join(gates)}), or a .npy/.txt/.csv file",
+    )
+
+
+def is_file_reference(text: str) -> bool:
+    """Whether a target string names a file rather than a preset."""
+    return Path(text).suffix.lower() in (*ARRAY_SUFFIXES, ".json") or "/" in text or "\\" in text
+
+
+def load_array(path: str | Path) -> np.ndarray:
+    """A complex array from ``.npy`` (numpy's format), ``.txt`` (whitespace-separated) or ``.csv``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ARRAY_SUFFIXES:
+        raise InputFileError(f"cannot read {path}: unsupported file type {suffix or '(none)'}; use .npy, .txt or .csv")
+    if not path.is_file():
+        raise InputFileError(f"target file {path} does not exist")
+    try:
+        if suffix == ".npy":
+            return np.asarray(np.load(path, allow_pickle=False))
+        return np.loadtxt(path, dtype=complex, delimiter="," if suffix == ".csv" else None, ndmin=1)
+    except (OSError, ValueError) as err:
+        raise InputFileError(f"cannot read target file {path}: {err}") from None
+
+
+def resolve_state(target: object) -> tuple[np.ndarray, str]:
+    """(validated state vector, display name) for a preset name, a file path, or an array."""
+    if isinstance(target, str | Path):
+        text = str(target)
+        if is_file_reference(text):
+            return validate_state(load_array(text)), Path(text).stem
+        return validate_state(named_state(text)), text.lower()
+    return validate_state(target), "custom"
+
+
+def resolve_unitary(target: object) -> tuple[np.ndarray, str]:
+    """(validated unitary, display name) for a preset name, a file path, or an array."""
+    if isinstance(target, str | Path):
+        text = str(target)
+        if is_file_reference(text):
+            return validate_unitary(load_array(text)), Path(text).stem
+        return validate_unitary(named_unitary(text)), text.lower()
+    return validate_unitary(target), "custom"
+
+
+def load_hamiltonian_file(path: str | Path) -> tuple[PauliSum, float | None]:
+    """(Hamiltonian, exact ground energy if the file states one) from a JSON file (see :meth:`PauliSum.load`)."""
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise InputFileError(f"cannot read Hamiltonian {path}: expected a .json file of Pauli terms")
+    hamiltonian = PauliSum.load(path)
+    data = json.loads(path.read_text())
+    exact = data.get("exact_energy") if isinstance(data, dict) else None
+    return hamiltonian, None if exact is None else float(exact)
+
+
+def resolve_hamiltonian(target: str) -> tuple[PauliSum, float | None, str]:
+    """(Hamiltonian, exact energy or None, display name) for a molecule name or a JSON file."""
+    if is_file_reference(target):
+        hamiltonian, exact = load_hamiltonian_file(target)
+        return hamiltonian, exact, Path(target).stem
+    try:
+        from qas.molecules import load_hamiltonian
+    except ImportError:
+        raise UnknownTargetError(
+            f"unknown ground-state target {target!r}: molecule names need qas.molecules, which is not installed; "
+            "give a .json file of Pauli terms instead"
+        ) from None
+    hamiltonian, exact = load_hamiltonian(target)
+    return hamiltonian, exact, target.lower()
+
+
+TASK_KINDS = ("state", "unitary", "ground-state")
+
+
+def parse_task(text: str, noise: NoiseModel | None = None) -> Task:
+    """The task written as ``KIND:TARGET`` (see the module docstring), under ``noise`` (default noiseless)."""
+    kind, sep, target = str(text).partition(":")
+    kind = kind.strip().lower()
+    target = target.strip()
+    if not sep or not target:
+        raise UnknownTargetError(
+            f"task {text!r} must look like KIND:TARGET, e.g. state:bell, unitary:toffoli or ground-state:h2"
+        )
+    noise = NOISELESS if noise is None else noise
+    if kind == "state":
+        state, name = resolve_state(target)
+        return StatePreparation(state, noise=noise, name=name)
+    if kind == "unitary":
+        unitary, name = resolve_unitary(target)
+        return UnitarySynthesis(unitary, noise=noise, name=name)
+    if kind == "ground-state":
+        hamiltonian, exact, name = resolve_hamiltonian(target)
+        return GroundState(hamiltonian, noise=noise, name=name, exact_energy=exact)
+    close = difflib.get_close_matches(kind, TASK_KINDS, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UnknownTargetError(f"unknown task kind {kind!r} in {text!r}.{hint} Use one of: {', '.join(TASK_KINDS)}")
