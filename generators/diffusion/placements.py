@@ -1,0 +1,215 @@
+"""Placements: one categorical token per time step, and a batched, differentiable simulator over them.
+
+The shared :class:`~qas.encoding.CircuitEncoding` stores a circuit as a qubits x steps grid of signed gate tokens. A
+generator that picks every grid cell independently can write inconsistent columns (a control without its target).
+The diffusion model therefore works one level up: each grid *column* that is a valid operation is one
+"placement" (gate + the qubits it acts on, controls and targets as the encoding orders them), plus index 0 for
+padding (an empty step). Every sampled sequence of placements decodes to a valid circuit, and device constraints
+(allowed gates, coupled qubit pairs) become exact masks over the placement vocabulary.
+
+:meth:`PlacementVocabulary.unitaries` simulates placement sequences straight from tensors, without building
+:class:`~qas.circuit.Circuit` objects: each step is one batched ``d x d`` matrix product with precomputed full-width
+matrices (parametric gates are built with :func:`qas.sim.torch_backend.gate_matrices` and embedded). For 3 qubits this
+scores thousands of sampled circuits per second and is differentiable in the angles, so refinement uses it too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from qas.circuit import Circuit, Operation
+from qas.encoding import NUM_CONTROLS, CircuitEncoding
+from qas.errors import QasError
+from qas.gates import get_gate
+from qas.sim.torch_backend import gate_matrices
+
+PAD = 0  # the placement index of an empty (padding) step
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A gate on specific qubits (controls first, then targets, each ascending, as the encoding decodes)."""
+
+    gate: str
+    qubits: tuple[int, ...]
+
+
+def _placements(encoding: CircuitEncoding) -> list[Placement]:
+    out = []
+    for gate in encoding.gates:
+        arity, controls = get_gate(gate).num_qubits, NUM_CONTROLS.get(gate, 0)
+        for ctrl in itertools.combinations(range(encoding.n_qubits), controls):
+            rest = [q for q in range(encoding.n_qubits) if q not in ctrl]
+            for tgt in itertools.combinations(rest, arity - controls):
+                out.append(Placement(gate, ctrl + tgt))
+    return out
+
+
+def _embed_permutation(qubits: tuple[int, ...], n_qubits: int) -> np.ndarray:
+    """Index map ``perm`` with ``full[i, j] = (G kron I)[perm[i], perm[j]]`` for a gate ``G`` on ``qubits``."""
+    order = list(qubits) + [q for q in range(n_qubits) if q not in qubits]
+    idx = np.arange(2**n_qubits)
+    bits = (idx[:, None] >> (n_qubits - 1 - np.arange(n_qubits))[None, :]) & 1  # (2^n, n), qubit 0 = top bit
+    reordered = bits[:, order]
+    return (reordered * (1 << (n_qubits - 1 - np.arange(n_qubits)))[None, :]).sum(axis=1)
+
+
+class PlacementVocabulary:
+    """The placements of an encoding's gates on its qubits; index 0 is padding, ``1..P`` are placements."""
+
+    def __init__(self, encoding: CircuitEncoding) -> None:
+        self.encoding = encoding
+        self.placements: tuple[Placement, ...] = tuple(_placements(encoding))
+        n, pad = encoding.n_qubits, encoding.pad_token
+        columns = np.zeros((len(self), n), dtype=np.int64)
+        columns[PAD] = pad
+        for i, p in enumerate(self.placements, start=1):
+            g = encoding.gates.index(p.gate) + 1
+            c = NUM_CONTROLS.get(p.gate, 0)
+            for k, q in enumerate(p.qubits):
+                columns[i, q] = -g if k < c else g
+        self.columns = columns  # (P + 1, n_qubits): the encoding's grid column of each placement
+        base = 2 * pad + 1
+        self._codes = ((columns + pad) * base ** np.arange(n)[None, :]).sum(axis=1)
+        self._code_order = np.argsort(self._codes)
+        self._base = base
+
+    def __len__(self) -> int:
+        """Number of classes, padding included."""
+        return len(self.placements) + 1
+
+    @property
+    def n_qubits(self) -> int:
+        return self.encoding.n_qubits
+
+    @property
+    def max_steps(self) -> int:
+        return self.encoding.max_steps
+
+    @property
+    def max_params(self) -> int:
+        return self.encoding.max_params
+
+    @cached_property
+    def gate_index(self) -> np.ndarray:
+        """(P + 1,) index of each placement's gate in ``encoding.gates`` (-1 for padding)."""
+        return np.array([-1] + [self.encoding.gates.index(p.gate) for p in self.placements])
+
+    @cached_property
+    def num_params(self) -> np.ndarray:
+        """(P + 1,) number of continuous parameters of each placement."""
+        return np.array([0] + [get_gate(p.gate).num_params for p in self.placements])
+
+    # ----- conversions ----------------------------------------------------------------------------------------------
+    def from_tokens(self, tokens: np.ndarray) -> np.ndarray:
+        """Grids ``(..., n_qubits, max_steps)`` of the encoding -> placement indices ``(..., max_steps)``."""
+        pad = self.encoding.pad_token
+        codes = ((np.moveaxis(tokens, -2, -1) + pad) * self._base ** np.arange(self.n_qubits)).sum(axis=-1)
+        sorted_codes = self._codes[self._code_order]
+        pos = np.clip(np.searchsorted(sorted_codes, codes), 0, len(self) - 1)
+        if not np.all(sorted_codes[pos] == codes):
+            raise QasError("grid holds a column that is not a valid operation of this vocabulary")
+        return self._code_order[pos]
+
+    def to_tokens(self, placements: np.ndarray) -> np.ndarray:
+        """Placement indices ``(..., max_steps)`` -> encoding grids ``(..., n_qubits, max_steps)``."""
+        return np.moveaxis(self.columns[placements], -1, -2)
+
+    def encode(self, circuit: Circuit) -> tuple[np.ndarray, np.ndarray]:
+        """A circuit -> (placements ``(max_steps,)``, angles ``(max_steps, max_params)``) via the shared encoding."""
+        encoded = self.encoding.encode(circuit)
+        return self.from_tokens(encoded.tokens), encoded.params.T.copy()
+
+    def to_circuit(self, placements: np.ndarray, angles: np.ndarray | None = None) -> Circuit:
+        """One placement sequence (padding steps skipped) and its angles ``(max_steps, max_params)`` -> a circuit."""
+        ops = []
+        for t, index in enumerate(np.asarray(placements).tolist()):
+            if index == PAD:
+                continue
+            p = self.placements[index - 1]
+            k = int(self.num_params[index])
+            params = tuple(float(a) for a in angles[t, :k]) if k and angles is not None else (0.0,) * k
+            ops.append(Operation(p.gate, p.qubits, params))
+        return Circuit(self.n_qubits, tuple(ops))
+
+    # ----- masks ----------------------------------------------------------------------------------------------------
+    def allowed(self, gates: list[str] | None = None, coupling: list[tuple[int, int]] | None = None) -> np.ndarray:
+        """Boolean ``(P + 1,)``: placements that use only ``gates`` and only coupled qubit pairs (padding always).
+
+        ``coupling`` lists undirected qubit pairs; a gate on several qubits is allowed when every pair it touches is
+        coupled (so a Toffoli needs a triangle). ``None`` means no restriction.
+        """
+        if gates is not None:
+            unknown = [g for g in gates if g not in self.encoding.gates]
+            if unknown:
+                raise QasError(f"gate(s) {unknown} are not in this model's vocabulary {list(self.encoding.gates)}")
+        edges = None if coupling is None else {frozenset(e) for e in coupling}
+        mask = np.ones(len(self), dtype=bool)
+        for i, p in enumerate(self.placements, start=1):
+            if gates is not None and p.gate not in gates:
+                mask[i] = False
+            if edges is not None and any(frozenset(e) not in edges for e in itertools.combinations(p.qubits, 2)):
+                mask[i] = False
+        return mask
+
+    # ----- simulation -----------------------------------------------------------------------------------------------
+    @cached_property
+    def _permutations(self) -> list[np.ndarray]:
+        return [_embed_permutation(p.qubits, self.n_qubits) for p in self.placements]
+
+    def _embed(self, small: torch.Tensor, index: int) -> torch.Tensor:
+        """Gate matrices ``(B, k, k)`` of placement ``index`` -> full matrices ``(B, 2^n, 2^n)``."""
+        k = small.shape[-1]
+        rest = 2**self.n_qubits // k
+        eye = torch.eye(rest, dtype=small.dtype, device=small.device)
+        kron = torch.einsum("bac,xy->baxcy", small, eye).reshape(small.shape[0], k * rest, k * rest)
+        perm = torch.as_tensor(self._permutations[index - 1], device=small.device)
+        return kron[:, perm][:, :, perm]
+
+    def fixed_matrices(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.Tensor:
+        """(P + 1, d, d) full matrices of the parameter-free placements (identity for padding and parametric ones)."""
+        dim = 2**self.n_qubits
+        out = torch.eye(dim, dtype=dtype, device=device).repeat(len(self), 1, 1)
+        for i, p in enumerate(self.placements, start=1):
+            if self.num_params[i] == 0:
+                out[i] = self._embed(gate_matrices(p.gate, None, dtype=dtype, device=device)[None], i)[0]
+        return out
+
+    def unitaries(self, placements: torch.Tensor, angles: torch.Tensor, *, dtype: torch.dtype = torch.complex64):
+        """Unitaries ``(B, d, d)`` of placement sequences ``(B, T)`` with angles ``(B, T, max_params)``.
+
+        Differentiable in ``angles`` (pass float64 angles and complex128 for refinement to 1e-10).
+        """
+        batch, steps = placements.shape
+        device = placements.device
+        fixed = self.fixed_matrices(dtype, device)
+        num_params = torch.as_tensor(self.num_params, device=device)
+        result = torch.eye(2**self.n_qubits, dtype=dtype, device=device).repeat(batch, 1, 1)
+        for t in range(steps):
+            index = placements[:, t]
+            step = fixed[index]
+            parametric = num_params[index] > 0
+            if parametric.any():
+                rows = parametric.nonzero().squeeze(1)
+                full = []
+                for i in index[rows].unique().tolist():
+                    members = rows[index[rows] == i]
+                    k = int(self.num_params[i])
+                    gate = self.placements[i - 1].gate
+                    small = gate_matrices(gate, angles[members, t, :k], dtype=dtype, device=device)
+                    full.append((members, self._embed(small, i)))
+                step = step.index_put((torch.cat([m for m, _ in full]),), torch.cat([f for _, f in full]))
+            result = step @ result
+        return result
+
+
+def infidelities(targets: torch.Tensor, unitaries: torch.Tensor) -> torch.Tensor:
+    """``1 - |Tr(U^dagger V) / d|^2`` per pair (global phase ignored); ``targets`` broadcasts against ``unitaries``."""
+    dim = unitaries.shape[-1]
+    overlap = (targets.conj() * unitaries).sum(dim=(-2, -1)) / dim
+    return (1 - overlap.abs() ** 2).clamp_min(0)

@@ -1,0 +1,118 @@
+"""Refinement of sampled circuits: fit the angles by gradient, then drop gates the result does not need.
+
+The diffusion model gets a circuit's structure right far more often than its angles to 1e-3. Fitting the angles of
+the best few structures turns a right structure into an exact compilation. All structures and random restarts are
+fitted together as one batch through :meth:`PlacementVocabulary.unitaries` in complex128 (Adam, then an L-BFGS
+polish), which is much faster than fitting circuit by circuit: a 3-qubit, 12-step batch of 32 costs about as much
+as one circuit. Restart 0 starts from the sampled angles; the others from uniformly random ones.
+
+:func:`prune` then removes, one at a time, the steps whose removal keeps the infidelity under the tolerance
+(two-qubit gates first), so a sample carrying a redundant pair such as ``h h`` comes out shorter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .placements import PAD, PlacementVocabulary, infidelities
+
+
+@dataclass(frozen=True)
+class Refined:
+    """Fitted angles ``(K, T, max_params)`` and infidelities ``(K,)`` before and after fitting."""
+
+    angles: torch.Tensor
+    before: torch.Tensor
+    after: torch.Tensor
+
+
+def refine(
+    vocab: PlacementVocabulary,
+    target: np.ndarray,
+    placements: torch.Tensor,
+    angles: torch.Tensor,
+    *,
+    restarts: int = 4,
+    steps: int = 250,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> Refined:
+    """Fit the angles of ``K`` structures ``placements (K, T)`` to ``target``; returns the best restart of each."""
+    target_t = torch.as_tensor(target, dtype=torch.complex128)
+    angles = angles.double()
+    before = infidelities(target_t, vocab.unitaries(placements, angles, dtype=torch.complex128))
+    if vocab.max_params == 0 or not (torch.as_tensor(vocab.num_params)[placements] > 0).any():
+        return Refined(angles, before, before)
+    gen = torch.Generator().manual_seed(seed)
+    k, t, p = angles.shape
+    starts = torch.rand((k, restarts, t, p), generator=gen, dtype=torch.float64) * 2 * np.pi - np.pi
+    starts[:, 0] = angles
+    theta = starts.reshape(k * restarts, t, p).clone().requires_grad_(True)
+    structure = placements.repeat_interleave(restarts, dim=0)
+
+    def loss_of(values: torch.Tensor) -> torch.Tensor:
+        return infidelities(target_t, vocab.unitaries(structure, values, dtype=torch.complex128))
+
+    optimizer = torch.optim.Adam([theta], lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss_of(theta).sum().backward()
+        optimizer.step()
+        schedule.step()
+    polish = torch.optim.LBFGS([theta], lr=1, max_iter=60, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        polish.zero_grad()
+        total = loss_of(theta).sum()
+        total.backward()
+        return total
+
+    polish.step(closure)
+    with torch.no_grad():
+        final = loss_of(theta).reshape(k, restarts)
+        best = final.argmin(dim=1)
+        fitted = theta.detach().reshape(k, restarts, t, p)[torch.arange(k), best]
+        after = final[torch.arange(k), best]
+    # Keep the sampled angles where fitting made nothing better (e.g. no parameters in that structure).
+    worse = after > before
+    fitted[worse], after = angles[worse], torch.minimum(after, before)
+    return Refined(torch.remainder(fitted + np.pi, 2 * np.pi) - np.pi, before, after)
+
+
+@torch.no_grad()
+def prune(
+    vocab: PlacementVocabulary,
+    target: np.ndarray,
+    placements: torch.Tensor,
+    angles: torch.Tensor,
+    tolerance: float,
+) -> tuple[torch.Tensor, float]:
+    """Drop steps of one structure ``(T,)`` while the infidelity stays under ``tolerance`` (or does not grow).
+
+    Returns the pruned placements and their infidelity. All one-step removals are scored as one batch per round.
+    """
+    target_t = torch.as_tensor(target, dtype=torch.complex128)
+    angles = angles.double()[None]
+    current = placements.clone()
+    score = float(infidelities(target_t, vocab.unitaries(current[None], angles, dtype=torch.complex128))[0])
+    two_qubit = torch.as_tensor([0] + [len(p.qubits) > 1 for p in vocab.placements])
+    while True:
+        present = (current != PAD).nonzero().squeeze(1)
+        if len(present) == 0:
+            return current, score
+        variants = current.repeat(len(present), 1)
+        variants[torch.arange(len(present)), present] = PAD
+        scores = infidelities(
+            target_t, vocab.unitaries(variants, angles.expand(len(present), -1, -1), dtype=torch.complex128)
+        )
+        ok = scores <= max(tolerance, score + 1e-12)
+        if not ok.any():
+            return current, score
+        # Prefer removing a two-qubit gate, then the removal that keeps the infidelity lowest.
+        priority = torch.where(ok, scores - 10.0 * two_qubit[current[present]].double(), torch.inf)
+        choice = int(priority.argmin())
+        current, score = variants[choice], float(scores[choice])
