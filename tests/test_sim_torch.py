@@ -8,7 +8,7 @@ from sim_helpers import random_circuit
 from qas import GATES, Circuit, PauliSum, op
 from qas.errors import QasError
 from qas.sim import torch_backend as tb
-from qas.sim.statevector import final_state
+from qas.sim.statevector import apply_operations, final_state
 
 torch.set_num_threads(1)
 
@@ -85,3 +85,11 @@ def test_bad_inputs_raise() -> None:
         tb.batch_unitaries([c, Circuit(3)])
     with pytest.raises(QasError, match="unknown gate"):
         tb.gate_matrices("foo", None)
+
+
+def test_heterogeneous_one_gate_steps_match_numpy() -> None:
+    rng = np.random.default_rng(5)
+    states = np.stack([random_circuit(3, 6, rng).final_state() for _ in range(50)])
+    steps = [random_circuit(3, 1, rng).operations[0] for _ in range(50)]
+    out = tb.apply_operations(torch.from_numpy(states), steps, 3).numpy()
+    np.testing.assert_allclose(out, apply_operations(states, steps, 3), atol=1e-12)

@@ -26,7 +26,7 @@ from qas.errors import QasError
 from qas.gates import get_gate
 
 if TYPE_CHECKING:
-    from qas.circuit import Circuit
+    from qas.circuit import Circuit, Operation
     from qas.pauli import PauliSum
 
 DEFAULT_DTYPE = torch.complex64
@@ -272,25 +272,38 @@ def circuit_unitary(
     return _evolve(circuit, params, rows, dtype).transpose(-1, -2)
 
 
-def _evolve_many(circuits: Sequence[Circuit], states: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """Apply ``circuits[b]`` to ``states[b]`` for circuits of different structure.
+def apply_operations(states: torch.Tensor, operations: Sequence[Operation], n_qubits: int) -> torch.Tensor:
+    """Apply ``operations[b]`` to ``states[b]`` (shape ``(B, ..., 2**n)``): one heterogeneous step of B circuits.
 
-    Steps through operation index t; at each step the circuits are grouped by (gate, qubits) so that each group is one
-    batched gather. Circuits that have run out of operations are left alone.
+    Steps are grouped by (gate, qubits) so that each group is one batched gather (the vector-environment step).
+    """
+    groups: dict[tuple[str, tuple[int, ...]], list[int]] = defaultdict(list)
+    for b, o in enumerate(operations):
+        groups[(o.gate, o.qubits)].append(b)
+    out = states.clone()
+    for (gate, qubits), members in groups.items():
+        params = torch.tensor([operations[b].params for b in members], dtype=torch.float64)
+        matrices = gate_matrices(gate, params, dtype=states.dtype, device=states.device)
+        matrices = matrices.reshape(matrices.shape[:1] + (1,) * (states.ndim - 2) + matrices.shape[-2:])
+        index = torch.tensor(members, device=states.device)
+        out[index] = apply_gate(states[index], matrices, qubits, n_qubits)
+    return out
+
+
+def _evolve_many(circuits: Sequence[Circuit], states: torch.Tensor) -> torch.Tensor:
+    """Apply ``circuits[b]`` to ``states[b]`` for circuits of different structure, stepping through operation index t.
+
+    Circuits that have run out of operations are left alone.
     """
     n = circuits[0].n_qubits
-    depth = max((len(c) for c in circuits), default=0)
-    for t in range(depth):
-        groups: dict[tuple[str, tuple[int, ...]], list[int]] = defaultdict(list)
-        for b, c in enumerate(circuits):
-            if t < len(c):
-                groups[(c.operations[t].gate, c.operations[t].qubits)].append(b)
-        for (gate, qubits), members in groups.items():
-            params = torch.tensor([circuits[b].operations[t].params for b in members], dtype=torch.float64)
-            matrices = gate_matrices(gate, params, dtype=dtype, device=states.device)
-            index = torch.tensor(members, device=states.device)
-            matrices = matrices.reshape(matrices.shape[:1] + (1,) * (states.ndim - 2) + matrices.shape[-2:])
-            states = states.index_copy(0, index, apply_gate(states[index], matrices, qubits, n))
+    for t in range(max((len(c) for c in circuits), default=0)):
+        active = [b for b, c in enumerate(circuits) if t < len(c)]
+        if len(active) == len(circuits):
+            states = apply_operations(states, [c.operations[t] for c in circuits], n)
+        else:
+            index = torch.tensor(active, device=states.device)
+            step = apply_operations(states[index], [circuits[b].operations[t] for b in active], n)
+            states = states.index_copy(0, index, step)
     return states
 
 
@@ -310,7 +323,7 @@ def batch_states(
     n = _check_same_width(circuits)
     states = torch.zeros(len(circuits), 2**n, dtype=complex_dtype_for(None, dtype), device=device)
     states[:, 0] = 1
-    return _evolve_many(circuits, states, states.dtype)
+    return _evolve_many(circuits, states)
 
 
 def batch_unitaries(
@@ -320,7 +333,7 @@ def batch_unitaries(
     n = _check_same_width(circuits)
     dtype = complex_dtype_for(None, dtype)
     rows = torch.eye(2**n, dtype=dtype, device=device).expand(len(circuits), -1, -1).contiguous()
-    return _evolve_many(circuits, rows, dtype).transpose(-1, -2)
+    return _evolve_many(circuits, rows).transpose(-1, -2)
 
 
 # ----- observables ---------------------------------------------------------------------------------------------------
