@@ -5,11 +5,17 @@ Python API. Environments (``qas.envs``), agents (``qas.agents``) and generators 
 """
 
 from qas.circuit import Circuit, Operation, op
+
+# qas.compile names the function: this import rebinds the attribute that the submodule import set. Neither module
+# imports Cirq at import time.
+from qas.compile import CompileResult, compile
+from qas.devices import Device, load_device
 from qas.errors import QasError
 
 # Imported eagerly (it loads neither cirq nor torch) so that the names qas.evaluate and qas.evaluate_many are the
 # functions, not the module.
 from qas.evaluate import Score, evaluate, evaluate_many
+from qas.export import ExportResult, to_device
 from qas.gate_sets import GATE_SETS, GateChoice, GateSet, get_gate_set
 from qas.gates import GATES, GateSpec, get_gate
 from qas.noise import NoiseModel
@@ -20,6 +26,9 @@ __all__ = [
     "GATES",
     "GATE_SETS",
     "Circuit",
+    "CompileResult",
+    "Device",
+    "ExportResult",
     "GateChoice",
     "GateSet",
     "GateSpec",
@@ -32,11 +41,14 @@ __all__ = [
     "StatePreparation",
     "Task",
     "UnitarySynthesis",
+    "compile",
     "evaluate",
     "evaluate_many",
     "get_gate",
     "get_gate_set",
+    "load_device",
     "op",
+    "to_device",
 ]
 
 from qas.plugins import run_registrations as _run_registrations  # noqa: E402

@@ -1,0 +1,213 @@
+"""``qas.compile``: a circuit for a target unitary, from a generator where one succeeds, else by exact synthesis.
+
+Methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the diffusion
+generator registers ``diffusion``), called as::
+
+    method(target: np.ndarray, *, gates: GateSet, device: Device | None, **options) -> CompileResult
+
+and returning :meth:`CompileResult.from_circuit`. The built-in ``exact`` method synthesises any unitary with Cirq's
+analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20, the
+quantum Shannon decomposition above that) and translates the result into the requested gates. ``auto`` (the
+default) tries each registered generator and keeps the first whose infidelity is within ``tolerance``, falling back
+to ``exact``, so a call always returns a circuit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qas.circuit import Circuit
+from qas.devices import Device, load_device
+from qas.errors import InputFileError, InvalidUnitaryError, QasError
+from qas.export import ExportResult, to_device, translate
+from qas.gate_sets import GateSet, get_gate_set
+from qas.linalg import unitary_fidelity, validate_unitary
+from qas.plugins import plugins
+from qas.tasks import UnitarySynthesis
+
+# Output gates when neither ``gates`` nor a device is given: the universal pair every toolchain reads.
+DEFAULT_GATES = ("u3", "cx")
+# Infidelity up to which ``auto`` accepts a generator's circuit.
+DEFAULT_TOLERANCE = 1e-6
+# Exact synthesis emits O(4**n) gates; beyond this many qubits the circuit is too large to be useful.
+MAX_EXACT_QUBITS = 8
+
+CompileMethod = Callable[..., "CompileResult"]
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """A compiled circuit and how good it is.
+
+    Attributes:
+        circuit: the circuit on the target's qubits, in the requested gates.
+        infidelity: ``1 - |Tr(U^dagger V)|^2 / d^2`` against the target (0 for an exact circuit, up to rounding).
+        method: the method that produced the circuit.
+        export: the circuit laid out on the device, when one was given.
+        attempts: what ``auto`` tried, in order: (method, infidelity) or (method, error message).
+    """
+
+    circuit: Circuit
+    infidelity: float
+    method: str
+    export: ExportResult | None = None
+    attempts: tuple[tuple[str, float | str], ...] = field(default=())
+
+    @classmethod
+    def from_circuit(cls, circuit: Circuit, target: np.ndarray, method: str) -> CompileResult:
+        """Score ``circuit`` against ``target`` (what a compiler plugin returns)."""
+        if circuit.n_qubits != int(np.log2(target.shape[0])):
+            raise QasError(f"method {method!r} returned a {circuit.n_qubits}-qubit circuit for a different target")
+        return cls(circuit, max(0.0, 1.0 - unitary_fidelity(target, circuit.unitary())), method)
+
+    @property
+    def fidelity(self) -> float:
+        return 1.0 - self.infidelity
+
+    def metrics(self) -> dict[str, int]:
+        return self.circuit.metrics()
+
+    def to_qasm(self, version: str = "3.0") -> str:
+        """OpenQASM of the device circuit when there is one, else of the logical circuit."""
+        return (self.export.circuit if self.export else self.circuit).to_qasm(version)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``: fidelity, infidelity, method, OpenQASM 3 and the cost metrics."""
+        data: dict[str, Any] = {
+            "method": self.method,
+            "fidelity": self.fidelity,
+            "infidelity": self.infidelity,
+            "circuit": self.circuit.to_qasm("3.0"),
+            **self.metrics(),
+            "attempts": [{"method": m, "result": r} for m, r in self.attempts],
+        }
+        if self.export is not None:
+            data["device"] = self.export.summary() | {"circuit": self.export.to_qasm("3.0")}
+        return data
+
+
+def compile(
+    target: object,
+    *,
+    method: str = "auto",
+    gates: str | Sequence[str] | GateSet | None = None,
+    device: str | Path | Device | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    **options: Any,
+) -> CompileResult:
+    """Compile a target unitary into a circuit.
+
+    Args:
+        target: a unitary matrix, a :class:`~qas.tasks.UnitarySynthesis`, a ``.npy`` file, or a named target
+            (``toffoli``, ``unitary:qft3``, ...).
+        method: ``auto``, ``exact`` or a registered generator (``qas info`` lists them).
+        gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
+            ``u3, cx``.
+        device: also lay the circuit out on this device (name, file or :class:`Device`); see :func:`qas.to_device`.
+        tolerance: the infidelity up to which ``auto`` accepts a generator's circuit.
+        **options: passed to the generator method (with ``auto``, to every generator tried).
+
+    Raises:
+        QasError: bad target, unknown method or device, or a gate set the circuit cannot be written in.
+    """
+    unitary = resolve_unitary(target)
+    dev = load_device(device) if device is not None else None
+    gate_set = get_gate_set(gates if gates is not None else dev.gates if dev is not None else DEFAULT_GATES)
+    methods = available_methods()
+    if method != "auto" and method not in methods:
+        raise QasError(f"unknown compile method {method!r}; available: auto, {', '.join(methods)}")
+    if options and (method == "exact" or (method == "auto" and len(methods) == 1)):
+        raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
+    if method == "auto":
+        result = _auto(unitary, methods, gate_set, dev, tolerance, options)
+    else:
+        result = methods[method](unitary, gates=gate_set, device=dev, **options)
+    # A generator may place gates outside the requested set; rewriting them keeps the promise of ``gates``.
+    circuit = translate(result.circuit, gate_set)
+    if circuit is not result.circuit:
+        result = replace(CompileResult.from_circuit(circuit, unitary, result.method), attempts=result.attempts)
+    if dev is not None:
+        result = replace(result, export=to_device(result.circuit, dev))
+    return result
+
+
+def _auto(
+    unitary: np.ndarray,
+    methods: dict[str, CompileMethod],
+    gate_set: GateSet,
+    device: Device | None,
+    tolerance: float,
+    options: dict[str, Any],
+) -> CompileResult:
+    attempts: list[tuple[str, float | str]] = []
+    for name, generate in methods.items():
+        if name == "exact":
+            continue
+        try:
+            candidate = generate(unitary, gates=gate_set, device=device, **options)
+        except QasError as err:
+            attempts.append((name, f"error: {err}"))
+            continue
+        attempts.append((name, candidate.infidelity))
+        if candidate.infidelity <= tolerance:
+            return replace(candidate, attempts=tuple(attempts))
+    exact = _exact(unitary, gates=gate_set, device=device)
+    return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
+
+
+def available_methods() -> dict[str, CompileMethod]:
+    """``exact`` plus every ``qas.compilers`` plugin, by name."""
+    return {"exact": _exact, **plugins("qas.compilers")}
+
+
+def resolve_unitary(target: object) -> np.ndarray:
+    """The target as a validated unitary matrix (see :func:`compile` for the accepted forms)."""
+    if isinstance(target, UnitarySynthesis):
+        return target.target
+    if isinstance(target, str | Path):
+        text = str(target)
+        if text.endswith(".npy"):
+            return validate_unitary(_load_npy(Path(text)))
+        from qas.targets import parse_task
+
+        task = parse_task(text if ":" in text else f"unitary:{text}")
+        if not isinstance(task, UnitarySynthesis):
+            raise InvalidUnitaryError(f"compile needs a unitary target, and {text!r} is not one")
+        return task.target
+    return validate_unitary(target)
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputFileError(f"target file {str(path)!r} does not exist") from None
+    except (OSError, ValueError) as err:
+        raise InputFileError(f"cannot read target file {str(path)!r} as a .npy array: {err}") from None
+
+
+def _exact(unitary: np.ndarray, *, gates: GateSet, device: Device | None = None) -> CompileResult:
+    """Analytic synthesis with Cirq (exact up to float rounding), written in ``gates``."""
+    import cirq
+
+    from qas.cirq_interop import from_cirq
+
+    n = int(np.log2(unitary.shape[0]))
+    if n > MAX_EXACT_QUBITS:
+        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n}")
+    qubits = cirq.LineQubit.range(n)
+    if n == 1:
+        ops = [cirq.MatrixGate(unitary).on(qubits[0])]
+    elif n == 2:
+        ops = cirq.two_qubit_matrix_to_cz_operations(*qubits, unitary, allow_partial_czs=False)
+    elif n == 3:
+        ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
+    else:
+        ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
+    circuit = translate(from_cirq(cirq.Circuit(ops), qubits=qubits), gates)
+    return CompileResult.from_circuit(circuit, unitary, "exact")

@@ -1,0 +1,117 @@
+"""qas.compile: exact synthesis in any universal gate set, device layout, and the auto fallback over plugins."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import cirq
+import numpy as np
+import pytest
+
+import qas
+from qas import Circuit, CompileResult, GateSet, op
+from qas.errors import InputFileError, InvalidUnitaryError, QasError
+from qas.linalg import unitary_fidelity
+
+compile_module = sys.modules["qas.compile"]
+CNOT = Circuit(2, (op("cx", 0, 1),)).unitary()
+
+
+@pytest.mark.parametrize("n_qubits", [1, 2, 3, 4])
+def test_exact_compiles_haar_random_unitaries(n_qubits: int) -> None:
+    target = cirq.testing.random_unitary(2**n_qubits, random_state=n_qubits)
+    result = qas.compile(target, method="exact")
+    assert result.method == "exact"
+    assert result.infidelity < 1e-10
+    assert unitary_fidelity(target, result.circuit.unitary()) > 1 - 1e-10
+    assert {o.gate for o in result.circuit} <= {"u3", "cx"}
+    # The analytic bounds: 3 CNOTs for two qubits, 20 for three.
+    assert result.circuit.cnot_count <= {1: 0, 2: 3, 3: 20, 4: 100}[n_qubits]
+
+
+def test_exact_writes_the_requested_gate_set() -> None:
+    target = cirq.testing.random_unitary(4, random_state=7)
+    result = qas.compile(target, method="exact", gates="google-native")
+    assert {o.gate for o in result.circuit} <= {"phased_xz", "cz", "sqrt_iswap"}
+    assert result.infidelity < 1e-10
+
+
+def test_compile_for_a_device_lays_out_and_verifies() -> None:
+    target = cirq.testing.random_unitary(8, random_state=3)
+    result = qas.compile(target, device="ibm-line")
+    assert {o.gate for o in result.circuit} <= {"rz", "sx", "x", "cx"}
+    assert result.export is not None and result.export.verified is True
+    assert "OPENQASM 3.0" in result.to_qasm() and "qubit[7] q;" in result.to_qasm()
+    data = result.to_dict()
+    assert data["device"]["verified"] is True and data["fidelity"] > 1 - 1e-10 and data["cnot_count"] > 0
+
+
+def _fake_methods(monkeypatch: pytest.MonkeyPatch, **methods: Any) -> None:
+    monkeypatch.setattr(compile_module, "plugins", lambda group: methods if group == "qas.compilers" else {})
+
+
+def test_auto_keeps_a_generator_circuit_within_tolerance(monkeypatch: pytest.MonkeyPatch) -> None:
+    def generator(target: np.ndarray, *, gates: GateSet, device: Any, **options: Any) -> CompileResult:
+        assert options == {"samples": 4}
+        return CompileResult.from_circuit(Circuit(2, (op("cx", 0, 1),)), target, "fake")
+
+    _fake_methods(monkeypatch, fake=generator)
+    result = qas.compile(CNOT, samples=4)
+    assert result.method == "fake" and result.circuit.gate_count == 1
+    assert result.attempts == (("fake", 0.0),)
+
+
+def test_auto_falls_back_to_exact_when_generators_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    def wrong(target: np.ndarray, **_: Any) -> CompileResult:
+        return CompileResult.from_circuit(Circuit(2, (op("h", 0),)), target, "wrong")
+
+    def broken(target: np.ndarray, **_: Any) -> CompileResult:
+        raise QasError("model supports 3 qubits only")
+
+    _fake_methods(monkeypatch, wrong=wrong, broken=broken)
+    result = qas.compile(CNOT)
+    assert result.method == "exact" and result.infidelity < 1e-10
+    assert [m for m, _ in result.attempts] == ["wrong", "broken", "exact"]
+    assert result.attempts[0][1] == pytest.approx(1 - 2 / 16)  # |Tr(CNOT^dagger (H x I))|^2 = 2
+    assert result.attempts[1][1] == "error: model supports 3 qubits only"
+
+
+def test_a_generator_circuit_is_rewritten_into_the_requested_gates(monkeypatch: pytest.MonkeyPatch) -> None:
+    def generator(target: np.ndarray, **_: Any) -> CompileResult:
+        return CompileResult.from_circuit(Circuit(2, (op("cx", 0, 1),)), target, "fake")
+
+    _fake_methods(monkeypatch, fake=generator)
+    result = qas.compile(CNOT, gates=["phased_xz", "cz"])
+    assert result.method == "fake" and {o.gate for o in result.circuit} == {"phased_xz", "cz"}
+    assert result.infidelity < 1e-10
+
+
+def test_target_from_npy_file(tmp_path: Path) -> None:
+    np.save(tmp_path / "u.npy", CNOT)
+    assert qas.compile(str(tmp_path / "u.npy")).infidelity < 1e-10
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "message"),
+    [
+        (np.ones((2, 2)), InvalidUnitaryError, "not unitary"),
+        (np.eye(3), InvalidUnitaryError, "not a power of two"),
+        (np.full((2, 2), np.nan), InvalidUnitaryError, "NaN or inf"),
+        (np.eye(4)[:, :2], InvalidUnitaryError, "square matrix"),
+        ("missing.npy", InputFileError, "does not exist"),
+    ],
+)
+def test_bad_targets(target: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        qas.compile(target)
+
+
+def test_bad_method_options_and_gates() -> None:
+    with pytest.raises(QasError, match="unknown compile method 'magic'"):
+        qas.compile(CNOT, method="magic")
+    with pytest.raises(QasError, match="exact method takes no options, got steps"):
+        qas.compile(CNOT, method="exact", steps=3)
+    with pytest.raises(QasError, match="cannot translate to gates"):
+        qas.compile(cirq.testing.random_unitary(2, random_state=1), gates=["h", "t", "cx"], method="exact")
