@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from qas import targets
 from qas.circuit import Circuit
 from qas.devices import Device, load_device
-from qas.errors import InputFileError, InvalidUnitaryError, QasError
+from qas.errors import QasError
 from qas.export import ExportResult, to_device, translate
 from qas.gate_sets import GateSet, get_gate_set
-from qas.linalg import unitary_fidelity, validate_unitary
+from qas.linalg import unitary_fidelity
 from qas.plugins import plugins
 from qas.tasks import UnitarySynthesis
 
@@ -166,29 +167,12 @@ def available_methods() -> dict[str, CompileMethod]:
 
 
 def resolve_unitary(target: object) -> np.ndarray:
-    """The target as a validated unitary matrix (see :func:`compile` for the accepted forms)."""
+    """The target as a validated unitary: a matrix, a task, a named target or a .npy/.txt/.csv file."""
     if isinstance(target, UnitarySynthesis):
         return target.target
-    if isinstance(target, str | Path):
-        text = str(target)
-        if text.endswith(".npy"):
-            return validate_unitary(_load_npy(Path(text)))
-        from qas.targets import parse_task
-
-        task = parse_task(text if ":" in text else f"unitary:{text}")
-        if not isinstance(task, UnitarySynthesis):
-            raise InvalidUnitaryError(f"compile needs a unitary target, and {text!r} is not one")
-        return task.target
-    return validate_unitary(target)
-
-
-def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise InputFileError(f"target file {str(path)!r} does not exist") from None
-    except (OSError, ValueError) as err:
-        raise InputFileError(f"cannot read target file {str(path)!r} as a .npy array: {err}") from None
+    if isinstance(target, str) and target.startswith("unitary:"):
+        target = target.removeprefix("unitary:")
+    return targets.resolve_unitary(target)[0]
 
 
 def _exact(unitary: np.ndarray, *, gates: GateSet, device: Device | None = None) -> CompileResult:
