@@ -6,12 +6,13 @@ fitted together as one batch through :meth:`PlacementVocabulary.unitaries` in co
 polish), which is much faster than fitting circuit by circuit: a 3-qubit, 12-step batch of 32 costs about as much
 as one circuit. Restart 0 starts from the sampled angles; the others from uniformly random ones.
 
-:func:`prune` then removes, one at a time, the steps whose removal keeps the infidelity under the tolerance
-(two-qubit gates first), so a sample carrying a redundant pair such as ``h h`` comes out shorter.
+:func:`prune` then removes steps (one or two at a time) whose removal keeps the infidelity under the tolerance,
+two-qubit gates first, so a sample carrying a redundant pair such as ``h h`` comes out shorter.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,26 +94,31 @@ def prune(
 ) -> tuple[torch.Tensor, float]:
     """Drop steps of one structure ``(T,)`` while the infidelity stays under ``tolerance`` (or does not grow).
 
-    Returns the pruned placements and their infidelity. All one-step removals are scored as one batch per round.
+    Each round scores, as one batch, every removal of one step or of two steps (pairs such as ``x x`` or ``cx cx``
+    only cancel together) and applies the one that removes the most two-qubit gates, then the most gates.
+    Returns the pruned placements and their infidelity.
     """
     target_t = torch.as_tensor(target, dtype=torch.complex128)
     angles = angles.double()[None]
     current = placements.clone()
     score = float(infidelities(target_t, vocab.unitaries(current[None], angles, dtype=torch.complex128))[0])
-    two_qubit = torch.as_tensor([0] + [len(p.qubits) > 1 for p in vocab.placements])
+    two_qubit = torch.as_tensor([0] + [len(p.qubits) > 1 for p in vocab.placements], dtype=torch.float64)
     while True:
-        present = (current != PAD).nonzero().squeeze(1)
-        if len(present) == 0:
+        present = (current != PAD).nonzero().squeeze(1).tolist()
+        removals = [(i,) for i in present] + list(itertools.combinations(present, 2))
+        if not removals:
             return current, score
-        variants = current.repeat(len(present), 1)
-        variants[torch.arange(len(present)), present] = PAD
+        variants = current.repeat(len(removals), 1)
+        for row, steps in enumerate(removals):
+            variants[row, list(steps)] = PAD
         scores = infidelities(
-            target_t, vocab.unitaries(variants, angles.expand(len(present), -1, -1), dtype=torch.complex128)
+            target_t, vocab.unitaries(variants, angles.expand(len(removals), -1, -1), dtype=torch.complex128)
         )
         ok = scores <= max(tolerance, score + 1e-12)
         if not ok.any():
             return current, score
-        # Prefer removing a two-qubit gate, then the removal that keeps the infidelity lowest.
-        priority = torch.where(ok, scores - 10.0 * two_qubit[current[present]].double(), torch.inf)
+        removed_2q = torch.tensor([sum(float(two_qubit[current[i]]) for i in steps) for steps in removals])
+        removed = torch.tensor([len(steps) for steps in removals], dtype=torch.float64)
+        priority = torch.where(ok, scores - 100.0 * removed_2q - 10.0 * removed, torch.inf)
         choice = int(priority.argmin())
         current, score = variants[choice], float(scores[choice])

@@ -1,0 +1,105 @@
+"""Sampling constraints (gate set, coupling map, inpainting) and angle refinement of the diffusion generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from qas.circuit import Circuit, op
+from qas.encoding import CircuitEncoding
+from qas.generators.diffusion.model import Denoiser, DenoiserConfig
+from qas.generators.diffusion.placements import PlacementVocabulary
+from qas.generators.diffusion.refine import prune, refine
+from qas.generators.diffusion.sample import rank, sample
+
+torch.set_num_threads(1)
+
+GATES = ("h", "cx", "z", "x", "ccx", "swap", "rz")
+
+
+@pytest.fixture(scope="module")
+def setup() -> tuple[Denoiser, PlacementVocabulary]:
+    # An untrained model: whatever it prefers, the constraints must hold exactly.
+    torch.manual_seed(0)
+    vocab = PlacementVocabulary(CircuitEncoding(GATES, 3, 8))
+    config = DenoiserConfig(len(vocab), len(GATES), 3, 8, vocab.max_params, d_model=32, layers=1, heads=2)
+    return Denoiser(config).eval(), vocab
+
+
+TARGET = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2))).unitary()
+
+
+def test_samples_respect_a_coupling_map_and_gate_set(setup) -> None:
+    model, vocab = setup
+    drawn = sample(
+        model, vocab, TARGET, samples=64, gates=["h", "cx", "ccx", "swap"], coupling=[(0, 1), (1, 2)], seed=1
+    )
+    circuits = [c for c, _ in rank(vocab, drawn)]
+    assert len(circuits) > 10  # distinct samples
+    ops = [o for c in circuits for o in c]
+    assert ops and {o.gate for o in ops} <= {"h", "cx", "swap"}  # ccx needs the uncoupled pair (0, 2)
+    assert all(set(o.qubits) != {0, 2} for o in ops)
+
+
+def test_inpainting_keeps_fixed_steps(setup) -> None:
+    model, vocab = setup
+    fixed = {0: op("h", 0), 3: op("rz", 2, params=[0.7]), 7: op("ccx", 1, 2, 0)}
+    drawn = sample(model, vocab, TARGET, samples=16, fixed=fixed, seed=2)
+    for b in range(16):
+        circuit = vocab.to_circuit(drawn.placements[b].numpy(), drawn.angles[b].numpy())
+        steps = [o for o, p in zip(circuit, drawn.placements[b][drawn.placements[b] != 0], strict=True) if p]
+        assert steps[0] == fixed[0]
+        kept = [o for o in circuit if o.gate == "rz" and o.qubits == (2,)]
+        assert any(abs(o.params[0] - 0.7) < 1e-6 for o in kept)
+        assert circuit.operations[-1] == fixed[7]
+
+
+def test_smaller_target_uses_only_its_qubits(setup) -> None:
+    model, vocab = setup
+    cnot = Circuit(2, (op("cx", 0, 1),)).unitary()
+    drawn = sample(model, vocab, cnot, samples=32, seed=3)
+    for c, infidelity in rank(vocab, drawn):
+        assert all(max(o.qubits) < 2 for o in c)
+        assert 0 <= infidelity <= 1
+
+
+def test_sampled_scores_are_the_circuits_infidelities(setup) -> None:
+    model, vocab = setup
+    drawn = sample(model, vocab, TARGET, samples=8, seed=4)
+    for b in range(8):
+        circuit = vocab.to_circuit(drawn.placements[b].numpy(), drawn.angles[b].numpy())
+        overlap = np.trace(TARGET.conj().T @ circuit.unitary()) / 8
+        assert float(drawn.infidelity[b]) == pytest.approx(1 - abs(overlap) ** 2, abs=1e-5)
+
+
+def test_refinement_turns_the_right_structure_exact() -> None:
+    vocab = PlacementVocabulary(CircuitEncoding(("h", "cx", "rx", "ry", "rz"), 3, 8))
+    truth = Circuit(
+        3,
+        (
+            op("ry", 0, params=[1.1]),
+            op("cx", 0, 1),
+            op("rz", 1, params=[-2.0]),
+            op("rx", 2, params=[0.4]),
+            op("cx", 1, 2),
+        ),
+    )
+    target = truth.unitary()
+    placements, angles = vocab.encode(truth)
+    noisy = torch.as_tensor(angles)[None] + torch.tensor([0.6, 0.0, -0.5, 0.8, 0.0, 0, 0, 0])[None, :, None]
+    result = refine(vocab, target, torch.as_tensor(placements)[None], noisy, seed=0)
+    assert float(result.before[0]) > 0.05
+    assert float(result.after[0]) < 1e-10
+    fitted = vocab.to_circuit(placements, result.angles[0].numpy())
+    assert 1 - abs(np.trace(target.conj().T @ fitted.unitary()) / 8) ** 2 < 1e-10
+
+
+def test_prune_drops_redundant_gates() -> None:
+    vocab = PlacementVocabulary(CircuitEncoding(("h", "cx", "x"), 3, 6))
+    redundant = Circuit(3, (op("h", 0), op("cx", 0, 1), op("x", 2), op("x", 2), op("cx", 1, 2), op("cx", 1, 2)))
+    target = Circuit(3, (op("h", 0), op("cx", 0, 1))).unitary()
+    placements, angles = vocab.encode(redundant)
+    pruned, score = prune(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles), 1e-9)
+    assert score < 1e-12
+    assert vocab.to_circuit(pruned.numpy()) == Circuit(3, (op("h", 0), op("cx", 0, 1)))
