@@ -103,7 +103,11 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
             f"{', '.join(_ONE_QUBIT_BASES)} and an entangling gate among {', '.join(_ENTANGLERS)}"
         )
     qubits = cirq.LineQubit.range(circuit.n_qubits)
-    target = cirq.SqrtIswapTargetGateset() if entangler == "sqrt_iswap" else cirq.CZTargetGateset()
+    if entangler == "sqrt_iswap":
+        target = cirq.SqrtIswapTargetGateset()
+    else:
+        # On a CX device, CNOTs already in the circuit stay as they are; everything else goes through CZ.
+        target = cirq.CZTargetGateset(additional_gates=[cirq.CNOT] if entangler == "cx" else [])
     optimized = cirq.optimize_for_target_gateset(circuit.to_cirq(), gateset=target)
     if entangler == "cx":
         optimized = cirq.merge_single_qubit_gates_to_phxz(optimized.map_operations(_cz_to_cx))
