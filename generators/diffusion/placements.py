@@ -29,6 +29,9 @@ from qas.gates import get_gate
 from qas.sim.torch_backend import gate_matrices
 
 PAD = 0  # the placement index of an empty (padding) step
+# Gates of the form exp(-i a P / 2) for a Pauli P: simulated without per-gate Python calls.
+_ROTATION_AXES = {"rx": "x", "ry": "y", "rz": "z"}
+_REAL = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class PlacementVocabulary:
         self._codes = ((columns + pad) * base ** np.arange(n)[None, :]).sum(axis=1)
         self._code_order = np.argsort(self._codes)
         self._base = base
+        self._cache: dict[tuple, torch.Tensor] = {}
 
     def __len__(self) -> int:
         """Number of classes, padding included."""
@@ -173,38 +177,63 @@ class PlacementVocabulary:
 
     def fixed_matrices(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.Tensor:
         """(P + 1, d, d) full matrices of the parameter-free placements (identity for padding and parametric ones)."""
-        dim = 2**self.n_qubits
-        out = torch.eye(dim, dtype=dtype, device=device).repeat(len(self), 1, 1)
-        for i, p in enumerate(self.placements, start=1):
-            if self.num_params[i] == 0:
-                out[i] = self._embed(gate_matrices(p.gate, None, dtype=dtype, device=device)[None], i)[0]
-        return out
+        key = ("fixed", dtype, str(device))
+        if key not in self._cache:
+            dim = 2**self.n_qubits
+            out = torch.eye(dim, dtype=dtype, device=device).repeat(len(self), 1, 1)
+            for i, p in enumerate(self.placements, start=1):
+                if self.num_params[i] == 0:
+                    out[i] = self._embed(gate_matrices(p.gate, None, dtype=dtype, device=device)[None], i)[0]
+            self._cache[key] = out
+        return self._cache[key]
 
-    def unitaries(self, placements: torch.Tensor, angles: torch.Tensor, *, dtype: torch.dtype = torch.complex64):
+    def rotation_generators(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.Tensor:
+        """(P + 1, d, d): the embedded Pauli ``P`` of each rotation placement ``exp(-i a P / 2)`` (zero otherwise)."""
+        key = ("rotations", dtype, str(device))
+        if key not in self._cache:
+            dim = 2**self.n_qubits
+            out = torch.zeros(len(self), dim, dim, dtype=dtype, device=device)
+            for i, p in enumerate(self.placements, start=1):
+                if p.gate in _ROTATION_AXES:
+                    pauli = torch.tensor(get_gate(_ROTATION_AXES[p.gate]).matrix(), dtype=dtype, device=device)
+                    out[i] = self._embed(pauli[None], i)[0]
+            self._cache[key] = out
+        return self._cache[key]
+
+    @cached_property
+    def is_rotation(self) -> np.ndarray:
+        """(P + 1,) whether a placement is a single-axis Pauli rotation (rx, ry, rz)."""
+        return np.array([False] + [p.gate in _ROTATION_AXES for p in self.placements])
+
+    def unitaries(
+        self, placements: torch.Tensor, angles: torch.Tensor, *, dtype: torch.dtype = torch.complex64
+    ) -> torch.Tensor:
         """Unitaries ``(B, d, d)`` of placement sequences ``(B, T)`` with angles ``(B, T, max_params)``.
 
-        Differentiable in ``angles`` (pass float64 angles and complex128 for refinement to 1e-10).
+        Differentiable in ``angles`` (pass float64 angles and complex128 for refinement to 1e-10). Rotations are
+        built for all steps at once as ``cos(a/2) I - i sin(a/2) P``; other parametric gates group by placement.
         """
         batch, steps = placements.shape
         device = placements.device
-        fixed = self.fixed_matrices(dtype, device)
-        num_params = torch.as_tensor(self.num_params, device=device)
-        result = torch.eye(2**self.n_qubits, dtype=dtype, device=device).repeat(batch, 1, 1)
-        for t in range(steps):
-            index = placements[:, t]
-            step = fixed[index]
-            parametric = num_params[index] > 0
-            if parametric.any():
-                rows = parametric.nonzero().squeeze(1)
-                full = []
-                for i in index[rows].unique().tolist():
-                    members = rows[index[rows] == i]
-                    k = int(self.num_params[i])
-                    gate = self.placements[i - 1].gate
-                    small = gate_matrices(gate, angles[members, t, :k], dtype=dtype, device=device)
-                    full.append((members, self._embed(small, i)))
-                step = step.index_put((torch.cat([m for m, _ in full]),), torch.cat([f for _, f in full]))
-            result = step @ result
+        dim = 2**self.n_qubits
+        matrices = self.fixed_matrices(dtype, device)[placements]  # (B, T, d, d)
+        rotation = torch.as_tensor(self.is_rotation, device=device)[placements]
+        if rotation.any():
+            half = angles[..., 0].to(_REAL[dtype]) / 2
+            eye = torch.eye(dim, dtype=dtype, device=device)
+            rotated = (
+                torch.cos(half)[..., None, None] * eye
+                - 1j * torch.sin(half)[..., None, None] * (self.rotation_generators(dtype, device)[placements])
+            )
+            matrices = torch.where(rotation[..., None, None], rotated, matrices)
+        other = (torch.as_tensor(self.num_params, device=device)[placements] > 0) & ~rotation
+        for b, t in other.nonzero().tolist():
+            i = int(placements[b, t])
+            small = gate_matrices(self.placements[i - 1].gate, angles[b : b + 1, t, : self.num_params[i]], dtype=dtype)
+            matrices = matrices.index_put((torch.tensor([b]), torch.tensor([t])), self._embed(small, i))
+        result = matrices[:, 0] if steps else torch.eye(dim, dtype=dtype, device=device).repeat(batch, 1, 1)
+        for t in range(1, steps):
+            result = matrices[:, t] @ result
         return result
 
 

@@ -37,7 +37,7 @@ def refine(
     angles: torch.Tensor,
     *,
     restarts: int = 4,
-    steps: int = 250,
+    steps: int = 100,
     lr: float = 0.1,
     seed: int = 0,
 ) -> Refined:
@@ -64,7 +64,7 @@ def refine(
         loss_of(theta).sum().backward()
         optimizer.step()
         schedule.step()
-    polish = torch.optim.LBFGS([theta], lr=1, max_iter=60, line_search_fn="strong_wolfe")
+    polish = torch.optim.LBFGS([theta], lr=1, max_iter=40, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         polish.zero_grad()
