@@ -1,0 +1,381 @@
+"""The ``qas`` command line: a thin Typer layer over the Python API.
+
+Every command calls one library function and prints either a rich, human summary or, with ``--json``, exactly one
+JSON object on stdout. Exit codes: 0 ok, 1 a search missed its goal, 2 bad input (one ``error: ...`` line on stderr,
+no traceback).
+
+Other packages add commands through the ``qas.cli`` entry-point group: each entry is a ``register(app)`` callable that
+adds commands to the Typer app. Their commands follow the same conventions: raise a :class:`~qas.errors.QasError` for
+bad input, ``raise typer.Exit(1)`` when a search fails, and print JSON with :func:`print_json`. Heavy libraries
+(Cirq, torch) are imported inside the commands so that ``qas --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qas.circuit import Circuit
+from qas.errors import InputFileError, QasError
+from qas.noise import NoiseModel, amplitude_damp, bit_flip, depolarize, phase_flip
+from qas.plugins import plugins
+
+app = typer.Typer(
+    name="qas",
+    help="Search for quantum circuits: evaluate, compile, export and draw them; train and run search agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the summary.")]
+DeviceOption = Annotated[
+    str | None, typer.Option("--device", "-d", help="Built-in device name (see `qas info`) or a .json/.yaml file.")
+]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+# ----- helpers shared with plugin commands ---------------------------------------------------------------------------
+
+
+def print_json(data: dict[str, Any]) -> None:
+    """Print ``data`` as one JSON object (numpy scalars and arrays become numbers and lists)."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, Path):
+            return str(value)
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+    print(json.dumps(data, default=default))
+
+
+def read_circuit(path: str | Path) -> Circuit:
+    """A circuit from an OpenQASM (``.qasm``) or qas JSON (``.json``) file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".qasm", ".json"):
+        raise InputFileError(f"cannot read circuit {str(path)!r}: use a .qasm (OpenQASM 2/3) or .json (qas) file")
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputFileError(f"circuit file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputFileError(f"cannot read circuit file {str(path)!r}: {err}") from None
+    return Circuit.from_qasm(text) if suffix == ".qasm" else Circuit.from_json(text)
+
+
+_CHANNELS = {"depolarize": depolarize, "bit_flip": bit_flip, "phase_flip": phase_flip, "amplitude_damp": amplitude_damp}
+_NOISE_SLOTS = {"1q": "after_one_qubit", "2q": "after_two_qubit", "readout": "before_measurement"}
+
+
+def parse_noise(text: str | None) -> NoiseModel | None:
+    """A noise model from ``CHANNEL:P`` (after every gate, on each qubit) or ``1q=CHANNEL:P,2q=...,readout=...``.
+
+    Channels: depolarize, bit_flip, phase_flip, amplitude_damp. ``2q=depolarize:P`` is the two-qubit depolarising
+    channel on the gate's qubits. Example: ``--noise 1q=depolarize:0.001,2q=depolarize:0.01,readout=bit_flip:0.02``.
+    """
+    if not text:
+        return None
+    slots: dict[str, Any] = {}
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        where, _, spec = item.partition("=") if "=" in item else ("", "", item)
+        name, _, value = spec.partition(":")
+        if (where and where not in _NOISE_SLOTS) or name not in _CHANNELS or not value:
+            raise QasError(
+                f"bad noise item {item!r}: use CHANNEL:P or WHERE=CHANNEL:P with WHERE in {', '.join(_NOISE_SLOTS)} "
+                f"and CHANNEL in {', '.join(_CHANNELS)}"
+            )
+        try:
+            p = float(value)
+        except ValueError:
+            raise QasError(f"bad noise probability {value!r} in {item!r}") from None
+        if not where:
+            slots["after_one_qubit"] = slots["after_two_qubit"] = _CHANNELS[name](p)
+        elif where == "2q" and name == "depolarize":
+            slots["after_two_qubit"] = depolarize(p, 2)
+        else:
+            slots[_NOISE_SLOTS[where]] = _CHANNELS[name](p)
+    return NoiseModel(**slots)
+
+
+def _metrics_table(title: str, rows: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    for key, value in rows.items():
+        shown = f"{value:.6g}" if isinstance(value, float) and math.isfinite(value) else str(value)
+        table.add_row(key, shown)
+    return table
+
+
+# ----- commands ------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def info(as_json: JsonOption = False) -> None:
+    """List gates, gate sets, devices, compile methods, registered environments and CLI plugins."""
+    from qas.compile import available_methods
+    from qas.devices import DEVICES
+    from qas.gate_sets import GATE_SETS
+    from qas.gates import GATES
+
+    data = {
+        "gates": {
+            g.name: {"qubits": g.num_qubits, "params": g.num_params, "description": g.description}
+            for g in GATES.values()
+        },
+        "gate_sets": {
+            name: {"gates": [str(c) for c in gs.choices], "connectivity": gs.connectivity}
+            for name, gs in GATE_SETS.items()
+        },
+        "devices": {
+            d.name: {"qubits": d.n_qubits, "gates": list(d.gates), "description": d.description}
+            for d in DEVICES.values()
+        },
+        "compile_methods": ["auto", *available_methods()],
+        "environments": _registered_environments(),
+        "cli_plugins": sorted(plugins("qas.cli")),
+    }
+    if as_json:
+        print_json(data)
+        return
+    gates = Table("gate", "qubits", "params", "description", title="Gates", title_justify="left")
+    for name, g in data["gates"].items():
+        gates.add_row(name, str(g["qubits"]), str(g["params"]), g["description"])
+    sets = Table("gate set", "gates", "connectivity", title="Gate sets", title_justify="left")
+    for name, gs in data["gate_sets"].items():
+        sets.add_row(name, " ".join(gs["gates"]), gs["connectivity"])
+    devices = Table("device", "qubits", "gates", "description", title="Devices", title_justify="left")
+    for name, d in data["devices"].items():
+        devices.add_row(name, str(d["qubits"]), " ".join(d["gates"]), d["description"])
+    console.print(gates, sets, devices)
+    console.print(f"[bold]Compile methods[/]: {', '.join(data['compile_methods'])}")
+    console.print(f"[bold]Environments[/]: {', '.join(data['environments']) or '(none installed)'}")
+    console.print(f"[bold]CLI plugins[/]: {', '.join(data['cli_plugins']) or '(none installed)'}")
+
+
+def _registered_environments() -> list[str]:
+    """Gymnasium ids under the ``qas/`` namespace (registered on ``import qas`` by the environments package)."""
+    try:
+        import gymnasium
+    except ImportError:
+        return []
+    return sorted(env_id for env_id in gymnasium.registry if env_id.startswith("qas/"))
+
+
+@app.command()
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Circuit file: .qasm (OpenQASM 2/3) or .json (qas).")],
+    task: Annotated[
+        str,
+        typer.Option(
+            "--task", "-t", help="KIND:TARGET, e.g. state:ghz3, unitary:toffoli, ground-state:h2, state:FILE.npy."
+        ),
+    ],
+    noise: Annotated[
+        str | None, typer.Option(help="CHANNEL:P, or 1q=CHANNEL:P,2q=CHANNEL:P,readout=CHANNEL:P.")
+    ] = None,
+    device: DeviceOption = None,
+    backend: Annotated[str, typer.Option(help="Simulator backend: auto, numpy, qsim, cirq or torch.")] = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Score a circuit on a task: fidelity (state, unitary) or fitted energy (ground state), plus its costs."""
+    from qas.devices import load_device
+    from qas.evaluate import evaluate as evaluate_circuit
+    from qas.targets import parse_task
+
+    circuit = read_circuit(file)
+    parsed = parse_task(task, noise=parse_noise(noise))
+    score = evaluate_circuit(circuit, parsed, device=load_device(device) if device else None, backend=backend)
+    scored = score.circuit or circuit
+    data = {
+        "task": task,
+        **{k: v for k, v in (("fidelity", score.fidelity), ("energy", score.energy)) if v is not None},
+        **({"energy_error": score.energy_error} if score.energy_error is not None else {}),
+        **score.metrics,
+        "fits_device": score.fits_device,
+        "circuit": scored.to_qasm("3.0"),
+    }
+    if as_json:
+        print_json(data)
+        return
+    console.print(_metrics_table(f"{file.name} on {task}", {k: v for k, v in data.items() if k != "circuit"}))
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="Circuit file: .qasm or .json.")],
+    device: Annotated[str, typer.Option("--device", "-d", help="Built-in device name or a .json/.yaml file.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="qasm3, qasm2, cirq-json or qiskit (QPY file).")] = "qasm3",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Translate a circuit to a device's native gates, route it onto its coupling graph, verify it and write it out."""
+    from qas.export import FORMATS, to_device
+
+    if fmt not in FORMATS:
+        raise QasError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "qiskit" and output is None:
+        raise QasError("--format qiskit writes a QPY file: give one with -o FILE.qpy")
+    result = to_device(read_circuit(file), device)
+    if fmt == "qiskit":
+        _write_qpy(result.circuit, output)
+    else:
+        from qas.export import export as export_text
+
+        text = export_text(result.circuit, fmt)
+        if output is not None:
+            output.write_text(text)
+        elif not as_json:
+            print(text, end="" if text.endswith("\n") else "\n")
+    if as_json:
+        print_json({**result.summary(), "circuit": result.to_qasm("3.0"), "output": output})
+    elif output is not None:
+        console.print(_metrics_table(f"{file.name} on {result.device.name} -> {output}", result.summary()))
+    if result.verified is False:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _write_qpy(circuit: Circuit, path: Path) -> None:
+    from qas.export import to_qiskit
+
+    quantum_circuit = to_qiskit(circuit)
+    from qiskit import qpy
+
+    with path.open("wb") as handle:
+        qpy.dump(quantum_circuit, handle)
+
+
+@app.command()
+def draw(
+    file: Annotated[Path, typer.Argument(help="Circuit file: .qasm or .json.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="out.svg, out.png or out.txt; without it, print the diagram.")
+    ] = None,
+) -> None:
+    """Draw a circuit as a text diagram, SVG or PNG."""
+    from qas.draw import save, to_text
+
+    circuit = read_circuit(file)
+    if output is None:
+        print(to_text(circuit))
+    else:
+        save(circuit, output)
+        console.print(f"wrote {output}")
+
+
+@app.command(name="compile")
+def compile_command(
+    target: Annotated[
+        str, typer.Argument(help="Unitary: a .npy/.txt/.csv file or a name (toffoli, fredkin, qft3, cnot, ...).")
+    ],
+    method: Annotated[str, typer.Option(help="auto (generators, then exact), exact, or a generator name.")] = "auto",
+    gates: Annotated[
+        str | None, typer.Option(help="Output gates: a preset (ibm-native, ...) or names (u3,cx); default u3,cx.")
+    ] = None,
+    device: DeviceOption = None,
+    tolerance: Annotated[float, typer.Option(help="Largest accepted infidelity.")] = 1e-6,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the circuit as OpenQASM 3 here.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compile a unitary into a circuit; exits 1 when the best circuit misses the tolerance."""
+    import qas
+
+    result = qas.compile(target, method=method, gates=gates, device=device, tolerance=tolerance)
+    if output is not None:
+        output.write_text(result.to_qasm("3.0"))
+    if as_json:
+        print_json(result.to_dict() | {"output": output})
+    else:
+        rows = {"method": result.method, "infidelity": result.infidelity, **result.metrics()}
+        if result.export is not None:
+            rows |= {"device": result.export.device.name, "verified": result.export.verified}
+        console.print(_metrics_table(f"compiled {target}", rows))
+        if output is None:
+            print(result.to_qasm("3.0"), end="")
+    if result.infidelity > tolerance:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def demo(as_json: JsonOption = False) -> None:
+    """Build GHZ-3, evaluate it, export it to an IBM-like heavy-hex device, and compile the Toffoli gate."""
+    import qas
+    from qas.circuit import op
+    from qas.targets import parse_task
+
+    ghz = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
+    score = qas.evaluate(ghz, parse_task("state:ghz3"))
+    noisy = qas.evaluate(ghz, parse_task("state:ghz3", noise=parse_noise("1q=depolarize:0.001,2q=depolarize:0.01")))
+    exported = qas.to_device(ghz, "ibm-heavy-hex")
+    toffoli = qas.compile("toffoli", device="ibm-line")
+    data = {
+        "fidelity": score.fidelity,
+        "noisy_fidelity": noisy.fidelity,
+        **ghz.metrics(),
+        "circuit": ghz.to_qasm("3.0"),
+        "export": exported.summary() | {"circuit": exported.to_qasm("3.0")},
+        "compile": toffoli.to_dict(),
+    }
+    if as_json:
+        print_json(data)
+        return
+    console.rule("GHZ-3")
+    print(ghz)
+    console.print(
+        _metrics_table("evaluated on state:ghz3", {"fidelity": score.fidelity, "noisy fidelity": noisy.fidelity})
+    )
+    console.rule(f"exported to {exported.device.name} (verified: {exported.verified})")
+    print(exported.to_qasm("3.0"), end="")
+    console.rule("Toffoli compiled for ibm-line")
+    console.print(
+        _metrics_table(
+            f"method {toffoli.method}",
+            {"infidelity": toffoli.infidelity, **toffoli.metrics(), "verified on device": toffoli.export.verified},
+        )
+    )
+
+
+# ----- entry point ---------------------------------------------------------------------------------------------------
+
+
+def _register_plugins() -> None:
+    for name, register in plugins("qas.cli").items():
+        try:
+            register(app)
+        except Exception as err:  # a broken plugin must not take the whole CLI down
+            print(f"warning: CLI plugin {name!r} failed to register: {err}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the ``qas`` console script exits with it)."""
+    import yaml
+
+    _register_plugins()
+    try:
+        # Non-standalone mode hands errors to us instead of printing tracebacks; typer.Exit comes back as its code.
+        code = app(args=argv, prog_name="qas", standalone_mode=False)
+    except typer.Abort:
+        return 130
+    except typer.TyperException as err:  # usage errors: unknown option, missing argument, bad value
+        ctx = getattr(err, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        print(f"error: {err.format_message()}{hint}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (QasError, OSError, yaml.YAMLError) as err:
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return code if isinstance(code, int) else EXIT_OK
