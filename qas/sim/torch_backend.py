@@ -272,21 +272,66 @@ def circuit_unitary(
     return _evolve(circuit, params, rows, dtype).transpose(-1, -2)
 
 
+def _index(values: Sequence[int], device: torch.device) -> torch.Tensor:
+    # Through numpy: torch.tensor() on a Python list of ints is ~15x slower, and this runs on every batched step.
+    return torch.from_numpy(np.asarray(values, dtype=np.int64)).to(device)
+
+
+def _operation_matrices(operations: Sequence[Operation], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Matrices ``(M, d, d)`` of same-arity operations, built one gate kind at a time."""
+    by_gate: dict[str, list[int]] = defaultdict(list)
+    for m, o in enumerate(operations):
+        by_gate[o.gate].append(m)
+    dim = 2 ** len(operations[0].qubits)
+    out = torch.empty(len(operations), dim, dim, dtype=dtype, device=device)
+    for gate, members in by_gate.items():
+        params = np.array([operations[m].params for m in members], dtype=np.float64).reshape(len(members), -1)
+        out[_index(members, device)] = gate_matrices(gate, torch.from_numpy(params), dtype=dtype, device=device)
+    return out
+
+
+def _stacked_index_tables(
+    qubit_tuples: Sequence[tuple[int, ...]], n_qubits: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-operation gather tables: rows ``(M, 2**n)`` and cols ``(M, d, 2**n)`` (see :func:`_index_tables`)."""
+    unique = list(dict.fromkeys(qubit_tuples))
+    position = {q: i for i, q in enumerate(unique)}
+    tables = [_index_tables(q, n_qubits, device) for q in unique]
+    which = _index([position[q] for q in qubit_tuples], device)
+    return torch.stack([t[0] for t in tables])[which], torch.stack([t[1] for t in tables])[which]
+
+
+def _apply_same_arity(states: torch.Tensor, operations: Sequence[Operation], n_qubits: int) -> torch.Tensor:
+    """``operations[m]`` on ``states[m]`` (``(M, ..., 2**n)``) for k-qubit operations on any qubits, in one gather."""
+    count, size = states.shape[0], states.shape[-1]
+    rows, cols = _stacked_index_tables([o.qubits for o in operations], n_qubits, states.device)
+    matrices = _operation_matrices(operations, states.dtype, states.device)  # (M, d, d)
+    dim = matrices.shape[-1]
+    flat = states.reshape(count, -1, size)  # (M, E, 2**n); E > 1 when evolving unitaries
+    gathered = torch.gather(flat, 2, cols.reshape(count, 1, -1).expand(-1, flat.shape[1], -1))
+    gathered = gathered.reshape(count, flat.shape[1], dim, size)  # psi[m, e, c_j(i)]
+    coeffs = torch.gather(matrices, 1, rows[:, :, None].expand(-1, -1, dim)).transpose(1, 2)  # U_m[r(i), j]
+    return (coeffs[:, None] * gathered).sum(dim=2).reshape(states.shape)
+
+
 def apply_operations(states: torch.Tensor, operations: Sequence[Operation], n_qubits: int) -> torch.Tensor:
     """Apply ``operations[b]`` to ``states[b]`` (shape ``(B, ..., 2**n)``): one heterogeneous step of B circuits.
 
-    Steps are grouped by (gate, qubits) so that each group is one batched gather (the vector-environment step).
+    This is the vector-environment step. Operations are grouped only by arity: each group is one gather over
+    per-operation index tables, whatever the gates and qubits, so the cost does not grow with the number of distinct
+    (gate, qubits) pairs in the batch.
     """
-    groups: dict[tuple[str, tuple[int, ...]], list[int]] = defaultdict(list)
+    if len(operations) != states.shape[0]:
+        raise QasError(f"got {len(operations)} operations for {states.shape[0]} states")
+    by_arity: dict[int, list[int]] = defaultdict(list)
     for b, o in enumerate(operations):
-        groups[(o.gate, o.qubits)].append(b)
+        by_arity[len(o.qubits)].append(b)
+    if len(by_arity) == 1:
+        return _apply_same_arity(states, operations, n_qubits)
     out = states.clone()
-    for (gate, qubits), members in groups.items():
-        params = torch.tensor([operations[b].params for b in members], dtype=torch.float64)
-        matrices = gate_matrices(gate, params, dtype=states.dtype, device=states.device)
-        matrices = matrices.reshape(matrices.shape[:1] + (1,) * (states.ndim - 2) + matrices.shape[-2:])
-        index = torch.tensor(members, device=states.device)
-        out[index] = apply_gate(states[index], matrices, qubits, n_qubits)
+    for members in by_arity.values():
+        index = _index(members, states.device)
+        out[index] = _apply_same_arity(states[index], [operations[b] for b in members], n_qubits)
     return out
 
 
@@ -301,7 +346,7 @@ def _evolve_many(circuits: Sequence[Circuit], states: torch.Tensor) -> torch.Ten
         if len(active) == len(circuits):
             states = apply_operations(states, [c.operations[t] for c in circuits], n)
         else:
-            index = torch.tensor(active, device=states.device)
+            index = _index(active, states.device)
             step = apply_operations(states[index], [circuits[b].operations[t] for b in active], n)
             states = states.index_copy(0, index, step)
     return states
