@@ -122,3 +122,21 @@ def test_resumed_search_continues_exactly() -> None:
 def test_search_rejects_a_space_of_the_wrong_width() -> None:
     with pytest.raises(QasError, match="search space has 3 qubits but the task is on 2"):
         DiffQAS(SearchSpace.dqas(3, 2), BELL)
+
+
+def test_inference_operators_match_the_gate_path_and_follow_weight_updates() -> None:
+    space = SearchSpace.layered(3, layers=2, encoding=True)
+    net = Supernet(space, init_std=0.7, generator=torch.Generator().manual_seed(2))
+    inputs = torch.randn(5, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    with torch.no_grad():
+        for a in net.alphas:
+            a.normal_(generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(net(inputs).detach(), _no_grad_forward(net, inputs))
+    with torch.no_grad():
+        net.theta.add_(0.3)  # an optimiser step: the cached operators must be rebuilt
+    torch.testing.assert_close(net(inputs).detach(), _no_grad_forward(net, inputs))
+
+
+def _no_grad_forward(net: Supernet, inputs: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return net(inputs)

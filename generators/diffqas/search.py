@@ -191,13 +191,14 @@ class DiffQAS:
             restarts=cfg.retrain_restarts,
             seed=cfg.seed,
         )
-        score = evaluate(fit.circuit, self.task, backend=cfg.backend)
+        # fit=False: the angles were just fitted, so the evaluator scores them as they are.
+        score = evaluate(fit.circuit, self.task, backend=cfg.backend, fit=False)
         architecture = tuple(self.space.names(choice))
         logger.info("derived %s: loss %.3g, score %s", architecture, fit.loss, score)
         return DiffQASResult(
             architecture=architecture,
             choice=tuple(choice),
-            circuit=score.circuit if getattr(score, "circuit", None) is not None else fit.circuit,
+            circuit=fit.circuit,
             search_loss=search_loss,
             derived_loss=fit.loss,
             score=score,

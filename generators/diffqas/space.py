@@ -279,6 +279,11 @@ class SearchSpace:
         """One line per position: ``k: a | b | c``."""
         return "\n".join(f"{k}: {' | '.join(c.name for c in cands)}" for k, cands in enumerate(self.positions))
 
+    def to_dict(self) -> dict[str, Any]:
+        """A fully explicit YAML-ready layout: every candidate as a ``custom`` entry, so it loads back exactly."""
+        custom = {c.name: [str(g) for g in c.gates] for cands in self.positions for c in cands}
+        return {"n_qubits": self.n_qubits, "positions": [[c.name for c in p] for p in self.positions], "custom": custom}
+
     # ----- construction ---------------------------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, layers: int | None = None) -> SearchSpace:

@@ -82,6 +82,8 @@ class Supernet(nn.Module):
                 self._gates[-1].append(_compile(cand.gates, total))
                 total += cand.num_weights
         self.theta = nn.Parameter(torch.randn(total, generator=generator, dtype=_REAL[dtype]) * init_std)
+        self._reads_inputs = [any(c.num_inputs for c in cands) for cands in space.positions]
+        self._operator_cache: dict[int, tuple[tuple[int, int, float], torch.Tensor]] = {}
 
     # ----- parameters -----------------------------------------------------------------------------------------------
     def structure_parameters(self) -> list[nn.Parameter]:
@@ -120,16 +122,42 @@ class Supernet(nn.Module):
         else:
             states = initial_states.to(self.dtype)
         for k, probs in enumerate(self.probabilities()):
-            outs = [self._apply(gates, states, inputs) for gates in self._gates[k]]
-            if len(outs) == 1:
-                states = outs[0]
+            if not torch.is_grad_enabled() and not self._reads_inputs[k]:
+                mixed = states @ self._operator(k, probs)
+            else:
+                outs = [self._apply_candidate(gates, states, inputs) for gates in self._gates[k]]
+                mixed = (
+                    outs[0] if len(outs) == 1 else torch.einsum("c,cbd->bd", probs.to(self.dtype), torch.stack(outs))
+                )
+            if len(self._gates[k]) == 1:
+                states = mixed
                 continue
-            mixed = torch.einsum("c,cbd->bd", probs.to(self.dtype), torch.stack(outs))
             # A mixture of unit vectors can be shorter than 1; renormalise as DQAS does (eps guards exact cancellation).
             states = mixed / (torch.linalg.vector_norm(mixed, dim=-1, keepdim=True) + 1e-12)
         return states
 
-    def _apply(self, gates: list[_CompiledGate], states: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
+    def _operator(self, k: int, probs: torch.Tensor) -> torch.Tensor:
+        """The transposed mixture operator ``(sum_j w_j U_kj)^T`` of an input-free position, for ``states @ op``.
+
+        Inference only (no gradients): it is cached until the weights change (their in-place version counters move),
+        so an RL rollout of many single-state forward passes pays for the position's gates once, not at every step.
+        """
+        key = (self.theta._version, self.alphas[k]._version, self.temperature)
+        cached = self._operator_cache.get(k)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        eye = torch.eye(2**self.space.n_qubits, dtype=self.dtype)  # row j evolves into (U|j>)^T
+        rows = torch.einsum(
+            "c,cij->ij",
+            probs.to(self.dtype),
+            torch.stack([self._apply_candidate(g, eye, None) for g in self._gates[k]]),
+        )
+        self._operator_cache[k] = (key, rows)
+        return rows
+
+    def _apply_candidate(
+        self, gates: list[_CompiledGate], states: torch.Tensor, inputs: torch.Tensor | None
+    ) -> torch.Tensor:
         n = self.space.n_qubits
         for g in gates:
             matrix = tb.gate_matrices(g.gate, self._angles(g, inputs), dtype=self.dtype)

@@ -1,0 +1,65 @@
+"""A variational-circuit model for learning tasks: classical pre-processing, the supernet, classical read-out.
+
+DiffQAS-QRL (Chen 2024) writes the model as Q(s) = G_eta(F_theta(H_delta(s))): H_delta scales the inputs into
+rotation angles, F is the (super)circuit read out as the Z expectation of every qubit, and G_eta is a linear layer.
+Here H_delta is ``arctan(delta * s)`` with a trainable ``delta`` per feature (the arctan keeps any real feature in
+(-pi/2, pi/2), the usual encoding for unbounded RL observations), so the same model classifies points or acts in
+CartPole, and over a one-architecture space it is simply that hand-designed circuit.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from qas.generators.diffqas.space import SearchSpace
+from qas.generators.diffqas.supernet import Supernet
+
+
+class VariationalModel(nn.Module):
+    """``(B, F)`` inputs -> ``(B, n_outputs)``; F is the number of features the space's encoders read.
+
+    Args:
+        space: the search space (with encoding candidates ``xI``).
+        n_outputs: size of the linear read-out.
+        dtype: simulation precision (complex64 is plenty for learning tasks and twice as fast).
+        generator: seeds the circuit weights and the read-out layer.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        n_outputs: int,
+        *,
+        dtype: torch.dtype = torch.complex64,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        n = space.n_qubits
+        self.input_scale = nn.Parameter(torch.ones(max(space.num_inputs, 1)))
+        self.supernet = Supernet(space, init_std=0.1, dtype=dtype, generator=generator)
+        self.head = nn.Linear(n, n_outputs)
+        with torch.no_grad():
+            bound = 1 / n**0.5
+            self.head.weight.uniform_(-bound, bound, generator=generator)
+            self.head.bias.zero_()
+        # Z eigenvalue of qubit q on basis state i (qubit 0 is the most significant bit): (2**n, n).
+        bits = (torch.arange(2**n)[:, None] >> torch.arange(n - 1, -1, -1)[None, :]) & 1
+        self.register_buffer("z_signs", (1 - 2 * bits).to(torch.float32), persistent=False)
+
+    def structure_parameters(self) -> list[nn.Parameter]:
+        return self.supernet.structure_parameters()
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        """Everything but the structure logits: circuit angles, input scaling and read-out."""
+        structure = {id(p) for p in self.structure_parameters()}
+        return [p for p in self.parameters() if id(p) not in structure]
+
+    def expectations(self, inputs: torch.Tensor) -> torch.Tensor:
+        """<Z_q> of every qubit, ``(B, n)``."""
+        angles = torch.atan(inputs * self.input_scale)
+        states = self.supernet(angles)  # (B, 2**n)
+        return (states.abs() ** 2).to(self.z_signs.dtype) @ self.z_signs
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.expectations(inputs))
