@@ -29,7 +29,7 @@ class Observation(Protocol):
     high: float
 
     def reset(self, rows: np.ndarray) -> None: ...
-    def record(self, rows: np.ndarray, actions: np.ndarray) -> None: ...
+    def record(self, actions: np.ndarray, moments: np.ndarray) -> None: ...
     def build(self, states: np.ndarray, values: np.ndarray) -> np.ndarray: ...
 
 
@@ -64,56 +64,68 @@ class FidelitySearch:
     ) -> None:
         self.table, self.register, self.target = table, register, target
         self.observation, self.reward, self.max_gates, self.batch = observation, reward, max_gates, batch
-        # Operators grouped by the register qubits they act on: one batched matmul per group and step.
-        group_index: dict[tuple[int, ...], int] = {}
-        stacks: list[list[np.ndarray]] = []
-        self.group_of = np.empty(len(table), dtype=np.int64)
-        self.slot_of = np.empty(len(table), dtype=np.int64)
-        for a, action in enumerate(table.actions):
-            operator, qubits = register.operator(action.operation().matrix(), action.qubits)
-            g = group_index.setdefault(qubits, len(group_index))
-            if g == len(stacks):
-                stacks.append([])
-            self.group_of[a], self.slot_of[a] = g, len(stacks[g])
-            stacks[g].append(operator)
-        self.group_qubits = list(group_index)
-        self.group_operators = [np.stack(s) for s in stacks]
+        # Each action's (super)operator is built once; a step applies each distinct action to its rows at once.
+        self.operators = [register.operator(a.operation().matrix(), a.qubits) for a in table.actions]
         self.initial_state = register.initial(1)[0]
         self.initial_value = float(register.fidelity(self.initial_state[None], target)[0])
         self.states = np.tile(self.initial_state, (batch, 1))
         self.last_action = np.full((batch, table.n_qubits), -1, dtype=np.int64)
+        self.free_at = np.zeros((batch, table.n_qubits), dtype=np.int64)  # next free moment of each qubit
         self.n_gates = np.zeros(batch, dtype=np.int64)
+        self.n_multi_qubit = np.zeros(batch, dtype=np.int64)
+        self.n_cnots = np.zeros(batch, dtype=np.int64)
         self.values = np.full(batch, self.initial_value)
+        self._is_multi = np.array([len(a.qubits) > 1 for a in table.actions])
+        self._is_cnot = np.array([a.gate == "cx" for a in table.actions])
         self.observation.reset(np.arange(batch))
 
     def reset(self, rows: np.ndarray) -> None:
         """Start the episodes ``rows`` again from the empty circuit."""
         self.states[rows] = self.initial_state
         self.last_action[rows] = -1
+        self.free_at[rows] = 0
         self.n_gates[rows] = 0
+        self.n_multi_qubit[rows] = 0
+        self.n_cnots[rows] = 0
         self.values[rows] = self.initial_value
         self.observation.reset(rows)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Append ``actions[b]`` to episode b for every b; returns (rewards, terminated, truncated)."""
-        groups = self.group_of[actions]
-        for g, qubits in enumerate(self.group_qubits):
-            rows = np.flatnonzero(groups == g)
-            if rows.size == 0:
-                continue
-            operators = self.group_operators[g][self.slot_of[actions[rows]]]
-            if rows.size == self.batch:
-                self.states = self.register.apply_each(self.states, operators, qubits)
-            else:
-                self.states[rows] = self.register.apply_each(self.states[rows], operators, qubits)
-        everyone = np.arange(self.batch)
-        self.last_action = np.where(self.table.touches[actions], actions[:, None], self.last_action)
+        if self.batch == 1:
+            operator, qubits = self.operators[actions[0]]
+            self.states = self.register.apply(self.states, operator, qubits)
+        else:
+            # Sort the episodes by action: one batched kernel call per distinct action.
+            order = np.argsort(actions, kind="stable")
+            for rows in np.split(order, np.flatnonzero(np.diff(actions[order])) + 1):
+                operator, qubits = self.operators[actions[rows[0]]]
+                if rows.size == self.batch:
+                    self.states = self.register.apply(self.states, operator, qubits)
+                else:
+                    self.states[rows] = self.register.apply(self.states[rows], operator, qubits)
+        touched = self.table.touches[actions]
+        moments = np.where(touched, self.free_at, 0).max(axis=1)  # ASAP: the first moment all its qubits are free
+        self.free_at = np.where(touched, moments[:, None] + 1, self.free_at)
+        self.last_action = np.where(touched, actions[:, None], self.last_action)
         self.n_gates += 1
-        self.observation.record(everyone, actions)
+        self.n_multi_qubit += self._is_multi[actions]
+        self.n_cnots += self._is_cnot[actions]
+        self.observation.record(actions, moments)
         previous, self.values = self.values, self.register.fidelity(self.states, self.target)
         at_limit = self.n_gates >= self.max_gates
         rewards, success = self.reward(self.values, previous, at_limit)
         return rewards.astype(np.float64), success, at_limit & ~success
+
+    def metrics(self) -> dict[str, np.ndarray]:
+        """The cost metrics of every episode's circuit so far (the keys of :meth:`qas.Circuit.metrics`)."""
+        return {
+            "gate_count": self.n_gates,
+            "two_qubit_count": self.n_multi_qubit,
+            "cnot_count": self.n_cnots,
+            "depth": self.free_at.max(axis=1),
+            "parameter_count": np.zeros_like(self.n_gates),
+        }
 
     def observe(self) -> np.ndarray:
         return self.observation.build(self.states, self.values)
@@ -185,11 +197,12 @@ class CircuitEnv(gym.Env[np.ndarray, np.int64]):
         return operation
 
     def _info(self) -> dict[str, Any]:
-        circuit = self.circuit
+        metrics = {k: int(v[0]) for k, v in self.search.metrics().items()}
         return {
             self.value_key: float(self.search.values[0]),
-            "circuit": circuit,
-            **circuit.metrics(),
+            "circuit": self.circuit,
+            "n_qubits": self.n_qubits,
+            **metrics,
             "is_success": self._last_success,
             "action_mask": self.action_masks(),
         }
@@ -198,11 +211,11 @@ class CircuitEnv(gym.Env[np.ndarray, np.int64]):
         if self.render_mode == "ansi":
             return str(self.circuit)
         if self.render_mode == "rgb_array":
-            return _text_picture(f"{self.value_key} = {self.search.values[0]:.6f}\n{self.circuit}")
+            return text_picture(f"{self.value_key} = {self.search.values[0]:.6f}\n{self.circuit}")
         return None
 
 
-def _text_picture(text: str) -> np.ndarray:
+def text_picture(text: str) -> np.ndarray:
     """The text drawn in a monospace font on a white canvas: (H, W, 3) uint8."""
     from matplotlib.figure import Figure
 

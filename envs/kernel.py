@@ -16,16 +16,32 @@ The density path is exact, which fixes the published Kuo code's single-trajector
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
 from qas.errors import QasError
-from qas.noise import NoiseModel
+from qas.noise import Channel, NoiseModel
 from qas.sim.statevector import apply_matrices, apply_matrix
 
 # Exact density matrices cost 4**n memory per episode; beyond this many system qubits use a noiseless env.
 MAX_NOISY_QUBITS = 8
+
+
+def _bloch_map(channel: Channel) -> tuple[np.ndarray, np.ndarray]:
+    """A one-qubit channel as the affine map ``r -> M r + c`` of Bloch vectors (r = (<X>, <Y>, <Z>))."""
+    paulis = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.diag([1.0, -1.0])]
+
+    def apply(rho: np.ndarray) -> np.ndarray:
+        return sum(k @ rho @ k.conj().T for k in channel.kraus)
+
+    def expect(rho: np.ndarray) -> np.ndarray:
+        return np.array([np.trace(p @ rho).real for p in paulis])
+
+    c = expect(apply(np.eye(2) / 2))
+    m = np.stack([expect(apply(p / 2)) for p in paulis], axis=1)
+    return m, c
 
 
 class Register:
@@ -50,6 +66,7 @@ class Register:
             )
         self.n_vec = 2 * self.n_pure if self.mixed else self.n_pure
         self.with_reference = with_reference
+        self._readout_bloch = None if noise.before_measurement is None else _bloch_map(noise.before_measurement)
 
     @property
     def dim(self) -> int:
@@ -103,19 +120,35 @@ class Register:
             return np.real(np.einsum("i,bij,j->b", target.conj(), self.densities(states), target))
         return np.abs(states @ target.conj()) ** 2
 
-    def one_qubit_rdms(self, states: np.ndarray) -> np.ndarray:
-        """Reduced density matrices of each system qubit after readout noise: (batch, n_qubits, 2, 2)."""
-        batch, n = states.shape[0], self.n_qubits
-        out = np.empty((batch, n, 2, 2), dtype=complex)
-        for q in range(n):
-            left, right = 2**q, 2 ** (self.n_pure - q - 1)
-            if self.mixed:
-                rho = states.reshape(batch, left, 2, right, left, 2, right)
-                out[:, q] = np.einsum("blirljr->bij", rho)
-            else:
-                psi = states.reshape(batch, left, 2, right)
-                out[:, q] = np.einsum("blir,bljr->bij", psi, psi.conj())
-        readout = self.noise.before_measurement
-        if readout is not None:
-            out = sum(kraus @ out @ kraus.conj().T for kraus in readout.kraus)
-        return out
+    def pauli_expectations(self, states: np.ndarray) -> np.ndarray:
+        """``<X_q>, <Y_q>, <Z_q>`` of every system qubit after readout noise: (batch, n_qubits, 3).
+
+        With ``P = sum_b phase(b) |b><b ^ m|`` (as in :mod:`qas.pauli`), ``<P> = sum_b phase(b) g(b)`` where
+        ``g(b) = conj(psi_b) psi_{b^m}`` for a state and ``rho[b^m, b]`` for a density matrix: one gather each.
+        """
+        flips, y_phase, z_sign = self._pauli_tables
+        if self.mixed:
+            pairs = states[:, flips]  # (batch, n, dim): rho[b ^ m_q, b]
+            diagonal = states[:, :: self.dim + 1].real
+        else:
+            pairs = states.conj()[:, None, :] * states[:, flips // self.dim]
+            diagonal = np.abs(states) ** 2
+        x = pairs.real.sum(axis=2)
+        y = (pairs * y_phase).real.sum(axis=2)
+        z = diagonal @ z_sign
+        xyz = np.stack([x, y, z], axis=2)
+        if self._readout_bloch is not None:
+            m, c = self._readout_bloch
+            xyz = xyz @ m.T + c
+        return xyz
+
+    @functools.cached_property
+    def _pauli_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Flat gather indices ``(b ^ m_q) * dim + b``, Y phases (n, dim) and Z signs (dim, n) of the system qubits."""
+        b = np.arange(self.dim)
+        bits = np.stack([(b >> (self.n_pure - 1 - q)) & 1 for q in range(self.n_qubits)])  # (n, dim)
+        masks = 1 << (self.n_pure - 1 - np.arange(self.n_qubits))
+        flips = (b[None, :] ^ masks[:, None]) * self.dim + b[None, :]
+        # Y|0> = i|1>, Y|1> = -i|0>: phase(b) = i where qubit q of b is 1, else -i.
+        y_phase = np.where(bits == 1, 1j, -1j)
+        return flips, y_phase, (1 - 2 * bits).T.astype(float)

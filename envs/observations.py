@@ -30,13 +30,11 @@ class PauliObservation:
     def reset(self, rows: np.ndarray) -> None:
         """Nothing to forget: the observation is a function of the register."""
 
-    def record(self, rows: np.ndarray, actions: np.ndarray) -> None:
+    def record(self, actions: np.ndarray, moments: np.ndarray) -> None:
         """Nothing to track."""
 
     def build(self, states: np.ndarray, values: np.ndarray) -> np.ndarray:
-        rdm = self.register.one_qubit_rdms(states)  # (B, n, 2, 2)
-        # rho = (I + x X + y Y + z Z) / 2, so x = 2 Re rho01, y = -2 Im rho01, z = rho00 - rho11.
-        xyz = np.stack([2 * rdm[..., 0, 1].real, -2 * rdm[..., 0, 1].imag, (rdm[..., 0, 0] - rdm[..., 1, 1]).real], -1)
+        xyz = self.register.pauli_expectations(states)  # (B, n, 3)
         return np.clip(xyz.reshape(len(states), -1), -1.0, 1.0).astype(np.float32)
 
 
@@ -66,7 +64,6 @@ class CircuitTensorObservation:
         width = max(len(c) for c in flat)
         padded = np.array([c + [c[0]] * (width - len(c)) for c in flat])  # (A, width, 2)
         self.cell_rows, self.cell_cols = padded[..., 0], padded[..., 1]
-        self.touches = table.touches
         self.n_rows = len(wide) * n + len(narrow)
         self.shape = (depth, self.n_rows, n)
         self.value_bounds = value_bounds
@@ -74,21 +71,17 @@ class CircuitTensorObservation:
         self.low = 0.0 if value_bounds is None else min(0.0, value_bounds[0])
         self.high = 1.0 if value_bounds is None else max(1.0, value_bounds[1])
         self.tensor = np.zeros((0, *self.shape), dtype=np.float32)
-        self.free_at = np.zeros((0, n), dtype=np.int64)
 
     def reset(self, rows: np.ndarray) -> None:
         if len(self.tensor) <= rows.max(initial=-1):
             grow = rows.max() + 1 - len(self.tensor)
             self.tensor = np.concatenate([self.tensor, np.zeros((grow, *self.shape), np.float32)])
-            self.free_at = np.concatenate([self.free_at, np.zeros((grow, self.shape[2]), np.int64)])
         self.tensor[rows] = 0.0
-        self.free_at[rows] = 0
 
-    def record(self, rows: np.ndarray, actions: np.ndarray) -> None:
-        touched = self.touches[actions]  # (R, n)
-        moment = np.where(touched, self.free_at[rows], 0).max(axis=1)  # first moment where all its qubits are free
-        self.tensor[rows[:, None], moment[:, None], self.cell_rows[actions], self.cell_cols[actions]] = 1.0
-        self.free_at[rows] = np.where(touched, moment[:, None] + 1, self.free_at[rows])
+    def record(self, actions: np.ndarray, moments: np.ndarray) -> None:
+        """Mark the gates just placed by every episode, at the moments the search scheduled them."""
+        rows = np.arange(len(actions))[:, None]
+        self.tensor[rows, moments[:, None], self.cell_rows[actions], self.cell_cols[actions]] = 1.0
 
     def build(self, states: np.ndarray | None, values: np.ndarray) -> np.ndarray:
         flat = self.tensor[: len(values)].reshape(len(values), -1)
@@ -111,7 +104,7 @@ class UnitaryObservation:
     def reset(self, rows: np.ndarray) -> None:
         """Nothing to forget."""
 
-    def record(self, rows: np.ndarray, actions: np.ndarray) -> None:
+    def record(self, actions: np.ndarray, moments: np.ndarray) -> None:
         """Nothing to track."""
 
     def build(self, states: np.ndarray, values: np.ndarray) -> np.ndarray:
