@@ -1,0 +1,94 @@
+"""Masked double DQN: masks in acting and in the target, a Bell run end to end, resume, and bad configs."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+
+import qas
+from qas.agents import evaluate_agent, train
+from qas.agents.masked_dqn import MaskedDQN, sample_legal
+from qas.agents.training import resolve_config
+from qas.envs import make_vec
+from qas.errors import ConfigError, InputFileError
+
+th.set_num_threads(1)
+BELL = {"target": "bell", "preset": "kuo"}
+# A small, quick set-up that solves Bell in about 1500 steps.
+QUICK = ["learning_starts=200", "exploration_fraction=0.3", "checkpoint_freq=500", "log_interval=250"]
+
+
+def test_sample_legal_only_draws_legal_actions() -> None:
+    masks = np.zeros((500, 6), dtype=bool)
+    masks[:, [1, 4]] = True
+    drawn = sample_legal(masks)
+    assert set(drawn.tolist()) == {1, 4}
+
+
+def test_exploration_and_greedy_choice_respect_the_mask() -> None:
+    model = MaskedDQN("MlpPolicy", make_vec("qas/StatePreparation-v0", 1, **BELL), seed=0, learning_starts=0)
+    obs = np.zeros((64, 6), dtype=np.float32)
+    masks = np.zeros((64, 12), dtype=bool)
+    masks[:, 7] = True
+    model.exploration_rate = 1.0
+    assert (model.predict(obs, action_masks=masks)[0] == 7).all()
+    model.exploration_rate = 0.0
+    assert (model.predict(obs, deterministic=True, action_masks=masks)[0] == 7).all()
+
+
+def test_replay_buffer_stores_the_mask_of_each_next_observation() -> None:
+    env = gym.make("qas/StatePreparation-v0", **BELL)
+    model = MaskedDQN("MlpPolicy", env, seed=0, learning_starts=50, buffer_size=100)
+    model.learn(40)
+    buffer = model.replay_buffer
+    # After any gate, that gate is illegal next (no back-to-back repeat on the same qubits), and most others legal.
+    stored_actions = buffer.actions[:40, 0, 0]
+    next_masks = buffer.next_action_masks[:40, 0]
+    assert all(not next_masks[t, a] and next_masks[t].sum() >= 10 for t, a in enumerate(stored_actions))
+
+
+def test_dqn_learns_bell_and_the_run_folder_holds_everything(tmp_path) -> None:
+    result = train("dqn", "qas/StatePreparation-v0", env_kwargs=BELL, timesteps=1500, root=tmp_path, overrides=QUICK)
+    assert [(o.gate, o.qubits) for o in result.best_circuit] == [("h", (0,)), ("cx", (0, 1))]
+    assert result.best_score.fidelity == pytest.approx(1.0)
+    run = result.run_dir
+    assert run == tmp_path / "dqn" / "qas-StatePreparation-v0_1"
+    for name in ("config.yaml", "progress.csv", "best_model.zip", "final_model.zip", "learning_curve.png"):
+        assert (run / name).is_file(), name
+    assert {p.suffix for p in run.glob("best_circuit.*")} == {".json", ".qasm", ".svg"}
+    assert json.loads((run / "best_circuit.json").read_text())["score"]["fidelity"] == pytest.approx(1.0)
+    assert any((run / "tb").iterdir())
+    summary = result.summary()
+    assert summary["best_fidelity"] == pytest.approx(1.0) and summary["run_dir"] == str(run)
+    # The trained policy itself, acting greedily, builds the 2-gate Bell circuit.
+    circuit, score = evaluate_agent(run)
+    assert len(circuit) == 2 and score.fidelity == pytest.approx(1.0)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_with_its_replay_buffer(tmp_path) -> None:
+    first = train("dqn", "qas/StatePreparation-v0", env_kwargs=BELL, timesteps=600, root=tmp_path, overrides=QUICK)
+    assert first.model.replay_buffer.size() == 600
+    resumed = train("dqn", "", resume=first.run_dir, timesteps=900)
+    assert resumed.run_dir == first.run_dir
+    assert resumed.model.num_timesteps == 900
+    assert resumed.model.replay_buffer.size() == 900  # the 600 stored transitions came back
+    steps = [int(line.split(",")[0]) for line in (first.run_dir / "progress.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(set(steps)) and steps[-1] == 900
+    assert resumed.best_circuit is not None and resumed.best_score.fidelity >= first.best_score.fidelity
+
+
+def test_bad_configurations_raise_one_clear_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="unknown agent 'dqm'"):
+        resolve_config("dqm", "qas/StatePreparation-v0")
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) \['learning_rat'\]"):
+        resolve_config("dqn", "qas/StatePreparation-v0", overrides=["learning_rat=1e-3"])
+    with pytest.raises(ConfigError, match="n_timesteps must be a positive integer"):
+        resolve_config("dqn", "qas/StatePreparation-v0", timesteps=0)
+    with pytest.raises(InputFileError, match="not a run folder"):
+        train("dqn", "qas/StatePreparation-v0", resume=tmp_path)
+    with pytest.raises(qas.QasError, match="unknown target state 'bel'"):
+        train("dqn", "qas/StatePreparation-v0", env_kwargs={"target": "bel"}, timesteps=10, root=tmp_path)

@@ -1,0 +1,64 @@
+"""The B-spline KAN layer and the KAN-Q policy (save/load, parameter counts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch as th
+
+import qas  # noqa: F401  (registers the environments)
+from qas.agents.kan import KAN, KANLinear
+from qas.agents.kanq import KANDQN, KANQNetwork
+from qas.envs import make_vec
+
+th.set_num_threads(1)
+
+
+def test_b_spline_basis_is_a_partition_of_unity_inside_the_grid() -> None:
+    layer = KANLinear(3, 2, grid_size=5, spline_order=3)
+    x = th.rand(100, 3) * 1.98 - 0.99
+    basis = layer.b_splines(x)
+    assert basis.shape == (100, 3, 5 + 3)
+    assert th.allclose(basis.sum(-1), th.ones(100, 3), atol=1e-5)
+    assert (basis >= 0).all()
+
+
+def test_kan_fits_a_smooth_function_and_keeps_it_through_a_grid_update() -> None:
+    th.manual_seed(0)
+    net = KAN([2, 5, 1], grid_size=5, spline_order=3)
+    x = th.rand(256, 2) * 2 - 1
+    y = th.sin(3 * x[:, :1]) + x[:, 1:] ** 2
+    optimizer = th.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(300):
+        loss = ((net(x) - y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 1e-3
+    narrow = x * 0.5
+    before = net(narrow).detach()
+    net.update_grid(narrow)  # a narrower input distribution: the knots move in, the curves stay (least squares)
+    assert net.layers[0].grid[:, 3].min().item() > -0.6
+    assert (net(narrow).detach() - before).abs().max().item() < 0.05
+    assert net.regularization_loss().item() > 0
+
+
+def test_kan_rejects_bad_widths() -> None:
+    with pytest.raises(ValueError, match="at least two positive integers"):
+        KAN([4])
+
+
+def test_kanq_policy_is_a_pure_kan_and_survives_save_and_load(tmp_path) -> None:
+    env = make_vec("qas/StatePreparation-v0", 1, target="bell", preset="kanqas")
+    model = KANDQN("KanPolicy", env, policy_kwargs={"net_arch": [2], "grid_size": 5, "spline_order": 3}, seed=0)
+    q_net = model.q_net
+    assert isinstance(q_net, KANQNetwork) and isinstance(q_net.q_net, KAN)
+    widths = [(layer.in_features, layer.out_features) for layer in q_net.q_net.layers]
+    assert widths == [(84, 2), (2, 12)]  # KANQAS' Bell network [84, 2, 12]
+    model.save(tmp_path / "kanq.zip")
+    loaded = KANDQN.load(tmp_path / "kanq.zip")
+    obs = env.reset()
+    np.testing.assert_allclose(
+        loaded.q_net(th.as_tensor(obs)).detach().numpy(), model.q_net(th.as_tensor(obs)).detach().numpy()
+    )
+    assert loaded.policy.kan_kwargs == model.policy.kan_kwargs
