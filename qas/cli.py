@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,7 +127,6 @@ def _metrics_table(title: str, rows: dict[str, Any]) -> Table:
 @app.command()
 def info(as_json: JsonOption = False) -> None:
     """List gates, gate sets, devices, compile methods, registered environments and CLI plugins."""
-    from qas.compile import available_methods
     from qas.devices import DEVICES
     from qas.gate_sets import GATE_SETS
     from qas.gates import GATES
@@ -144,9 +144,9 @@ def info(as_json: JsonOption = False) -> None:
             d.name: {"qubits": d.n_qubits, "gates": list(d.gates), "description": d.description}
             for d in DEVICES.values()
         },
-        "compile_methods": ["auto", *available_methods()],
+        "compile_methods": ["auto", "exact", *_plugin_names("qas.compilers")],
         "environments": _registered_environments(),
-        "cli_plugins": sorted(plugins("qas.cli")),
+        "cli_plugins": _plugin_names("qas.cli"),
     }
     if as_json:
         print_json(data)
@@ -164,6 +164,11 @@ def info(as_json: JsonOption = False) -> None:
     console.print(f"[bold]Compile methods[/]: {', '.join(data['compile_methods'])}")
     console.print(f"[bold]Environments[/]: {', '.join(data['environments']) or '(none installed)'}")
     console.print(f"[bold]CLI plugins[/]: {', '.join(data['cli_plugins']) or '(none installed)'}")
+
+
+def _plugin_names(group: str) -> list[str]:
+    """Entry-point names of ``group``, without importing them (some pull in torch)."""
+    return sorted(ep.name for ep in entry_points(group=group))
 
 
 def _registered_environments() -> list[str]:
@@ -352,6 +357,11 @@ def demo(as_json: JsonOption = False) -> None:
 
 
 def _register_plugins() -> None:
+    """Add the commands of every ``qas.cli`` plugin to ``app`` (once per process)."""
+    global _plugins_registered
+    if _plugins_registered:
+        return
+    _plugins_registered = True
     for name, register in plugins("qas.cli").items():
         try:
             register(app)
@@ -359,14 +369,21 @@ def _register_plugins() -> None:
             print(f"warning: CLI plugin {name!r} failed to register: {err}", file=sys.stderr)
 
 
+_plugins_registered = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the ``qas`` console script exits with it)."""
     import yaml
 
-    _register_plugins()
+    args = sys.argv[1:] if argv is None else list(argv)
+    # Plugins are loaded only when the command may be theirs (or for the help listing): some import torch.
+    builtin = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None}
+    if not args or args[0] not in builtin:
+        _register_plugins()
     try:
         # Non-standalone mode hands errors to us instead of printing tracebacks; typer.Exit comes back as its code.
-        code = app(args=argv, prog_name="qas", standalone_mode=False)
+        code = app(args=args, prog_name="qas", standalone_mode=False)
     except typer.Abort:
         return 130
     except typer.TyperException as err:  # usage errors: unknown option, missing argument, bad value

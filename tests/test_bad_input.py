@@ -1,0 +1,110 @@
+"""Every kind of bad input gives one clear error: a QasError (ValueError) in Python, one line and exit 2 at the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qas
+from qas import Circuit, op
+from qas.cli import main
+from qas.errors import QasError
+
+GHZ3 = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    """Bad (and a few good) input files, by name."""
+    arrays = {
+        "ones.npy": np.ones((4, 4)),
+        "eye3.npy": np.eye(3),
+        "nan.npy": np.full((2, 2), np.nan),
+        "unnormalised.npy": np.array([1.0, 1.0, 0, 0, 0, 0, 0, 0]),
+        "inf_state.npy": np.array([np.inf, 0, 0, 0, 0, 0, 0, 0]),
+    }
+    for name, array in arrays.items():
+        np.save(tmp / name, array)
+    texts = {
+        "ghz.qasm": GHZ3.to_qasm(),
+        "foo_gate.json": json.dumps({"n_qubits": 2, "operations": [{"gate": "foo", "qubits": [0]}]}),
+        "out_of_range.json": json.dumps({"n_qubits": 2, "operations": [{"gate": "cx", "qubits": [0, 5]}]}),
+        "inf_param.json": '{"n_qubits": 1, "operations": [{"gate": "rx", "qubits": [0], "params": [Infinity]}]}',
+        "out_of_range.qasm": 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nh q[2];\n',
+        "malformed.qasm": "OPENQASM 2.0;\nqreg q[2];\ncx q[0] q[1];\n",
+        "unknown_gate.qasm": "OPENQASM 2.0;\nqreg q[2];\nfrobnicate q[0];\n",
+        "nan_param.qasm": "OPENQASM 2.0;\nqreg q[1];\nrx(0/0) q[0];\n",
+        "broken_device.yaml": "gates: [rz, sx\nedges: [[0, 1]]\n",
+        "circuit.txt": "h 0\n",
+    }
+    for name, text in texts.items():
+        (tmp / name).write_text(text)
+    (tmp / "binary.qasm").write_bytes(b"\xff\xfe\x00\x81")
+    return {name: tmp / name for name in [*arrays, *texts, "binary.qasm"]}
+
+
+CASES = [
+    ("non-unitary matrix", ["compile", "{ones.npy}"], "target is not unitary"),
+    ("wrongly sized matrix", ["compile", "{eye3.npy}"], "target size 3 is not a power of two"),
+    ("NaN in a matrix", ["compile", "{nan.npy}"], "target contains NaN or inf"),
+    ("state not normalised", ["evaluate", "{ghz.qasm}", "-t", "state:{unnormalised.npy}"], "not normalised"),
+    ("inf in a state", ["evaluate", "{ghz.qasm}", "-t", "state:{inf_state.npy}"], "NaN or inf"),
+    ("inf parameter", ["evaluate", "{inf_param.json}", "-t", "state:bell"], "non-finite parameter"),
+    ("NaN parameter in QASM", ["draw", "{nan_param.qasm}"], "line 3: cannot evaluate '0/0'"),
+    ("unknown gate in JSON", ["draw", "{foo_gate.json}"], "unknown gate 'foo'"),
+    ("unknown gate in QASM", ["draw", "{unknown_gate.qasm}"], "line 3: unknown gate 'frobnicate'"),
+    ("unknown gate in --gates", ["compile", "cnot", "--gates", "cx,hh"], "unknown gate 'hh'. Did you mean 'h'?"),
+    ("qubit out of range (JSON)", ["draw", "{out_of_range.json}"], "qubit index 5 out of range for a 2-qubit circuit"),
+    ("qubit out of range (QASM)", ["draw", "{out_of_range.qasm}"], "line 4: qubit index 2 out of range"),
+    ("malformed QASM", ["draw", "{malformed.qasm}"], "line 3: malformed qubit argument 'q[0] q[1]'"),
+    ("unknown device", ["export", "{ghz.qasm}", "-d", "ibm-lne"], "unknown device 'ibm-lne'. Did you mean 'ibm-line'?"),
+    ("malformed device file", ["export", "{ghz.qasm}", "-d", "{broken_device.yaml}"], "is not valid YAML"),
+    ("missing file", ["evaluate", "{ghz.qasm}.missing.qasm", "-t", "state:bell"], "does not exist"),
+    ("unreadable file", ["draw", "{binary.qasm}"], "cannot read circuit file"),
+    ("unsupported file type", ["draw", "{circuit.txt}"], "use a .qasm (OpenQASM 2/3) or .json (qas) file"),
+    ("missing target file", ["compile", "nowhere.npy"], "target file nowhere.npy does not exist"),
+    ("unknown target", ["compile", "tofoli"], "tofoli"),
+    ("malformed task", ["evaluate", "{ghz.qasm}", "-t", "ghz3"], "must look like KIND:TARGET"),
+    ("qubit count mismatch", ["evaluate", "{ghz.qasm}", "-t", "state:bell"], "qubit"),
+    ("unknown export format", ["export", "{ghz.qasm}", "-d", "ibm-line", "-f", "pdf"], "unknown format 'pdf'"),
+    ("bad noise", ["evaluate", "{ghz.qasm}", "-t", "state:ghz3", "--noise", "loud:0.1"], "bad noise item 'loud:0.1'"),
+    ("unknown compile method", ["compile", "cnot", "--method", "magic"], "unknown compile method 'magic'"),
+    ("missing option", ["evaluate", "{ghz.qasm}"], "Missing option '--task'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_cli_gives_one_line_and_exit_code_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    files = {name: str(path) for name, path in _files(tmp_path).items()}
+    assert main([re.sub(r"\{([^}]+)\}", lambda m: files[m.group(1)], arg) for arg in argv]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert message in lines[0]
+    assert "Traceback" not in captured.err + captured.out
+
+
+PYTHON_CASES: list[tuple[str, Callable[[], object]]] = [
+    ("non-unitary", lambda: qas.compile(np.ones((2, 2)))),
+    ("not normalised", lambda: qas.StatePreparation(np.array([1.0, 1.0]))),
+    ("NaN", lambda: qas.UnitarySynthesis(np.full((2, 2), np.nan))),
+    ("unknown gate", lambda: op("foo", 0)),
+    ("qubit out of range", lambda: Circuit(2, (op("cx", 0, 2),))),
+    ("malformed QASM", lambda: Circuit.from_qasm("OPENQASM 2.0;\nqreg q[1];\nh q[0]")),
+    ("unknown device", lambda: qas.to_device(GHZ3, "nowhere")),
+    ("unreadable device file", lambda: qas.load_device("/nonexistent/device.yaml")),
+]
+
+
+@pytest.mark.parametrize("call", [c[1] for c in PYTHON_CASES], ids=[c[0] for c in PYTHON_CASES])
+def test_python_raises_a_qas_error_that_is_a_value_error(call: Callable[[], object]) -> None:
+    with pytest.raises(QasError) as info:
+        call()
+    assert isinstance(info.value, ValueError)
+    assert str(info.value)
