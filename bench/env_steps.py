@@ -22,7 +22,7 @@ import numpy as np
 
 import qas  # noqa: F401 (registers the environments)
 from qas.envs import make_vec
-from qas.envs.targets import resolve_state
+from qas.targets import resolve_state
 
 
 def _rate(run: Callable[[int], int], seconds: float) -> float:

@@ -211,17 +211,16 @@ class CircuitEnv(gym.Env[np.ndarray, np.int64]):
         if self.render_mode == "ansi":
             return str(self.circuit)
         if self.render_mode == "rgb_array":
-            return text_picture(f"{self.value_key} = {self.search.values[0]:.6f}\n{self.circuit}")
+            return circuit_picture(self.circuit)
         return None
 
 
-def text_picture(text: str) -> np.ndarray:
-    """The text drawn in a monospace font on a white canvas: (H, W, 3) uint8."""
-    from matplotlib.figure import Figure
+def circuit_picture(circuit: Circuit) -> np.ndarray:
+    """The circuit drawn by :func:`qas.draw.to_figure`, rasterised: (H, W, 3) uint8."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    lines = text.splitlines() or [""]
-    width = max(len(line) for line in lines)
-    fig = Figure(figsize=(max(2.0, 0.11 * width + 0.4), max(1.0, 0.22 * len(lines) + 0.4)), dpi=100)
-    fig.text(0.02, 0.98, text, family="monospace", fontsize=10, va="top", ha="left")
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    from qas.draw import to_figure
+
+    canvas = FigureCanvasAgg(to_figure(circuit))
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

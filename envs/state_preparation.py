@@ -12,10 +12,10 @@ from qas.envs.kernel import Register
 from qas.envs.observations import CircuitTensorObservation, PauliObservation
 from qas.envs.presets import preset_defaults, resolve_noise
 from qas.envs.rewards import RewardScheme, make_reward
-from qas.envs.targets import resolve_state
 from qas.errors import ConfigError
 from qas.gate_sets import GateSet
 from qas.noise import NoiseModel
+from qas.targets import resolve_state
 
 
 def build_observation(

@@ -23,7 +23,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 from threadpoolctl import ThreadpoolController
 
 from qas.circuit import Circuit
-from qas.envs.base import CircuitEnv, text_picture
+from qas.envs.base import CircuitEnv, circuit_picture
 from qas.errors import ConfigError
 
 
@@ -109,10 +109,7 @@ class CircuitVecEnv(VecEnv):
         return [False for _ in self._indices(indices)]
 
     def get_images(self) -> Sequence[np.ndarray | None]:
-        return [
-            text_picture(f"{self.value_key} = {self.search.values[i]:.6f}\n{self.circuit(i)}")
-            for i in range(self.num_envs)
-        ]
+        return [circuit_picture(self.circuit(i)) for i in range(self.num_envs)]
 
     # ----- qas extras -----------------------------------------------------------------------------------------------
     def action_masks(self) -> np.ndarray:

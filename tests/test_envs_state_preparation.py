@@ -33,7 +33,7 @@ def _run(env: gym.Env, labels: list[str]) -> tuple[list[float], bool, bool, dict
 @pytest.mark.parametrize("target", ["bell", "ghz3"])
 def test_checkers_pass(preset: str, target: str) -> None:
     env = gym.make(ENV_ID, target=target, preset=preset)
-    gym_check_env(env.unwrapped, skip_render_check=True)
+    gym_check_env(env.unwrapped, skip_render_check=preset != "kuo")  # rendering is the same for every preset
     sb3_check_env(env.unwrapped)
 
 
@@ -164,7 +164,7 @@ def test_custom_target_gate_set_and_connectivity(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"target": "ghz"}, UnknownTargetError, "unknown target state"),
+        ({"target": "ghz"}, UnknownTargetError, "unknown state target"),
         ({"target": [1, 1]}, InvalidStateError, "not normalised"),
         ({"target": "missing.npy"}, QasError, "does not exist"),
         ({"gate_set": ["h", "cnot"]}, UnknownGateError, "cnot"),
@@ -181,6 +181,17 @@ def test_custom_target_gate_set_and_connectivity(tmp_path) -> None:
 def test_bad_kwargs_raise_clear_errors(kwargs: dict, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         gym.make(ENV_ID, **kwargs)
+
+
+def test_render_modes_draw_the_circuit() -> None:
+    text_env = gym.make(ENV_ID, render_mode="ansi")
+    picture_env = gym.make(ENV_ID, render_mode="rgb_array")
+    for env in (text_env, picture_env):
+        _run(env, ["h 0", "cx 0,1"])
+    assert text_env.render() == str(qas.Circuit(2, (qas.op("h", 0), qas.op("cx", 0, 1))))
+    picture = picture_env.render()
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    assert (picture < 128).any() and (picture > 128).any()  # something drawn on a light background
 
 
 def test_unknown_kwarg_is_rejected() -> None:
