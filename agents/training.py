@@ -22,6 +22,7 @@ import gymnasium as gym
 import numpy as np
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
@@ -223,11 +224,13 @@ def train(
     resume: str | Path | None = None,
     root: str | Path = "runs",
     progress_bar: bool = False,
+    callbacks: Sequence[BaseCallback] = (),
 ) -> TrainResult:
     """Train ``agent`` (``dqn``, ``kanq``, ``ppr``, ``ppo``) on ``env_id`` and return the run and its best circuit.
 
     With ``resume`` (a run folder), the run continues from its last checkpoint, replay buffer and search state
-    included, up to its configured ``n_timesteps`` (or ``timesteps``, when given).
+    included, up to its configured ``n_timesteps`` (or ``timesteps``, when given). ``callbacks`` are extra SB3
+    callbacks (``qas tune`` reports to Optuna through one).
     """
     import torch
 
@@ -273,7 +276,7 @@ def train(
     if remaining > 0:
         model.learn(
             remaining,
-            callback=[tracker, checkpointer],
+            callback=[tracker, checkpointer, *callbacks],
             reset_num_timesteps=resume is None,
             progress_bar=progress_bar,
         )
@@ -323,15 +326,16 @@ def _plot(run_dir: Path, value_key: str) -> None:
 
 
 # ----- using a trained agent -----------------------------------------------------------------------------------------
-def rollout(model: BaseAlgorithm, env: gym.Env) -> Circuit:
-    """The circuit the model builds when it acts greedily among the legal actions for one episode."""
+def rollout(model: BaseAlgorithm, env: gym.Env) -> tuple[Circuit, float]:
+    """(circuit, episode return) when the model acts greedily among the legal actions for one episode."""
     obs, info = env.reset()
-    done = False
+    done, episode_return = False, 0.0
     while not done:
         action, _ = model.predict(obs, deterministic=True, action_masks=env.unwrapped.action_masks())  # type: ignore[call-arg]
-        obs, _, terminated, truncated, info = env.step(int(action))
+        obs, reward, terminated, truncated, info = env.step(int(action))
+        episode_return += float(reward)
         done = terminated or truncated
-    return info["circuit"]
+    return info["circuit"], episode_return
 
 
 def evaluate_agent(run: str | Path, model_file: str = "final_model.zip") -> tuple[Circuit, Score]:
@@ -347,5 +351,5 @@ def evaluate_agent(run: str | Path, model_file: str = "final_model.zip") -> tupl
         raise InputFileError(f"{run_dir} holds no trained model ({model_file} or a checkpoint)")
     model = AGENTS[cfg["agent"]].load(path, device=cfg.get("device", "cpu"))
     env = _single_env(cfg)
-    circuit = rollout(model, env)
+    circuit, _ = rollout(model, env)
     return circuit, evaluate(circuit, task_of(env))

@@ -1,0 +1,39 @@
+"""``qas train`` / ``qas evaluate-agent`` from the command line, with PPO (MaskablePPO) on Bell."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qas.cli import main
+
+
+def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
+    argv = ["train", "--agent", "ppo", "--env-kwargs", "target=bell", "--timesteps", "3000", "--seed", "0"]
+    assert main([*argv, "--runs-dir", str(tmp_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["best_fidelity"] == pytest.approx(1.0)
+    assert len(summary["circuit"]["operations"]) == 2
+    run = tmp_path / "ppo" / "qas-StatePreparation-v0_1"
+    assert summary["run_dir"] == str(run) and (run / "best_model.zip").is_file()
+    # MaskablePPO's greedy policy builds a 2-gate Bell circuit.
+    assert main(["evaluate-agent", str(run), "--json"]) == 0
+    score = json.loads(capsys.readouterr().out)
+    assert score["fidelity"] == pytest.approx(1.0) and score["metrics"]["gate_count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--agent", "a2c"], "unknown agent 'a2c'"),
+        (["train", "--set", "learning_rat=1e-3"], "unknown setting(s) ['learning_rat']"),
+        (["train", "--env-kwargs", "target"], "must look like key=value"),
+        (["evaluate-agent", "nowhere"], "is not a run folder"),
+        (["tune", "--agent", "dqn", "--trials", "0"], "trials and n_evaluations must be positive"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys, tmp_path) -> None:
+    assert main([*argv, "--runs-dir", str(tmp_path)] if argv[0] != "evaluate-agent" else argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
