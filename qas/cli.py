@@ -315,7 +315,10 @@ def compile_command(
 
 
 @app.command()
-def demo(as_json: JsonOption = False) -> None:
+def demo(
+    method: Annotated[str, typer.Option(help="Compile method for the Toffoli step (see `qas compile`).")] = "auto",
+    as_json: JsonOption = False,
+) -> None:
     """Build GHZ-3, evaluate it, export it to an IBM-like heavy-hex device, and compile the Toffoli gate."""
     import qas
     from qas.circuit import op
@@ -325,7 +328,7 @@ def demo(as_json: JsonOption = False) -> None:
     score = qas.evaluate(ghz, parse_task("state:ghz3"))
     noisy = qas.evaluate(ghz, parse_task("state:ghz3", noise=parse_noise("1q=depolarize:0.001,2q=depolarize:0.01")))
     exported = qas.to_device(ghz, "ibm-heavy-hex")
-    toffoli = qas.compile("toffoli", device="ibm-line")
+    toffoli = qas.compile("toffoli", method=method, device="ibm-line")
     data = {
         "fidelity": score.fidelity,
         "noisy_fidelity": noisy.fidelity,
@@ -347,7 +350,7 @@ def demo(as_json: JsonOption = False) -> None:
     console.rule("Toffoli compiled for ibm-line")
     console.print(
         _metrics_table(
-            f"method {toffoli.method}",
+            f"method {toffoli.method} (tried: {', '.join(m for m, _ in toffoli.attempts) or toffoli.method})",
             {"infidelity": toffoli.infidelity, **toffoli.metrics(), "verified on device": toffoli.export.verified},
         )
     )

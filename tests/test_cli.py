@@ -93,7 +93,15 @@ def test_compile_named_and_file_targets(tmp_path: Path, capsys: pytest.CaptureFi
     assert {o.gate for o in Circuit.from_qasm(data["circuit"])} <= {"rz", "sx", "x", "cx", "ecr"}
     np.save(tmp_path / "u.npy", np.kron(np.eye(2), [[0, 1], [1, 0]]))
     data = run_json(
-        capsys, "compile", str(tmp_path / "u.npy"), "--device", "ion-all-to-all", "-o", str(tmp_path / "u.qasm")
+        capsys,
+        "compile",
+        str(tmp_path / "u.npy"),
+        "--method",
+        "exact",
+        "-d",
+        "ion-all-to-all",
+        "-o",
+        str(tmp_path / "u.qasm"),
     )
     assert data["device"]["verified"] is True
     assert Circuit.from_qasm((tmp_path / "u.qasm").read_text()).n_qubits == 8
@@ -126,7 +134,13 @@ def test_parse_noise() -> None:
 
 def test_demo_runs_end_to_end_through_the_console_script() -> None:
     qas_script = Path(sys.executable).parent / "qas"
-    done = subprocess.run([str(qas_script), "demo", "--json"], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [str(qas_script), "demo", "--method", "exact", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["fidelity"] == pytest.approx(1.0) and 0.9 < data["noisy_fidelity"] < 1.0
