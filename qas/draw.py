@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qas.circuit import Circuit, Operation
+from qas.errors import InputFileError
 from qas.qasm import format_angle
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ def to_png(circuit: Circuit, *, dpi: int = 150) -> bytes:
 
 def save(circuit: Circuit, path: str | Path) -> Path:
     """Write a drawing of ``circuit`` to ``path``; the suffix (.svg, .png or .txt) picks the format."""
-    from qas.errors import InputFileError
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
@@ -58,13 +57,8 @@ def save(circuit: Circuit, path: str | Path) -> Path:
 
 
 def _save(circuit: Circuit, target: io.IOBase, fmt: str, dpi: int = 150) -> None:
-    import matplotlib.pyplot as plt
-
-    fig = to_figure(circuit)
-    try:
-        fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    # A bare Figure (not pyplot's) needs no GUI backend and is freed with its last reference.
+    to_figure(circuit).savefig(target, format=fmt, dpi=dpi, bbox_inches="tight")
 
 
 def _columns(circuit: Circuit) -> list[int]:
