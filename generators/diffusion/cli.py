@@ -7,13 +7,13 @@ prints as one line with exit code 2; ``generate`` exits with 1 when no circuit r
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from qas.cli import print_json
 from qas.errors import ConfigError, QasError
 
 
@@ -59,7 +59,7 @@ def dataset(
     folder = out if out is not None else new_run_dir("dataset", f"{gates}-{qubits}q")
     summary = generate(config, folder)
     if as_json:
-        typer.echo(json.dumps({"path": str(folder), **summary}))
+        print_json({"path": str(folder), **summary})
     else:
         typer.echo(f"{summary['circuits']:,} circuits ({summary['distinct']:,} distinct of {size:,} drawn) in {folder}")
 
@@ -92,7 +92,10 @@ def train_generator(
         raise ConfigError("--device cuda was asked for, but torch sees no CUDA device here")
     run_dir = resume if resume is not None else new_run_dir("generator", Path(settings.dataset).name)
     result = train(settings, run_dir, log=(lambda _: None) if as_json else typer.echo)
-    typer.echo(json.dumps(result) if as_json else f"weights: {run_dir}/model.safetensors (step {result['step']})")
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"weights: {run_dir}/model.safetensors (step {result['step']})")
 
 
 def generate(
@@ -139,23 +142,21 @@ def generate(
     )  # fmt: skip
     best = result.candidates[:top]
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "weights": result.weights,
-                    "samples": samples,
-                    "seconds": round(result.seconds, 3),
-                    "circuits": [
-                        {
-                            "infidelity": c.infidelity,
-                            "sampled_infidelity": c.sampled_infidelity,
-                            **c.circuit.metrics(),
-                            "circuit": c.circuit.to_dict(),
-                        }
-                        for c in best
-                    ],
-                }
-            )
+        print_json(
+            {
+                "weights": result.weights,
+                "samples": samples,
+                "seconds": round(result.seconds, 3),
+                "circuits": [
+                    {
+                        "infidelity": c.infidelity,
+                        "sampled_infidelity": c.sampled_infidelity,
+                        **c.circuit.metrics(),
+                        "circuit": c.circuit.to_dict(),
+                    }
+                    for c in best
+                ],
+            }
         )
     else:
         typer.echo(f"{samples} samples from {result.weights} in {result.seconds:.2f} s; best {len(best)}:")

@@ -59,7 +59,7 @@ def compile(
     best = None
     for generator, allowed in choose_generators(gates.gate_names, n_qubits, weights, torch_device):
         generation = generator.generate(
-            target, samples=samples, gates=allowed, coupling=coupling, tolerance=tolerance, seed=seed
+            target, samples=samples, gates=allowed, coupling=coupling, tolerance=tolerance, stop_early=True, seed=seed
         )
         if best is None or generation.best.infidelity < best.infidelity:
             best = generation.best

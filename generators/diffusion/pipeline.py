@@ -23,9 +23,10 @@ from qas.linalg import validate_unitary
 from .model import Denoiser, load_weights
 from .placements import PlacementVocabulary
 from .refine import prune, refine
-from .sample import embed_target, sample
+from .sample import Samples, embed_target, sample
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+PRUNE_TOLERANCE = 1e-9
 
 
 def shipped_weights() -> dict[str, Path]:
@@ -98,47 +99,66 @@ class DiffusionGenerator:
         coupling: list[tuple[int, int]] | None = None,
         fixed: dict[int, Operation] | None = None,
         guidance: float = 2.0,
-        refine_top: int = 8,
+        refine_top: int = 4,
         tolerance: float = 1e-3,
+        chunk: int = 16,
+        stop_early: bool = False,
         seed: int | None = None,
     ) -> Generation:
-        """Sample ``samples`` circuits for ``unitary``, refine the ``refine_top`` best distinct structures' angles,
-        prune gates that are not needed within ``tolerance``, and return the distinct results best first.
+        """Sample up to ``samples`` circuits for ``unitary`` in batches of ``chunk``; after each batch refine the
+        angles of its ``refine_top`` best distinct structures and prune gates not needed within ``tolerance``.
 
-        The returned circuits act on the target's own qubit count (a smaller target than the model's is embedded).
+        With ``stop_early``, stop after the first batch that yields a circuit within ``tolerance`` (an adaptive
+        budget: easy targets cost one batch); otherwise draw all ``samples``. Returns the distinct circuits, those
+        within tolerance first (fewest two-qubit gates first), the rest by infidelity. Circuits act on the target's
+        own qubit count (a target smaller than the model is embedded on its first qubits).
         """
         start = time.monotonic()
         unitary = validate_unitary(unitary)
         k = int(np.log2(unitary.shape[0]))
         if k > self.n_qubits:
             raise QasError(f"weights {self.name!r} handle up to {self.n_qubits} qubits; the target has {k}")
-        drawn = sample(
-            self.model, self.vocab, unitary, samples=samples, gates=gates, coupling=coupling, fixed=fixed,
-            guidance=guidance, seed=seed,
-        )  # fmt: skip
-        # The distinct structures, best sampled infidelity first.
-        order = torch.argsort(drawn.infidelity)
-        _, first = np.unique(drawn.placements[order].cpu().numpy(), axis=0, return_index=True)
-        top = order[np.sort(first)[:refine_top]].cpu()
         target = embed_target(unitary, self.n_qubits)
-        placements, angles = drawn.placements[top].cpu(), drawn.angles[top].cpu()
-        fitted = refine(self.vocab, target, placements, angles, seed=seed or 0)
-        candidates = {}
-        for i in range(len(top)):
-            pruned, score = prune(self.vocab, target, placements[i], fitted.angles[i], tolerance)
-            full = self.vocab.to_circuit(pruned.numpy(), fitted.angles[i].numpy())
-            circuit = Circuit(k, full.operations)
-            key = circuit.key()
-            if key not in candidates or candidates[key].infidelity > score:
-                candidates[key] = GeneratedCircuit(circuit, score, float(fitted.before[i]))
+        rng = np.random.default_rng(seed)
+        candidates: dict[str, GeneratedCircuit] = {}
+        drawn_total = 0
+        while drawn_total < samples:
+            size = min(chunk, samples - drawn_total)
+            drawn = sample(
+                self.model, self.vocab, unitary, samples=size, gates=gates, coupling=coupling, fixed=fixed,
+                guidance=guidance, seed=int(rng.integers(2**31)),
+            )  # fmt: skip
+            drawn_total += size
+            for found in self._refine_best(target, k, drawn, refine_top, tolerance, int(rng.integers(2**31))):
+                key = found.circuit.key()
+                if key not in candidates or candidates[key].infidelity > found.infidelity:
+                    candidates[key] = found
+            if stop_early and min(c.infidelity for c in candidates.values()) <= tolerance:
+                break
 
-        # Circuits within tolerance first, fewest two-qubit gates first among them; the rest by infidelity.
         def quality(c: GeneratedCircuit) -> tuple[bool, int, float]:
             ok = c.infidelity <= tolerance
             return (not ok, c.circuit.two_qubit_count if ok else 0, c.infidelity)
 
         ranked = sorted(candidates.values(), key=quality)
-        return Generation(tuple(ranked), samples, time.monotonic() - start, self.name)
+        return Generation(tuple(ranked), drawn_total, time.monotonic() - start, self.name)
+
+    def _refine_best(
+        self, target: np.ndarray, k: int, drawn: Samples, top: int, tolerance: float, seed: int
+    ) -> list[GeneratedCircuit]:
+        """Refine and prune the ``top`` best distinct sampled structures."""
+        order = torch.argsort(drawn.infidelity)
+        _, first = np.unique(drawn.placements[order].cpu().numpy(), axis=0, return_index=True)
+        best = order[np.sort(first)[:top]].cpu()
+        placements, angles = drawn.placements[best].cpu(), drawn.angles[best].cpu()
+        fitted = refine(self.vocab, target, placements, angles, seed=seed)
+        out = []
+        for i in range(len(best)):
+            # Pruning may only drop gates that keep the circuit as good as it is (or exact): never trade accuracy.
+            pruned, score = prune(self.vocab, target, placements[i], fitted.angles[i], min(tolerance, PRUNE_TOLERANCE))
+            circuit = self.vocab.to_circuit(pruned.numpy(), fitted.angles[i].numpy())
+            out.append(GeneratedCircuit(Circuit(k, circuit.operations), score, float(fitted.before[i])))
+        return out
 
 
 @lru_cache(maxsize=8)

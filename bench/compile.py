@@ -1,0 +1,191 @@
+"""Unitary compilation benchmark: the diffusion generator against Qiskit's and BQSKit's synthesis, in one run.
+
+Targets: held-out 3-qubit unitaries of random circuits with 1-12 gates over each shipped model's gate set, drawn with
+``BENCH_SEED`` (never used for training data: the shipped models were trained on seeds 1 and 2). For each target:
+
+- ours: ``DiffusionGenerator.generate`` with up to 64 samples in batches of 16, refining the angles of each batch's
+  best structures and stopping at the first batch with a circuit under 1e-3 (so success = best of 64; the CX count
+  is that of the first batch's best, not necessarily the fewest over 64 samples);
+- qiskit: ``transpile`` of the unitary into [cx, rz, sx, x] at optimization level 3 (generic synthesis);
+- bqskit: ``bqskit.compile`` at optimization level 1 with one warm ``Compiler`` (LEAP for 3 qubits), on the first
+  ``--peer-count`` targets.
+
+CNOT counts are CX equivalents (cx = 1, swap = 3, ccx = 6), over solved targets only. Success = infidelity < 1e-3.
+Because random short circuits repeat, the table also reports how many targets appear in the training data ("seen"),
+and the success rate on the unseen ones. Run: ``.venv/bin/python bench/compile.py [--count 300] [--peer-count 100]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qas.circuit import Circuit
+from qas.generators.diffusion.dataset import CircuitDataset, canonical_phase, random_circuits
+from qas.generators.diffusion.pipeline import DiffusionGenerator
+
+BENCH_SEED = 90_210
+SUCCESS = 1e-3
+CX_EQUIVALENT = {"cx": 1, "swap": 3, "ccx": 6, "cswap": 8}
+SETS = {"discrete {h,cx,z,x,ccx,swap}": "clifford-3q", "param {h,cx,rx,ry,rz}": "param-3q"}
+
+
+@dataclass
+class MethodResult:
+    infidelities: list[float]
+    cnots: list[int]
+    seconds: list[float]
+
+    def solved_cnots(self, upto: int | None = None) -> list[int]:
+        """CX counts of the targets this method solved (unsolved circuits' counts mean nothing)."""
+        pairs = list(zip(self.infidelities, self.cnots, strict=True))[:upto]
+        return [c for i, c in pairs if i < SUCCESS]
+
+    def row(self, name: str, extra: str = "") -> str:
+        ok = [i < SUCCESS for i in self.infidelities]
+        cx = sorted(self.solved_cnots())
+        cx_text = f"{statistics.median(cx):g} ({cx[0]}-{cx[-1]})" if cx else "-"
+        return (
+            f"| {name} | {len(ok)} | {100 * np.mean(ok):.1f}% | {cx_text} | "
+            f"{statistics.mean(self.seconds):.3f} | {statistics.median(self.seconds):.3f} | {extra} |"
+        )
+
+
+def cx_count(circuit: Circuit) -> int:
+    return sum(CX_EQUIVALENT.get(o.gate, 0) for o in circuit)
+
+
+def make_targets(generator: DiffusionGenerator, count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    placements, angles = random_circuits(
+        generator.vocab, count, 1, generator.vocab.max_steps, np.random.default_rng(BENCH_SEED)
+    )
+    unitaries = generator.vocab.unitaries(
+        torch.as_tensor(placements), torch.as_tensor(angles).double(), dtype=torch.complex128
+    )
+    return placements, [u.numpy() for u in unitaries]
+
+
+def seen_in_training(generator: DiffusionGenerator, targets: list[np.ndarray]) -> np.ndarray | None:
+    """Whether each target's (phase-fixed, rounded) unitary occurs in the model's training dataset, when it is here."""
+    path = Path(generator.meta.get("dataset", ""))
+    if not (path / "dataset.json").is_file():
+        return None
+    data = CircuitDataset.load(path)
+    keys = {np.round(u.numpy(), 2).tobytes() for u in data.unitaries.half().float()}
+    fixed = canonical_phase(torch.as_tensor(np.stack(targets)))
+    ours = torch.stack([fixed.real, fixed.imag], dim=1).half().float()
+    return np.array([np.round(u.numpy(), 2).tobytes() in keys for u in ours])
+
+
+def run_ours(
+    generator: DiffusionGenerator, targets: list[np.ndarray], samples: int
+) -> tuple[MethodResult, list[float]]:
+    result, sampled = MethodResult([], [], []), []
+    for i, u in enumerate(targets):
+        generation = generator.generate(u, samples=samples, stop_early=True, seed=i)
+        best = generation.best
+        sampled.append(min(c.sampled_infidelity for c in generation.candidates))
+        result.infidelities.append(best.infidelity)
+        result.cnots.append(cx_count(best.circuit))
+        result.seconds.append(generation.seconds)
+    return result, sampled
+
+
+def run_qiskit(targets: list[np.ndarray]) -> MethodResult | str:
+    try:
+        from qiskit import QuantumCircuit, transpile
+        from qiskit.circuit.library import UnitaryGate
+        from qiskit.quantum_info import Operator
+    except ImportError:
+        return "qiskit not installed (pip install qas[bench])"
+    result = MethodResult([], [], [])
+    for u in targets:
+        start = time.perf_counter()
+        qc = QuantumCircuit(3)
+        qc.append(UnitaryGate(u), [0, 1, 2])  # Operator(out) comes back in the same qubit convention as u
+        out = transpile(qc, basis_gates=["cx", "rz", "sx", "x"], optimization_level=3, seed_transpiler=0)
+        result.seconds.append(time.perf_counter() - start)
+        v = Operator(out).data
+        result.infidelities.append(1 - abs(np.trace(u.conj().T @ v) / 8) ** 2)
+        result.cnots.append(out.count_ops().get("cx", 0))
+    return result
+
+
+def run_bqskit(targets: list[np.ndarray], timeout: float) -> MethodResult | str:
+    try:
+        from bqskit import compile as bqskit_compile
+        from bqskit.compiler import Compiler
+        from bqskit.ir.gates import CNOTGate
+    except ImportError:
+        return "bqskit not installed (pip install qas[bench])"
+    result = MethodResult([], [], [])
+    with Compiler(num_workers=2) as compiler:
+        bqskit_compile(targets[0], optimization_level=1, compiler=compiler, seed=0)  # warm-up, not timed
+        for u in targets:
+            start = time.perf_counter()
+            out = bqskit_compile(u, optimization_level=1, compiler=compiler, seed=0)
+            elapsed = time.perf_counter() - start
+            if elapsed > timeout:
+                return f"bqskit exceeded {timeout} s on a target"
+            result.seconds.append(elapsed)
+            v = out.get_unitary().numpy  # bqskit is big-endian like qas
+            result.infidelities.append(1 - abs(np.trace(u.conj().T @ v) / 8) ** 2)
+            result.cnots.append(out.count(CNOTGate()))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300, help="targets per gate set")
+    parser.add_argument("--peer-count", type=int, default=100, help="targets given to BQSKit (slowest)")
+    parser.add_argument("--samples", type=int, default=64)
+    parser.add_argument("--bqskit-timeout", type=float, default=120.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--weights", action="append", default=[], help="NAME=FOLDER: use a checkpoint for NAME")
+    args = parser.parse_args()
+    replaced = dict(item.split("=", 1) for item in args.weights)
+    torch.set_num_threads(args.threads)
+    lines = [
+        "| gate set / method | targets | infidelity < 1e-3 | CX (median, min-max) | s/unitary mean | median | notes |",
+        "|---|---:|---:|---|---:|---:|---|",
+    ]
+    for label, weights in SETS.items():
+        generator = DiffusionGenerator(replaced.get(weights, weights))
+        sources, targets = make_targets(generator, args.count)
+        seen = seen_in_training(generator, targets)
+        ours, sampled = run_ours(generator, targets, args.samples)
+        ok = np.array(ours.infidelities) < SUCCESS
+        notes = f"before refinement {100 * np.mean(np.array(sampled) < SUCCESS):.1f}%"
+        if seen is not None:
+            notes += f"; seen in training {seen.sum()}/{len(seen)}; unseen solved {100 * ok[~seen].mean():.1f}%"
+        source_cx = statistics.median(cx_count(generator.vocab.to_circuit(p)) for p in sources)
+        notes += f"; source circuits CX median {source_cx:g}"
+        lines.append(f"| **{label}** | | | | | | |")
+        lines.append(ours.row(f"qas diffusion ({weights}, best of {args.samples})", notes))
+        for name, peer in [
+            ("qiskit transpile O3", run_qiskit(targets)),
+            ("bqskit compile O1", run_bqskit(targets[: args.peer_count], args.bqskit_timeout)),
+        ]:
+            if isinstance(peer, str):
+                lines.append(f"| {name} | - | - | - | - | - | {peer} |")
+            else:
+                both = [
+                    (a, b)
+                    for a, b, ia, ib in zip(ours.cnots, peer.cnots, ours.infidelities, peer.infidelities, strict=False)
+                    if ia < SUCCESS and ib < SUCCESS
+                ]
+                extra = f"on the {len(both)} targets both solved: mean CX ours {np.mean([a for a, _ in both]):.2f}"
+                extra += f" vs {np.mean([b for _, b in both]):.2f}" if both else ""
+                lines.append(peer.row(name, extra))
+        print("\n".join(lines[-4:]), flush=True)
+    print("\n" + "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
