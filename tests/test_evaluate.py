@@ -123,3 +123,17 @@ def test_bad_inputs() -> None:
         qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL), backend="gpu")  # type: ignore[arg-type]
     with pytest.raises(QasError, match="not normalised"):
         StatePreparation(np.array([1.0, 1.0, 0.0, 0.0]))
+
+
+def test_h2_ground_state_end_to_end() -> None:
+    """ground-state:h2 (4 qubits, Jordan-Wigner) with a two-layer hardware-efficient ansatz reaches the exact energy."""
+    from qas.targets import parse_task
+
+    task = parse_task("ground-state:h2")
+    rotations = [op("ry", q, params=[0.0]) for q in range(4)]
+    ladder = [op("cx", q, q + 1) for q in range(3)]
+    ansatz = Circuit(4, tuple(rotations + ladder + rotations + ladder + rotations))
+    score = qas.evaluate(ansatz, task, fit_options={"restarts": 4, "seed": 0})
+    assert score.task_name == "h2"
+    assert score.energy == pytest.approx(-1.1372701746609, abs=1e-6)
+    assert 0 <= score.energy_error < 1e-6
