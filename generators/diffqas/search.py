@@ -6,8 +6,9 @@ The loop (Zhang et al. 2020; Chen 2024):
    jointly (one step on both) or alternating (a theta step, then an alpha step on a fresh forward pass, as in DARTS).
 2. Derive the architecture: the most probable candidate at each position (or one drawn from the softmax).
 3. Re-train the derived circuit's angles on their own (:func:`qas.optimize.fit_parameters`, warm-started from the
-   supernet's weights for it) and score it with the shared evaluator (:func:`qas.evaluate.evaluate`, qsim by default),
-   so a DiffQAS circuit is scored exactly like one from any other method.
+   supernet's weights for it) and tidy it (:mod:`.simplify`: merge repeated rotations, prune unneeded gates).
+4. Score it with the shared evaluator (:func:`qas.evaluate.evaluate`, qsim by default), so a DiffQAS circuit is
+   scored exactly like one from any other method.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from qas.circuit import Circuit
 from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.objectives import StateLoss, objective_for
+from qas.generators.diffqas.simplify import merge_rotations, prune
 from qas.generators.diffqas.space import SearchSpace
 from qas.generators.diffqas.supernet import Supernet
 from qas.tasks import GroundState, Task
@@ -47,6 +49,8 @@ class DiffQASConfig:
     derive: Literal["argmax", "sample"] = "argmax"
     retrain_steps: int = 100  # L-BFGS iterations for the derived circuit
     retrain_restarts: int = 4  # the warm start plus random starts, fitted as one batch
+    simplify: bool = True  # merge repeated rotations and prune gates the task does not need (then re-fit)
+    prune_tolerance: float = 1e-6  # largest loss increase pruning may cause (infidelity, or Ha)
     backend: str = "qsim"  # the evaluator's backend for the final score
     goal_fidelity: float = 0.99  # state and unitary tasks succeed at this fidelity
     goal_energy_error: float = CHEMICAL_ACCURACY  # ground-state tasks succeed within this error (Ha)
@@ -191,16 +195,22 @@ class DiffQAS:
             restarts=cfg.retrain_restarts,
             seed=cfg.seed,
         )
+        circuit, derived_loss = fit.circuit, fit.loss
+        if cfg.simplify:
+            simplified = prune(merge_rotations(circuit), self.task, cfg.prune_tolerance)
+            if simplified != circuit:
+                refit = fit_parameters(simplified, self.task, steps=cfg.retrain_steps, seed=cfg.seed)
+                circuit, derived_loss = refit.circuit, refit.loss
         # fit=False: the angles were just fitted, so the evaluator scores them as they are.
-        score = evaluate(fit.circuit, self.task, backend=cfg.backend, fit=False)
+        score = evaluate(circuit, self.task, backend=cfg.backend, fit=False)
         architecture = tuple(self.space.names(choice))
-        logger.info("derived %s: loss %.3g, score %s", architecture, fit.loss, score)
+        logger.info("derived %s: loss %.3g, score %s", architecture, derived_loss, score)
         return DiffQASResult(
             architecture=architecture,
             choice=tuple(choice),
-            circuit=fit.circuit,
+            circuit=circuit,
             search_loss=search_loss,
-            derived_loss=fit.loss,
+            derived_loss=derived_loss,
             score=score,
             goal_met=self.goal_met(score),
             history=self.history,

@@ -1,0 +1,213 @@
+"""Asynchronous advantage actor-critic (A3C) for variational-circuit policies, as in DiffQAS-QRL (Chen 2024).
+
+Mnih et al. (2016) A3C, Hogwild-style: the model lives in shared memory, and each worker process (torch.multiprocessing)
+copies it, plays ``rollout`` steps of its own Gymnasium environment, computes the n-step actor-critic loss and
+writes its gradients straight into the shared parameters, which its own Adam then updates (the "non-shared optimiser"
+variant of the reference PyTorch implementation). With a supernet policy the structure logits are parameters like
+any other, so structure and circuit weights train jointly by the same asynchronous gradients, as in the paper.
+
+The actor and the critic share the circuit: a :class:`VariationalModel` with ``n_actions + 1`` outputs (action
+logits, then the state value).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import queue
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import multiprocessing as mp
+from torch import nn
+
+from qas.errors import ConfigError
+from qas.generators.diffqas.model import VariationalModel
+from qas.generators.diffqas.space import SearchSpace
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class A3CConfig:
+    """A3C settings; rollout, gamma and the loss weights are Mnih et al.'s usual values."""
+
+    env_id: str = "CartPole-v1"
+    total_steps: int = 20_000  # environment steps over all workers
+    workers: int = 2  # processes (one per core on the project's 2-core machines)
+    envs_per_worker: int = 8  # environments each worker steps as one batch (amortises the simulator's overhead)
+    rollout: int = 20  # steps per update (n-step returns)
+    gamma: float = 0.99
+    lr: float = 0.05  # circuit angles, input scaling and read-out
+    structure_lr: float = 0.05  # structure logits (supernet policies only)
+    entropy_coef: float = 0.01
+    value_coef: float = 0.5
+    max_grad_norm: float = 10.0
+    eval_episodes: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if min(self.workers, self.envs_per_worker, self.rollout, self.total_steps) < 1:
+            raise ConfigError("workers, envs_per_worker, rollout and total_steps must be at least 1")
+
+
+@dataclass
+class A3CResult:
+    """The trained model, every finished training episode as (global step, return), and the greedy evaluation."""
+
+    model: VariationalModel
+    episodes: list[tuple[int, float]] = field(default_factory=list)
+    eval_returns: list[float] = field(default_factory=list)
+    wall_time: float = 0.0
+
+    @property
+    def eval_return(self) -> float:
+        return float(np.mean(self.eval_returns)) if self.eval_returns else float("nan")
+
+
+def make_policy(space: SearchSpace, env_id: str = "CartPole-v1", seed: int = 0) -> VariationalModel:
+    """An actor-critic model for ``env_id``: action logits plus a value from one circuit over ``space``."""
+    import gymnasium as gym
+
+    env = gym.make(env_id)
+    n_features, n_actions = env.observation_space.shape[0], env.action_space.n  # type: ignore[index,attr-defined]
+    env.close()
+    if space.num_inputs != n_features:
+        raise ConfigError(f"{env_id} has {n_features} observation features but the space encodes {space.num_inputs}")
+    return VariationalModel(space, n_actions + 1, generator=torch.Generator().manual_seed(seed))
+
+
+def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
+    """Train ``model`` in place with ``config.workers`` asynchronous workers; return its episodes and evaluation."""
+    start = time.perf_counter()
+    model.share_memory()
+    # Forkserver: workers fork from a clean single-threaded server (a plain fork after torch's thread pools have
+    # started can deadlock) that has imported torch and this module once, so later trainings start their workers fast.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    counter = ctx.Value("i", 0)
+    episodes = ctx.Queue()
+    workers = [
+        ctx.Process(target=_worker, args=(rank, model, config, counter, episodes), daemon=True)
+        for rank in range(config.workers)
+    ]
+    for w in workers:
+        w.start()
+    finished: list[tuple[int, float]] = []
+    while any(w.is_alive() for w in workers) or not episodes.empty():
+        try:
+            finished.append(episodes.get(timeout=0.2))
+        except queue.Empty:
+            continue
+    for w in workers:
+        w.join()
+        if w.exitcode != 0:
+            raise RuntimeError(f"A3C worker exited with code {w.exitcode}")
+    finished.sort()
+    result = A3CResult(model, finished, evaluate_policy(model, config), time.perf_counter() - start)
+    logger.info("A3C: %d episodes, greedy return %.1f, %.0f s", len(finished), result.eval_return, result.wall_time)
+    return result
+
+
+def _optimizer(model: VariationalModel, config: A3CConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(
+        [
+            {"params": model.weight_parameters(), "lr": config.lr},
+            {"params": model.structure_parameters(), "lr": config.structure_lr},
+        ]
+    )
+
+
+def _worker(rank: int, shared: VariationalModel, config: A3CConfig, counter: Any, episodes: Any) -> None:
+    """One asynchronous learner: ``config.envs_per_worker`` environments stepped together as one batch."""
+    import gymnasium as gym
+
+    torch.set_num_threads(1)
+    seed = config.seed * 1000 + rank * config.envs_per_worker
+    generator = torch.Generator().manual_seed(seed)
+    envs = [gym.make(config.env_id) for _ in range(config.envs_per_worker)]
+    obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
+    episode_returns = np.zeros(len(envs))
+    local = copy.deepcopy(shared)
+    optimizer = _optimizer(shared, config)
+    while counter.value < config.total_steps:
+        local.load_state_dict(shared.state_dict())
+        inputs, actions, rewards, ended = [], [], [], []
+        # ----- rollout (no gradients: the loss below recomputes the forward pass as one batch) -----
+        for _ in range(config.rollout):
+            x = torch.tensor(obs, dtype=torch.float32)  # (E, F); a copy: obs is overwritten in place below
+            with torch.no_grad():
+                probs = torch.softmax(local(x)[:, :-1], -1)
+            action = torch.multinomial(probs, 1, generator=generator)[:, 0]  # (E,)
+            step_rewards, step_ended = np.zeros(len(envs)), np.zeros(len(envs))
+            for i, env in enumerate(envs):
+                obs[i], step_rewards[i], terminated, truncated, _ = env.step(int(action[i]))
+                episode_returns[i] += step_rewards[i]
+                # A time-limit truncation is treated as an end too (CartPole's 500-step cap): simpler than
+                # bootstrapping from the lost final observation, and it only touches episodes already solved.
+                if terminated or truncated:
+                    step_ended[i] = 1
+                    episodes.put((counter.value, float(episode_returns[i])))
+                    episode_returns[i] = 0.0
+                    obs[i] = env.reset()[0]
+            inputs.append(x)
+            actions.append(action)
+            rewards.append(step_rewards)
+            ended.append(step_ended)
+        # ----- n-step returns, bootstrapped from the critic where the episode goes on -----
+        with torch.no_grad():
+            running = local(torch.as_tensor(obs, dtype=torch.float32))[:, -1].double() / (1 - config.gamma)  # (E,)
+        returns = []
+        for r, e in zip(reversed(rewards), reversed(ended), strict=True):
+            running = torch.as_tensor(r) + config.gamma * running * (1 - torch.as_tensor(e))
+            returns.append(running)
+        # The critic predicts returns in units of the largest possible one, 1 / (1 - gamma): a read-out of bounded
+        # <Z> expectations reaches that range without huge weights, and its gradients do not swamp the actor's.
+        returns_t = (torch.stack(returns[::-1]).reshape(-1) * (1 - config.gamma)).float()  # (T*E,)
+        # ----- actor-critic loss on the whole rollout -----
+        out = local(torch.cat(inputs))  # (T*E, n_actions + 1)
+        log_probs = torch.log_softmax(out[:, :-1], -1)
+        advantages = returns_t - out[:, -1]
+        # Normalised advantages keep the actor's step size independent of the return scale.
+        actor_weights = advantages.detach()
+        actor_weights = (actor_weights - actor_weights.mean()) / (actor_weights.std() + 1e-8)
+        chosen = log_probs.gather(1, torch.cat(actions)[:, None])[:, 0]
+        entropy = -(log_probs.exp() * log_probs).sum(-1)
+        loss = (
+            -(chosen * actor_weights).mean()
+            + config.value_coef * (advantages**2).mean()
+            - config.entropy_coef * entropy.mean()
+        )
+        local.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(local.parameters(), config.max_grad_norm)
+        # Hogwild: hand the local gradients to the shared parameters and step them without a lock.
+        for shared_p, local_p in zip(shared.parameters(), local.parameters(), strict=True):
+            shared_p.grad = None if local_p.grad is None else local_p.grad.clone()
+        optimizer.step()
+        with counter.get_lock():
+            counter.value += config.rollout * len(envs)
+    for env in envs:
+        env.close()
+
+
+def evaluate_policy(model: VariationalModel, config: A3CConfig) -> list[float]:
+    """Returns of ``config.eval_episodes`` greedy episodes on fresh, seeded environments."""
+    import gymnasium as gym
+
+    env = gym.make(config.env_id)
+    returns = []
+    for episode in range(config.eval_episodes):
+        obs, _ = env.reset(seed=10_000 + config.seed * 100 + episode)
+        total, done, truncated = 0.0, False, False
+        while not (done or truncated):
+            with torch.no_grad():
+                logits = model(torch.as_tensor(obs, dtype=torch.float32)[None])[0, :-1]
+            obs, reward, done, truncated, _ = env.step(int(torch.argmax(logits)))
+            total += float(reward)
+        returns.append(total)
+    env.close()
+    return returns

@@ -1,0 +1,45 @@
+"""A3C with variational-circuit policies (DiffQAS-QRL): asynchronous workers update one shared supernet policy."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from qas.errors import ConfigError
+from qas.generators.diffqas import SearchSpace
+from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
+
+torch.set_num_threads(1)
+
+SPACE = SearchSpace.from_dict({"n_qubits": 4, "layer": [["enc_rx", "enc_h_ry"], ["ry", "rot"], ["cnot_ring", "none"]]})
+
+
+def test_workers_train_the_shared_supernet_policy() -> None:
+    model = make_policy(SPACE, seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    config = A3CConfig(total_steps=640, workers=2, envs_per_worker=4, rollout=20, eval_episodes=2, seed=1)
+    result = train_a3c(model, config)
+    # Both workers' gradients reached the shared model: circuit weights, read-out and structure logits all moved.
+    for name in ["supernet.theta", "head.weight", "input_scale", "supernet.alphas.0", "supernet.alphas.2"]:
+        assert not torch.equal(model.state_dict()[name], before[name]), name
+    # Each worker stops at the first rollout that finds the shared step count at 640, so at most one rollout of
+    # 4 environments x 20 steps per worker runs past it; CartPole episodes last at least 8 steps.
+    steps_taken = 640 + 2 * 4 * 20
+    assert result.episodes and all(8 <= ret <= steps_taken for _, ret in result.episodes)
+    assert sum(ret for _, ret in result.episodes) <= steps_taken
+    assert len(result.eval_returns) == 2 and result.wall_time > 0
+
+
+def test_policy_must_encode_every_observation_feature() -> None:
+    with pytest.raises(ConfigError, match="CartPole-v1 has 4 observation features but the space encodes 2"):
+        make_policy(SearchSpace.layered(2, 1, encoding=True))
+    with pytest.raises(ConfigError, match="at least 1"):
+        A3CConfig(workers=0)
+
+
+@pytest.mark.slow
+def test_a3c_learns_cartpole_with_a_hand_designed_circuit() -> None:
+    space = SearchSpace.layered(4, 2, encoding=True)
+    fixed = space.fixed([1, 3, 1, 1, 3, 1])  # Rx encoding, general rotations, CNOT ring, twice
+    result = train_a3c(make_policy(fixed, seed=0), A3CConfig(total_steps=12_000, workers=2, seed=0))
+    assert result.eval_return >= 60, result.eval_returns  # a random policy averages about 20
