@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from qas.envs.actions import ActionTable
 from qas.envs.kernel import Register
+from qas.errors import ConfigError
 from qas.gates import get_gate
 
 
@@ -112,3 +115,27 @@ class UnitaryObservation:
         v = states.reshape(len(states), self.d, self.d) * np.sqrt(self.d)
         rel = self.target_dagger @ v
         return np.clip(np.concatenate([rel.real, rel.imag], axis=1).reshape(len(states), -1), -1, 1).astype(np.float32)
+
+
+def make_observation(
+    kind: str,
+    allowed: Sequence[str],
+    table: ActionTable,
+    register: Register,
+    max_gates: int,
+    *,
+    target_unitary: np.ndarray | None = None,
+    value_bounds: tuple[float, float] | None = None,
+) -> PauliObservation | CircuitTensorObservation | UnitaryObservation:
+    """The observation encoding ``kind``, if the environment accepts it (``allowed``)."""
+    if kind not in allowed:
+        raise ConfigError(f"unknown observation {kind!r} for this environment; choose one of {list(allowed)}")
+    if kind == "pauli":
+        return PauliObservation(register)
+    if kind == "circuit":
+        return CircuitTensorObservation(table, max_gates)
+    if kind == "circuit+energy":
+        return CircuitTensorObservation(table, max_gates, value_bounds)
+    if register.mixed or target_unitary is None:
+        raise ConfigError("observation 'unitary' needs a noiseless unitary task; use observation='circuit'")
+    return UnitaryObservation(register, target_unitary)

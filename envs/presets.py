@@ -14,6 +14,7 @@ Sources (see ``/work/shared/notes/published-setups.md``):
 - ``crlqas``: CRLQAS 2024, arXiv:2402.03500, for VQE: all directed CNOTs and fitted ``rx, ry, rz``, circuit-tensor
   observation plus the previous energy, reward +5 / -5 / clipped relative improvement, chemical accuracy 1.6e-3 Ha,
   depth 40 (H2, LiH-4q) / 70 (LiH-6q).
+- ``unitary``: our default for unitary compilation (see :data:`PRESETS`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def _crlqas_depth(n_qubits: int) -> int:
     return 40 if n_qubits <= 4 else 70
 
 
+def _unitary_gates(n_qubits: int) -> int:
+    return 20 * (n_qubits - 1)
+
+
 _KUO = {"gate_set": "kuo", "max_gates": 20, "observation": "pauli", "reward": "kuo", "noise": "none"}
 _KANQAS = {
     "gate_set": "kanqas",
@@ -59,6 +64,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     "kuo-noisy": {**_KUO, "noise": "kuo"},
     "kanqas": _KANQAS,
     "kanqas-noisy": {**_KANQAS, "noise": "kanqas"},
+    # Our own default for unitary compilation (no published RL set-up is faithful here): Clifford+T with all
+    # directed CNOTs, the T^dagger V observation and the dense KANQAS-style reward, success at F >= 0.99.
+    "unitary": {
+        "gate_set": "kanqas",
+        "max_gates": _unitary_gates,
+        "observation": "unitary",
+        "reward": "kanqas",
+        "threshold": 0.99,
+        "noise": "none",
+    },
     "crlqas": {
         "gate_set": "crlqas",
         "max_gates": _crlqas_depth,

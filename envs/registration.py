@@ -9,6 +9,8 @@ import gymnasium as gym
 
 ENV_IDS: dict[str, str] = {
     "qas/StatePreparation-v0": "qas.envs.state_preparation:StatePreparationEnv",
+    "qas/UnitaryCompilation-v0": "qas.envs.unitary_compilation:UnitaryCompilationEnv",
+    "qas/GroundState-v0": "qas.envs.ground_state:GroundStateEnv",
 }
 
 

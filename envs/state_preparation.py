@@ -6,48 +6,34 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qas.envs.actions import ActionTable, Connectivity
-from qas.envs.base import CircuitEnv, FidelitySearch, check_max_gates
-from qas.envs.kernel import Register
-from qas.envs.observations import CircuitTensorObservation, PauliObservation
-from qas.envs.presets import preset_defaults, resolve_noise
-from qas.envs.rewards import RewardScheme, make_reward
-from qas.errors import ConfigError
+from qas.envs.actions import Connectivity
+from qas.envs.base import FidelityEnv
+from qas.envs.rewards import RewardScheme
 from qas.gate_sets import GateSet
 from qas.noise import NoiseModel
 from qas.targets import resolve_state
 
 
-def build_observation(
-    kind: str, table: ActionTable, register: Register, max_gates: int, allowed: Sequence[str]
-) -> PauliObservation | CircuitTensorObservation:
-    """The ``pauli`` or ``circuit`` observation; other kinds are the subclasses' own."""
-    if kind not in allowed:
-        raise ConfigError(f"unknown observation {kind!r} for this environment; choose one of {list(allowed)}")
-    if kind == "pauli":
-        return PauliObservation(register)
-    return CircuitTensorObservation(table, max_gates)
-
-
-class StatePreparationEnv(CircuitEnv):
+class StatePreparationEnv(FidelityEnv):
     """Prepare a target state from |0...0> by appending one gate per step.
 
     ## Description
     The agent builds a circuit gate by gate; the environment keeps the state (or, with noise, the exact density
-    matrix) and applies only the new gate each step. Set-ups of Kuo et al. 2021 and KANQAS 2024 are presets.
+    matrix) and applies only the new gate each step. The set-ups of Kuo et al. 2021 and KANQAS 2024 are presets
+    (:mod:`qas.envs.presets`).
 
     ## Action Space
-    ``Discrete(A)``: one action per gate of the gate set on each allowed qubit tuple (see
-    :class:`~qas.envs.actions.ActionTable`); Kuo on Bell gives 12, KANQAS on Bell 12, on GHZ-3 21.
-    :meth:`action_masks` forbids repeating a gate back to back on the same qubits.
+    ``Discrete(A)``: one action per gate of the gate set on each allowed qubit tuple (one-qubit gates qubit by qubit,
+    then multi-qubit gates; see :class:`~qas.envs.actions.ActionTable`). Kuo on Bell gives 12 actions, KANQAS on Bell
+    12 and on GHZ-3 21. :meth:`action_masks` forbids repeating a gate back to back on the same qubits.
 
     ## Observation Space
     ``Box(float32)``: ``pauli`` = ``<X_i>, <Y_i>, <Z_i>`` per qubit (3n values in [-1, 1], after readout noise), or
     ``circuit`` = the binary ``max_gates x rows x n`` circuit tensor (KANQAS), flattened.
 
     ## Rewards
-    From the fidelity ``F = <t|rho|t>``: ``kuo`` gives ``F - 0.01`` once ``F > threshold`` else ``-0.01``;
-    ``kanqas`` gives ``50 F`` once ``F >= threshold`` else ``F``.
+    From the fidelity ``F = <t|rho|t>`` (exact, density matrix under noise): ``kuo`` gives ``F - 0.01`` once
+    ``F > threshold`` else ``-0.01``; ``kanqas`` gives ``50 F`` once ``F >= threshold`` else ``F``.
 
     ## Starting State
     The empty circuit on |0...0>.
@@ -55,10 +41,14 @@ class StatePreparationEnv(CircuitEnv):
     ## Episode End
     Terminated when the reward scheme's success condition holds; truncated after ``max_gates`` gates.
 
+    ## Info
+    ``fidelity``, ``circuit`` (a :class:`qas.Circuit`), its cost metrics (``gate_count``, ``two_qubit_count``,
+    ``cnot_count``, ``depth``, ``parameter_count``, ``n_qubits``), ``is_success`` and ``action_mask``.
+
     ## Arguments
     | argument | meaning | default (preset ``kuo``) |
     |---|---|---|
-    | ``target`` | ``bell``, ``ghz<n>``, ``w<n>``, a state vector, or a ``.npy``/``.txt`` file | ``bell`` |
+    | ``target`` | ``bell``, ``ghz<n>``, ``w<n>``, a state vector, or a ``.npy``/``.txt``/``.csv`` file | ``bell`` |
     | ``preset`` | ``kuo``, ``kuo-noisy``, ``kanqas``, ``kanqas-noisy`` | ``kuo`` |
     | ``gate_set`` | a gate-set preset, a list of gates, or a :class:`~qas.GateSet` | preset's |
     | ``connectivity`` | ``all``, ``ring``, ``line`` or directed pairs | the gate set's |
@@ -66,7 +56,7 @@ class StatePreparationEnv(CircuitEnv):
     | ``threshold`` | success fidelity | 0.95 |
     | ``noise`` | a :class:`~qas.NoiseModel` or ``none``/``kuo``/``kanqas`` | ``none`` |
     | ``observation`` | ``pauli`` or ``circuit`` | ``pauli`` |
-    | ``reward`` | ``kuo`` or ``kanqas`` | ``kuo`` |
+    | ``reward`` | ``kuo``, ``kanqas`` or a :class:`~qas.envs.rewards.RewardScheme` | ``kuo`` |
     | ``seed`` | seed of the first reset | None |
 
     >>> import gymnasium as gym, qas
@@ -80,6 +70,9 @@ class StatePreparationEnv(CircuitEnv):
     ## Version History
     - v0: initial version.
     """
+
+    presets = ("kuo", "kuo-noisy", "kanqas", "kanqas-noisy")
+    observations = ("pauli", "circuit")
 
     def __init__(
         self,
@@ -96,23 +89,19 @@ class StatePreparationEnv(CircuitEnv):
         seed: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        state, self.target_name = resolve_state(target)
-        n = int(np.log2(len(state)))
-        super().__init__(n, render_mode, seed)
-        self.target = state
-        defaults = preset_defaults(preset, n, ("kuo", "kuo-noisy", "kanqas", "kanqas-noisy"))
-        table = ActionTable(gate_set or defaults["gate_set"], n, connectivity)
-        self.noise = resolve_noise(noise if noise is not None else defaults["noise"])
-        register = Register(n, self.noise)
-        limit = check_max_gates(max_gates if max_gates is not None else defaults["max_gates"])
-        scheme = reward if reward is not None and not isinstance(reward, str) else None
-        scheme = scheme or make_reward(reward or defaults["reward"], threshold, energy=False)
-        self._parts = (table, register, state, scheme, limit, observation or defaults["observation"])
-        self.search = self.make_search(1)
-        self._setup_spaces(table, self.search.observation)
-
-    def make_search(self, batch: int) -> FidelitySearch:
-        """A fresh batch of ``batch`` episodes of this environment (the vector env's engine)."""
-        table, register, state, scheme, limit, obs_kind = self._parts
-        obs = build_observation(obs_kind, table, register, limit, ("pauli", "circuit"))
-        return FidelitySearch(table, register, state, obs, scheme, limit, batch)
+        self.target, self.target_name = resolve_state(target)
+        super().__init__(
+            int(np.log2(len(self.target))),
+            self.target,
+            with_reference=False,
+            preset=preset,
+            gate_set=gate_set,
+            connectivity=connectivity,
+            max_gates=max_gates,
+            threshold=threshold,
+            noise=noise,
+            observation=observation,
+            reward=reward,
+            seed=seed,
+            render_mode=render_mode,
+        )

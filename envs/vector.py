@@ -7,23 +7,22 @@ value and gate count; an episode's last info adds its cost metrics, ``is_success
 ``record_circuits=False``) its ``circuit``: building a circuit object for every copy on every step would cost more
 than the step itself.
 
-Environments without a batched engine (``qas/GroundState-v0``, whose per-step angle refit is per episode) get SB3's
-``DummyVecEnv`` of single environments from :func:`make_vec`, with the same ``action_masks()`` interface.
+Every qas environment has such an engine; for ``qas/GroundState-v0`` the per-step angle refit still runs episode by
+episode inside it (each circuit has its own parameters), the rest of the step is batched.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
-from threadpoolctl import ThreadpoolController
+from stable_baselines3.common.vec_env import VecEnv
 
 from qas.circuit import Circuit
 from qas.envs.base import CircuitEnv, circuit_picture
+from qas.envs.search import one_blas_thread
 from qas.errors import ConfigError
 
 
@@ -40,11 +39,9 @@ class CircuitVecEnv(VecEnv):
     def __init__(self, env: CircuitEnv, num_envs: int, *, record_circuits: bool = True) -> None:
         self.template = env
         self.record_circuits = record_circuits
-        self._operations = [a.operation() for a in env.table.actions]
         self.search = env.make_search(num_envs)
         self.value_key = env.value_key
         self._actions = np.zeros(num_envs, dtype=np.int64)
-        self._history = np.zeros((num_envs, self.search.max_gates), dtype=np.int64)
         super().__init__(num_envs, env.observation_space, env.action_space)
 
     # ----- VecEnv API -----------------------------------------------------------------------------------------------
@@ -64,9 +61,7 @@ class CircuitVecEnv(VecEnv):
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:
         search = self.search
-        self._history[np.arange(self.num_envs), search.n_gates] = self._actions
-        # One BLAS thread: these are many small products, and a threaded BLAS on a busy machine is 10-100x slower.
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             rewards, terminated, truncated = search.step(self._actions)
             observations = search.observe()
         infos: list[dict[str, Any]] = [
@@ -83,9 +78,9 @@ class CircuitVecEnv(VecEnv):
                 info["terminal_observation"] = observations[i].copy()
                 info["is_success"] = bool(terminated[i])
                 info["TimeLimit.truncated"] = bool(truncated[i])
-                info["actions"] = self._history[i, : search.n_gates[i]].copy()
+                info["actions"] = search.history[i, : search.n_gates[i]].copy()
                 if self.record_circuits:
-                    info["circuit"] = self.circuit_of(info["actions"])
+                    info["circuit"] = search.circuit(int(i))
             search.reset(finished)
             observations[finished] = search.observe()[finished]
         return observations, rewards.astype(np.float32), done, infos
@@ -118,21 +113,16 @@ class CircuitVecEnv(VecEnv):
 
     def circuit(self, index: int) -> Circuit:
         """The circuit copy ``index`` has built so far in its current episode."""
-        return self.circuit_of(self._history[index, : self.search.n_gates[index]])
+        return self.search.circuit(index)
 
     def circuit_of(self, actions: Sequence[int]) -> Circuit:
         """The circuit of a sequence of actions (e.g. a finished episode's ``info["actions"]``)."""
-        return Circuit(self.search.table.n_qubits, tuple(self._operations[a] for a in actions))
+        return self.search.circuit_of(np.asarray(actions))
 
     def _indices(self, indices: Any) -> Iterable[int]:
         if indices is None:
             return range(self.num_envs)
         return [indices] if isinstance(indices, int) else indices
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    return ThreadpoolController()
 
 
 def make_vec(env_id: str, num_envs: int, *, record_circuits: bool = True, **kwargs: Any) -> VecEnv:
@@ -147,6 +137,6 @@ def make_vec(env_id: str, num_envs: int, *, record_circuits: bool = True, **kwar
     if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
         raise ConfigError(f"num_envs must be a positive integer, got {num_envs!r}")
     env = gym.make(env_id, **kwargs).unwrapped
-    if hasattr(env, "make_search"):
-        return CircuitVecEnv(env, int(num_envs), record_circuits=record_circuits)
-    return DummyVecEnv([lambda: gym.make(env_id, **kwargs) for _ in range(num_envs)])
+    if not isinstance(env, CircuitEnv):
+        raise ConfigError(f"make_vec builds qas environments only; {env_id!r} is not one (use SB3's make_vec_env)")
+    return CircuitVecEnv(env, int(num_envs), record_circuits=record_circuits)
