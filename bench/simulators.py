@@ -6,10 +6,13 @@ measured in the same run, for
 1. a whole 20-gate random circuit on 2, 3 and 5 qubits -> final state (numpy, qsim, cirq, torch);
 2. one more gate on a cached state: the environments' incremental step (numpy, torch, qsim, cirq);
 3. 1024 states at once: heterogeneous one-gate steps and whole different circuits (numpy, torch);
-4. a 20-layer circuit on 16 and 20 qubits (qsim on 1 thread and on every core, cirq, numpy).
+4. the numpy/qsim crossover: a 10-layer circuit on 6-14 qubits (backs ``qas.sim.AUTO_QSIM_MIN_QUBITS``);
+5. a 20-layer circuit on 16 and 20 qubits (qsim on 1 thread and on every core, cirq, numpy).
 
-These figures back the choices in :mod:`qas.sim` (``AUTO_QSIM_MIN_QUBITS``) and the environments' use of the numpy
-kernel. Each cell is the median of 3 timed repeats of at least ``--min-time`` seconds. The whole run takes ~2 minutes.
+These figures back the choices in :mod:`qas.sim` and the environments' use of the numpy kernel. Small-circuit cells
+are the median of 3 timed repeats of at least ``--min-time`` seconds; large-circuit cells the median of 3 calls after
+a warm-up at 16 qubits and a single cold call at 20. The run takes 1-3 minutes. On a shared machine, compare the
+ratios (measured in the same run), not the absolute figures.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from qas import Circuit, Operation, op
 from qas.sim import cirq_backend, qsim_backend, statevector, torch_backend
 
 SMALL_SIZES = (2, 3, 5)
+CROSSOVER_SIZES = (6, 8, 10, 12, 14)
 LARGE_SIZES = (16, 20)
 BATCH = 1024
 
@@ -68,8 +72,9 @@ def rate(fn: Callable[[], object], min_time: float, repeats: int = 3) -> float:
 
 
 def seconds(fn: Callable[[], object], repeats: int) -> float:
-    """Median seconds per call over ``repeats`` calls (after one warm-up call)."""
-    fn()
+    """Median seconds per call over ``repeats`` calls, after one warm-up call when ``repeats`` > 1."""
+    if repeats > 1:
+        fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -158,9 +163,19 @@ def bench_batched(rng: np.random.Generator, min_time: float) -> None:
     )
 
 
+def bench_crossover(rng: np.random.Generator, min_time: float) -> None:
+    circuits = [layered_circuit(n, 10, rng) for n in CROSSOVER_SIZES]
+    rows = {
+        "numpy": [rate(lambda c=c: statevector.final_state(c), min_time) for c in circuits],
+        "qsim": [rate(lambda c=c: qsim_backend.final_state(c, cpu_threads=1), min_time) for c in circuits],
+    }
+    sizes = [f"n={c.n_qubits} ({len(c)} gates)" for c in circuits]
+    print_table("numpy/qsim crossover: 10-layer circuit -> final state", "calls/s", rows, sizes, True)
+
+
 def bench_large(rng: np.random.Generator) -> None:
     circuits = {n: layered_circuit(n, 20, rng) for n in LARGE_SIZES}
-    repeats = {16: 5, 20: 2}
+    repeats = {16: 3, 20: 1}  # one cold call at 20 qubits: numpy alone takes 10-40 s there
     threads = qsim_backend.default_cpu_threads()
     rows = {
         "qsim": [
@@ -190,6 +205,7 @@ def main() -> None:
     bench_whole_circuits(rng, args.min_time)
     bench_incremental(rng, args.min_time)
     bench_batched(rng, args.min_time)
+    bench_crossover(rng, args.min_time)
     bench_large(rng)
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
