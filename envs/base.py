@@ -8,6 +8,7 @@ which is how :func:`qas.envs.make_vec` steps thousands of copies in one kernel c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,7 +45,7 @@ def resolve_reward(reward: str | RewardScheme, threshold: float | None, **kwargs
 class CircuitEnv(gym.Env[np.ndarray, np.int64]):
     """Base of the gate-by-gate environments: one episode of ``self.search`` (a batch of one).
 
-    Subclasses set ``self._build`` (batch size -> engine), build ``self.search = self._build(1)`` and call
+    Subclasses set ``self._build`` (batch size -> engine, picklable), build ``self.search = self._build(1)`` and call
     :meth:`_setup_spaces`; ``value_key`` names the task value in ``info``.
     """
 
@@ -163,12 +164,12 @@ class FidelityEnv(CircuitEnv):
             energy=False,
         )
 
-        def build(batch: int) -> FidelitySearch:
-            obs = make_observation(kind, self.observations, table, register, limit, target_unitary=target_unitary)
-            return FidelitySearch(table, register, register_target, obs, scheme, limit, batch)
-
-        self._build = build
-        self.search = build(1)
+        observe = functools.partial(
+            make_observation, kind, self.observations, table, register, limit, target_unitary=target_unitary
+        )
+        # A partial, not a closure, so environments pickle (SubprocVecEnv, Gymnasium's pickle checks).
+        self._build = functools.partial(FidelitySearch, table, register, register_target, observe, scheme, limit)
+        self.search = self._build(1)
         self._setup_spaces(table)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from qas.envs.actions import ActionTable, Connectivity
@@ -108,13 +109,12 @@ class GroundStateEnv(CircuitEnv):
         e_min = self.exact_energy if min_energy is None else float(min_energy)
         scheme = resolve_reward(reward or defaults["reward"], threshold, energy=True, min_energy=e_min)
 
-        def build(batch: int) -> EnergySearch:
-            allowed = ("circuit+energy", "circuit", "pauli")
-            obs = make_observation(kind, allowed, table, register, limit, value_bounds=(-bound, bound))
-            return EnergySearch(table, register, self.hamiltonian, obs, scheme, limit, batch)
-
-        self._build = build
-        self.search = build(1)
+        allowed = ("circuit+energy", "circuit", "pauli")
+        observe = functools.partial(
+            make_observation, kind, allowed, table, register, limit, value_bounds=(-bound, bound)
+        )
+        self._build = functools.partial(EnergySearch, table, register, self.hamiltonian, observe, scheme, limit)
+        self.search = self._build(1)
         self._setup_spaces(table)
 
     def _info(self) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -62,7 +62,7 @@ class GateByGateSearch:
     Args:
         table: the actions.
         register: the simulated register.
-        observation: the observation encoding.
+        observation: makes the observation encoding (each engine owns its own, which may hold per-episode arrays).
         reward: the reward scheme, applied to ``values``.
         max_gates: gates per episode (then truncation).
         batch: number of episodes.
@@ -72,12 +72,12 @@ class GateByGateSearch:
         self,
         table: ActionTable,
         register: Register,
-        observation: Observation,
+        observation: Callable[[], Observation],
         reward: RewardScheme,
         max_gates: int,
         batch: int,
     ) -> None:
-        self.table, self.register, self.observation = table, register, observation
+        self.table, self.register, self.observation = table, register, observation()
         self.reward, self.max_gates, self.batch = reward, max_gates, batch
         n = table.n_qubits
         self.history = np.zeros((batch, max_gates), dtype=np.int64)
@@ -173,7 +173,7 @@ class FidelitySearch(GateByGateSearch):
         table: ActionTable,
         register: Register,
         target: np.ndarray,
-        observation: Observation,
+        observation: Callable[[], Observation],
         reward: RewardScheme,
         max_gates: int,
         batch: int,
@@ -211,7 +211,7 @@ class EnergySearch(GateByGateSearch):
         table: ActionTable,
         register: Register,
         hamiltonian: PauliSum,
-        observation: Observation,
+        observation: Callable[[], Observation],
         reward: RewardScheme,
         max_gates: int,
         batch: int,
