@@ -187,11 +187,11 @@ def _batched_fidelities(circuits: Sequence[Circuit], task: StatePreparation | Un
     for start in range(0, len(circuits), BATCH_SIZE):
         chunk = circuits[start : start + BATCH_SIZE]
         if isinstance(task, StatePreparation):
-            states = torch_backend.batch_states(chunk, dtype=torch.complex128)
-            values = torch.abs(states @ target.conj()) ** 2
+            values = torch_backend.state_fidelity(torch_backend.batch_states(chunk, dtype=torch.complex128), target)
         else:
-            unitaries = torch_backend.batch_unitaries(chunk, dtype=torch.complex128)
-            values = torch.abs((unitaries * target.conj()).sum((-1, -2))) ** 2 / target.shape[0] ** 2
+            values = torch_backend.unitary_fidelity(
+                torch_backend.batch_unitaries(chunk, dtype=torch.complex128), target
+            )
         fidelities.extend(values.tolist())
     return fidelities
 

@@ -49,13 +49,10 @@ def objective(
         raise QasError(f"circuit has {circuit.n_qubits} qubits but the task is on {task.n_qubits}")
     if isinstance(task, StatePreparation):
         target = torch.tensor(task.target, dtype=_DTYPE, device=device)
-        return lambda p: 1 - torch.abs(tb.circuit_state(circuit, p, dtype=_DTYPE) @ target.conj()) ** 2
+        return lambda p: 1 - tb.state_fidelity(tb.circuit_state(circuit, p, dtype=_DTYPE), target)
     if isinstance(task, UnitarySynthesis):
         target = torch.tensor(task.target, dtype=_DTYPE, device=device)
-        dim = target.shape[0]
-        return lambda p: (
-            1 - torch.abs((tb.circuit_unitary(circuit, p, dtype=_DTYPE) * target.conj()).sum((-1, -2))) ** 2 / dim**2
-        )
+        return lambda p: 1 - tb.unitary_fidelity(tb.circuit_unitary(circuit, p, dtype=_DTYPE), target)
     if isinstance(task, GroundState):
         return lambda p: tb.pauli_expectation(task.hamiltonian, tb.circuit_state(circuit, p, dtype=_DTYPE))
     raise QasError(f"cannot fit parameters for a task of type {type(task).__name__}")

@@ -207,7 +207,7 @@ def _resolve_params(circuit: Circuit, params: torch.Tensor | None, device: torch
             f"circuit has {circuit.parameter_count} parameters; params must have shape (P,) or (B, P) with "
             f"P = {circuit.parameter_count}, got {tuple(params.shape)}"
         )
-    return params
+    return params.to(device)
 
 
 def _evolve(circuit: Circuit, params: torch.Tensor, states: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -382,6 +382,16 @@ def batch_unitaries(
 
 
 # ----- observables ---------------------------------------------------------------------------------------------------
+
+
+def state_fidelity(states: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """|<target|psi>|^2 for states ``(..., 2**n)``: real ``(...)``, differentiable (cf. ``qas.linalg``)."""
+    return torch.abs(states @ target.conj()) ** 2
+
+
+def unitary_fidelity(unitaries: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """|Tr(target^dagger U)|^2 / d^2 for unitaries ``(..., d, d)``: real ``(...)``, differentiable."""
+    return torch.abs((unitaries * target.conj()).sum((-1, -2))) ** 2 / target.shape[-1] ** 2
 
 
 @lru_cache(maxsize=64)
