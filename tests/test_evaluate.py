@@ -137,3 +137,14 @@ def test_h2_ground_state_end_to_end() -> None:
     assert score.task_name == "h2"
     assert score.energy == pytest.approx(-1.1372701746609, abs=1e-6)
     assert abs(score.energy_error) < 1e-6
+
+
+def test_import_qas_loads_no_simulator_library() -> None:
+    """qas.evaluate is bound at import time, so it must not pull in torch, cirq or qsimcirq (slow CLI start)."""
+    import subprocess
+    import sys
+
+    code = "import sys, qas; print(sorted(m for m in ('torch', 'cirq', 'qsimcirq') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert callable(qas.evaluate) and callable(qas.evaluate_many)
