@@ -30,11 +30,13 @@ def setup() -> tuple[Denoiser, PlacementVocabulary]:
 TARGET = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2))).unitary()
 
 
-def test_samples_respect_a_coupling_map_and_gate_set(setup) -> None:
+@pytest.mark.parametrize("guidance", [1.0, 3.0])
+def test_samples_respect_a_coupling_map_and_gate_set(setup, guidance) -> None:
     model, vocab = setup
     drawn = sample(
-        model, vocab, TARGET, samples=64, gates=["h", "cx", "ccx", "swap"], coupling=[(0, 1), (1, 2)], seed=1
-    )
+        model, vocab, TARGET, samples=64, gates=["h", "cx", "ccx", "swap"], coupling=[(0, 1), (1, 2)],
+        guidance=guidance, seed=1,
+    )  # fmt: skip
     circuits = [c for c, _ in rank(vocab, drawn)]
     assert len(circuits) > 10  # distinct samples
     ops = [o for c in circuits for o in c]

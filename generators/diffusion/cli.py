@@ -108,7 +108,7 @@ def generate(
     ] = None,
     coupling: Annotated[str | None, typer.Option(help="Allowed qubit pairs, e.g. 0-1,1-2 (default: all).")] = None,
     prefix: Annotated[Path | None, typer.Option(help="Circuit JSON whose gates are kept as the first steps.")] = None,
-    guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale.")] = 2.0,
+    guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (1 = off).")] = 1.0,
     tolerance: Annotated[float, typer.Option(help="Infidelity counted as a success.")] = 1e-3,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     device: Annotated[str, typer.Option(help="Torch device: cpu or cuda.")] = "cpu",

@@ -98,7 +98,7 @@ class DiffusionGenerator:
         gates: list[str] | None = None,
         coupling: list[tuple[int, int]] | None = None,
         fixed: dict[int, Operation] | None = None,
-        guidance: float = 2.0,
+        guidance: float = 1.0,
         refine_top: int = 4,
         tolerance: float = 1e-3,
         chunk: int = 16,
