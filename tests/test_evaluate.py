@@ -1,6 +1,9 @@
 """The shared evaluator: fidelities, energies, noise, device checks, batch evaluation and bad input."""
 
+import json
 import math
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +15,7 @@ from qas import Circuit, GroundState, PauliSum, StatePreparation, UnitarySynthes
 from qas.errors import QasError
 from qas.evaluate import Score
 from qas.noise import NoiseModel, depolarize
+from qas.targets import parse_task
 
 BELL = np.array([1, 0, 0, 1]) / math.sqrt(2)
 BELL_CIRCUIT = Circuit(2, (op("h", 0), op("cx", 0, 1)))
@@ -108,8 +112,6 @@ def test_evaluate_many_ground_state(workers: int) -> None:
 
 def test_score_round_trips_through_json() -> None:
     score = qas.evaluate(ANSATZ, GroundState(H2_2Q), device=LinearDevice())
-    import json
-
     again = Score.from_dict(json.loads(json.dumps(score.to_dict())))
     assert again == score and again.circuit == score.circuit
 
@@ -127,8 +129,6 @@ def test_bad_inputs() -> None:
 
 def test_h2_ground_state_end_to_end() -> None:
     """ground-state:h2 (4 qubits, Jordan-Wigner) with a two-layer hardware-efficient ansatz reaches the exact energy."""
-    from qas.targets import parse_task
-
     task = parse_task("ground-state:h2")
     rotations = [op("ry", q, params=[0.0]) for q in range(4)]
     ladder = [op("cx", q, q + 1) for q in range(3)]
@@ -141,9 +141,6 @@ def test_h2_ground_state_end_to_end() -> None:
 
 def test_import_qas_loads_no_simulator_library() -> None:
     """qas.evaluate is bound at import time, so it must not pull in torch, cirq or qsimcirq (slow CLI start)."""
-    import subprocess
-    import sys
-
     code = "import sys, qas; print(sorted(m for m in ('torch', 'cirq', 'qsimcirq') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
