@@ -1,9 +1,10 @@
 """The discrete action table of the gate-by-gate environments: one action per (gate choice, qubits, angle).
 
-Actions are ordered qubit by qubit for one-qubit gates and pair by pair for multi-qubit gates, in gate-set order, so
-Kuo et al.'s table (``rz(pi/4), x, y, z, h`` on qubit i, then ``cx(i, i+1 mod n)``) and KANQAS' (all directed CNOTs
-and ``x, y, z, h, t``) come out as in the papers' code. A gate with free parameters gets either one action whose
-angles the environment fits (``free_angles=True``, the VQE set-up) or one action per angle in ``angle_grid``.
+One-qubit gates come first, qubit by qubit in gate-set order, then multi-qubit gates on each allowed qubit tuple.
+Kuo et al.'s set on n qubits gives their 6n actions (``rz(pi/4), x, y, z, h`` per qubit and ``cx(i, i+1 mod n)``),
+KANQAS' gives n(n+4) (``x, y, z, h, t`` per qubit and every directed CNOT), CRLQAS' n(n+2). A gate with free
+parameters gets either one action whose angles the environment fits (``free_angles=True``, the VQE set-up) or one
+action per angle in ``angle_grid``.
 """
 
 from __future__ import annotations

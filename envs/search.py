@@ -15,6 +15,7 @@ every line of the step logic.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
@@ -56,7 +57,7 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
-class GateByGateSearch:
+class GateByGateSearch(abc.ABC):
     """Bookkeeping of ``batch`` gate-by-gate episodes; subclasses evolve ``states`` and ``values``.
 
     Args:
@@ -96,12 +97,13 @@ class GateByGateSearch:
         self.values = np.full(batch, self.initial_value)
         self.observation.reset(np.arange(batch))
 
+    @abc.abstractmethod
     def _initial_value(self) -> float:
-        raise NotImplementedError
+        """The task value of the empty circuit."""
 
+    @abc.abstractmethod
     def _advance(self, actions: np.ndarray) -> np.ndarray:
         """Apply ``actions`` (history already updated) to ``states``; return the new values."""
-        raise NotImplementedError
 
     def reset(self, rows: np.ndarray) -> None:
         """Start the episodes ``rows`` again from the empty circuit."""

@@ -3,7 +3,8 @@
 SB3 does not accept Gymnasium's vector envs, so :class:`CircuitVecEnv` implements SB3's ``VecEnv`` directly on a
 :class:`~qas.envs.base.FidelitySearch` of ``num_envs`` episodes. Finished episodes reset automatically (SB3's
 convention: the last observation goes to ``infos[i]["terminal_observation"]``). Every step's info carries the task
-value and gate count; an episode's last info adds its cost metrics, ``is_success``, its ``actions`` and (unless
+value and gate count; an episode's last info adds its cost metrics, ``is_success``, the terminal observation's
+``action_mask``, its ``actions`` and (unless
 ``record_circuits=False``) its ``circuit``: building a circuit object for every copy on every step would cost more
 than the step itself.
 
@@ -72,10 +73,12 @@ class CircuitVecEnv(VecEnv):
         finished = np.flatnonzero(done)
         if finished.size:
             metrics = search.metrics()
-            for i in finished:
+            final_masks = search.masks()[finished]
+            for i, mask in zip(finished, final_masks, strict=True):
                 info = infos[i]
                 info.update({k: int(v[i]) for k, v in metrics.items()})
                 info["terminal_observation"] = observations[i].copy()
+                info["action_mask"] = mask  # the terminal observation's mask (the next episode's is action_masks())
                 info["is_success"] = bool(terminated[i])
                 info["TimeLimit.truncated"] = bool(truncated[i])
                 info["actions"] = search.history[i, : search.n_gates[i]].copy()

@@ -197,3 +197,11 @@ def test_render_modes_draw_the_circuit() -> None:
 def test_unknown_kwarg_is_rejected() -> None:
     with pytest.raises(TypeError, match="max_depth"):
         gym.make(ENV_ID, max_depth=3)
+
+
+def test_parameterised_gates_get_an_angle_grid() -> None:
+    env = gym.make(ENV_ID, target="bell", gate_set=["ry", "cx"])
+    labels = [str(a) for a in env.unwrapped.table.actions]
+    assert env.action_space.n == 2 * 7 + 2 and "ry(1.571) 0" in labels  # multiples of pi/4, then the two CNOTs
+    _, terminated, _, info = _run(env, ["ry(1.571) 0", "cx 0,1"])
+    assert terminated and info["fidelity"] == pytest.approx(1.0) and info["parameter_count"] == 1

@@ -38,6 +38,7 @@ def test_batched_steps_match_single_env(preset: str) -> None:
                 assert infos[i]["is_success"] == terminated
                 assert infos[i]["depth"] == info["circuit"].depth
                 np.testing.assert_allclose(infos[i]["terminal_observation"], o, atol=1e-6)
+                np.testing.assert_array_equal(infos[i]["action_mask"], info["action_mask"])
                 o, _ = env.reset()
             np.testing.assert_allclose(obs[i], o, atol=1e-6)
         np.testing.assert_array_equal(venv.action_masks(), np.stack([e.unwrapped.action_masks() for e in envs]))
