@@ -40,7 +40,7 @@ def test_exact_writes_the_requested_gate_set() -> None:
 
 def test_compile_for_a_device_lays_out_and_verifies() -> None:
     target = cirq.testing.random_unitary(8, random_state=3)
-    result = qas.compile(target, device="ibm-line")
+    result = qas.compile(target, method="exact", device="ibm-line")
     assert {o.gate for o in result.circuit} <= {"rz", "sx", "x", "cx"}
     assert result.export is not None and result.export.verified is True
     assert "OPENQASM 3.0" in result.to_qasm() and "qubit[7] q;" in result.to_qasm()
@@ -90,7 +90,7 @@ def test_a_generator_circuit_is_rewritten_into_the_requested_gates(monkeypatch: 
 
 def test_target_from_npy_file(tmp_path: Path) -> None:
     np.save(tmp_path / "u.npy", CNOT)
-    assert qas.compile(str(tmp_path / "u.npy")).infidelity < 1e-10
+    assert qas.compile(str(tmp_path / "u.npy"), method="exact").infidelity < 1e-10
 
 
 @pytest.mark.parametrize(
