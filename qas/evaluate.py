@@ -133,9 +133,13 @@ def _score(circuit: Circuit, task: Task, backend: sim.Backend, fit: bool, fit_op
     )
 
 
-def _with_device(score: Score, circuit: Circuit, device: SupportsFits | None) -> Score:
+def _with_device(score: Score, circuit: Circuit, device: SupportsFits | str | None) -> Score:
     if device is None:
         return score
+    if isinstance(device, str):
+        from qas.devices import load_device
+
+        device = load_device(device)
     if not hasattr(device, "fits"):
         raise QasError(f"device must have a fits(circuit) method, got {type(device).__name__}")
     return replace(score, fits_device=bool(device.fits(circuit)))
@@ -145,7 +149,7 @@ def evaluate(
     circuit: Circuit,
     task: Task,
     *,
-    device: SupportsFits | None = None,
+    device: SupportsFits | str | None = None,
     backend: sim.Backend = "auto",
     cache: EvaluationCache | None = None,
     fit: bool = True,
@@ -156,7 +160,8 @@ def evaluate(
     Args:
         circuit: the circuit, on the task's qubit count.
         task: a :class:`StatePreparation`, :class:`UnitarySynthesis` or :class:`GroundState`.
-        device: anything with ``fits(circuit) -> bool`` (a ``qas.devices.Device``); fills ``Score.fits_device``.
+        device: anything with ``fits(circuit) -> bool`` (a ``qas.devices.Device``), or a built-in device name or
+            device file for ``qas.devices.load_device``; fills ``Score.fits_device``.
         backend: simulator backend for the noiseless parts (see :mod:`qas.sim`); noisy parts use exact density matrices
             (``"cirq"``: Cirq's) up to ``sim.EXACT_DENSITY_MAX_QUBITS`` qubits and trajectories above.
         cache: looked up first; a new score is stored (and committed) before it is returned.
@@ -208,7 +213,7 @@ def evaluate_many(
     circuits: Sequence[Circuit],
     task: Task,
     *,
-    device: SupportsFits | None = None,
+    device: SupportsFits | str | None = None,
     backend: sim.Backend = "auto",
     cache: EvaluationCache | None = None,
     fit: bool = True,

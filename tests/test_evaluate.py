@@ -83,7 +83,14 @@ def test_device_check() -> None:
     assert qas.evaluate(far, target, device=LinearDevice()).fits_device is False
     assert qas.evaluate(Circuit(3, (op("cx", 0, 1),)), target, device=LinearDevice()).fits_device is True
     with pytest.raises(QasError, match="fits"):
-        qas.evaluate(far, target, device="not a device")  # type: ignore[arg-type]
+        qas.evaluate(far, target, device=42)  # type: ignore[arg-type]
+    # by name: the all-to-all ion trap (native rx, ry, rz, cz) takes cz 0,2; the IBM line does not
+    native = Circuit(3, (op("ry", 0, params=[1.0]), op("cz", 0, 2)))
+    native_target = StatePreparation(native.final_state())
+    assert qas.evaluate(native, native_target, device="ion-all-to-all").fits_device is True
+    assert qas.evaluate(native, native_target, device="ibm-line").fits_device is False
+    with pytest.raises(QasError, match="unknown device"):
+        qas.evaluate(far, target, device="ibm-lin")
 
 
 @pytest.mark.parametrize("kind", ["state", "unitary"])
