@@ -65,6 +65,8 @@ gate crx(theta) a, b { h b; crz(theta) a, b; h b; }
 gate rzz(theta) a, b { cx a, b; rz(theta) b; cx a, b; }
 gate rxx(theta) a, b { h a; h b; rzz(theta) a, b; h a; h b; }
 gate cu3(theta, phi, lam) c, t { p((lam+phi)/2) c; p((lam-phi)/2) t; cx c, t; u3(-theta/2, 0, -(phi+lam)/2) t; cx c, t; u3(theta/2, phi, 0) t; }
+gate cu(theta, phi, lam, gamma) c, t { p(gamma) c; cu3(theta, phi, lam) c, t; }
+gate csx a, b { h b; cp(pi/2) a, b; h b; }
 """  # noqa: E501
 
 # Names the reader maps directly to registry gates, beyond the registry's own names.

@@ -115,3 +115,29 @@ def test_qiskit_reads_our_qasm2_with_the_same_unitary() -> None:
     loaded = qiskit_qasm2.loads(to_qasm(circuit, "2.0"))
     # Qiskit orders qubits little-endian; reversing them gives qas's big-endian matrix.
     assert unitary_fidelity(circuit.unitary(), Operator(loaded.reverse_bits()).data) == pytest.approx(1, abs=1e-12)
+
+
+def test_reads_what_qiskit_writes() -> None:
+    """Qiskit's QASM 2 and 3 output of its standard gates reads back with the same unitary (up to global phase)."""
+    qiskit = pytest.importorskip("qiskit")
+    from qiskit import qasm2, qasm3
+    from qiskit.quantum_info import Operator
+
+    qc = qiskit.QuantumCircuit(3)
+    qc.h(0)
+    qc.cy(0, 2)
+    qc.ch(1, 0)
+    qc.crx(0.4, 2, 0)
+    qc.cry(0.2, 0, 1)
+    qc.rzz(0.3, 1, 2)
+    qc.rxx(0.5, 0, 1)
+    qc.sxdg(1)
+    qc.u(0.1, 0.2, 0.3, 2)
+    qc.cu(0.1, 0.2, 0.3, 0.4, 0, 1)
+    qc.csx(2, 1)
+    qc.ecr(0, 1)
+    qc.iswap(1, 2)
+    qc.cswap(0, 1, 2)
+    expected = Operator(qc.reverse_bits()).data
+    for dumps in (qasm2.dumps, qasm3.dumps):
+        assert unitary_fidelity(expected, from_qasm(dumps(qc)).unitary()) == pytest.approx(1, abs=1e-12)
