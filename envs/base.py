@@ -72,6 +72,10 @@ class CircuitEnv(gym.Env[np.ndarray, np.int64]):
             observation.low, observation.high, shape=(observation.size,), dtype=np.float32
         )
 
+    def draw_limits(self, rng: np.random.Generator, count: int) -> np.ndarray | None:
+        """Gate limits for ``count`` new episodes, or None for ``max_gates`` (random halting overrides this)."""
+        return None
+
     def make_search(self, batch: int) -> GateByGateSearch:
         """A fresh engine of ``batch`` episodes with this environment's settings (the vector env's engine)."""
         return self._build(batch)
@@ -90,14 +94,14 @@ class CircuitEnv(gym.Env[np.ndarray, np.int64]):
             seed, self._first_seed = self._first_seed, None
         super().reset(seed=seed)
         self._last_success = False
-        self.search.reset(np.arange(1))
+        self.search.reset(np.arange(1), self.draw_limits(self.np_random, 1))
         return self.search.observe()[0], self._info()
 
     def step(self, action: int | np.integer) -> tuple[np.ndarray, float, bool, bool, dict]:
         if not self.action_space.contains(action):
             raise ConfigError(f"action {action!r} is not in {self.action_space}")
-        if self.search.n_gates[0] >= self.search.max_gates:
-            raise ConfigError(f"the episode already has max_gates={self.search.max_gates} gates; call reset()")
+        if self.search.n_gates[0] >= self.search.limits[0]:
+            raise ConfigError(f"the episode already has its {self.search.limits[0]} gates; call reset()")
         rewards, terminated, truncated = self.search.step(np.array([int(action)]))
         self._last_success = bool(terminated[0])
         return self.search.observe()[0], float(rewards[0]), bool(terminated[0]), bool(truncated[0]), self._info()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
+import numpy as np
+
 from qas.envs.actions import ActionTable, Connectivity
 from qas.envs.base import CircuitEnv, check_max_gates, resolve_reward
 from qas.envs.kernel import Register
@@ -46,7 +48,8 @@ class GroundStateEnv(CircuitEnv):
     The empty circuit on |0...0>.
 
     ## Episode End
-    Terminated on success; truncated after ``max_gates`` gates (40 up to 4 qubits, 70 beyond).
+    Terminated on success; truncated after ``max_gates`` gates (40 up to 4 qubits, 70 beyond), or earlier with
+    ``random_halting``.
 
     ## Info
     ``energy``, ``energy_error`` (``E - exact``), ``circuit`` (with the fitted angles), cost metrics, ``is_success``,
@@ -58,6 +61,8 @@ class GroundStateEnv(CircuitEnv):
     - ``preset``: ``crlqas`` (the only one).
     - ``threshold``: the success energy error in Hartree; default 1.6e-3 (chemical accuracy).
     - ``min_energy``: the reward's ``E_min``; default the exact ground energy.
+    - ``random_halting``: cut each episode at a random gate count drawn from ``self.np_random`` (CRLQAS, see
+      :meth:`draw_limits`); default False.
     - ``gate_set``, ``connectivity``, ``max_gates``, ``noise``, ``observation``, ``reward``, ``seed``,
       ``render_mode``: as for :class:`~qas.envs.state_preparation.StatePreparationEnv`.
 
@@ -89,6 +94,7 @@ class GroundStateEnv(CircuitEnv):
         observation: str | None = None,
         reward: str | RewardScheme | None = None,
         min_energy: float | None = None,
+        random_halting: bool = False,
         seed: int | None = None,
         render_mode: str | None = None,
     ) -> None:
@@ -97,6 +103,7 @@ class GroundStateEnv(CircuitEnv):
         else:
             self.hamiltonian, exact, self.target_name = resolve_hamiltonian(str(target))
         self.exact_energy = exact if exact is not None else self.hamiltonian.ground_energy()
+        self.random_halting = bool(random_halting)
         n = self.hamiltonian.n_qubits
         super().__init__(n, render_mode, seed)
         defaults = preset_defaults(preset, n, ("crlqas",))
@@ -116,6 +123,16 @@ class GroundStateEnv(CircuitEnv):
         self._build = functools.partial(EnergySearch, table, register, self.hamiltonian, observe, scheme, limit)
         self.search = self._build(1)
         self._setup_spaces(table)
+
+    def draw_limits(self, rng: np.random.Generator, count: int) -> np.ndarray | None:
+        """CRLQAS' random halting: each episode ends after ``clip(NegBin(D, 0.573), 25 D / 70, D)`` gates.
+
+        CRLQAS draws ``clip(NegBin(70, 0.573), 25, 70)`` (mean ~52) for D = 70; other limits D are scaled alike.
+        """
+        if not self.random_halting:
+            return None
+        limit = self.search.max_gates
+        return np.clip(rng.negative_binomial(limit, 0.573, size=count), round(25 * limit / 70), limit)
 
     def _info(self) -> dict:
         info = super()._info()

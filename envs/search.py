@@ -65,7 +65,7 @@ class GateByGateSearch(abc.ABC):
         register: the simulated register.
         observation: makes the observation encoding (each engine owns its own, which may hold per-episode arrays).
         reward: the reward scheme, applied to ``values``.
-        max_gates: gates per episode (then truncation).
+        max_gates: gates per episode (then truncation); :meth:`reset` may cut single episodes shorter.
         batch: number of episodes.
     """
 
@@ -82,6 +82,7 @@ class GateByGateSearch(abc.ABC):
         self.reward, self.max_gates, self.batch = reward, max_gates, batch
         n = table.n_qubits
         self.history = np.zeros((batch, max_gates), dtype=np.int64)
+        self.limits = np.full(batch, max_gates, dtype=np.int64)
         self.last_action = np.full((batch, n), -1, dtype=np.int64)
         self.free_at = np.zeros((batch, n), dtype=np.int64)  # the next free moment of each qubit
         self.n_gates = np.zeros(batch, dtype=np.int64)
@@ -105,8 +106,9 @@ class GateByGateSearch(abc.ABC):
     def _advance(self, actions: np.ndarray) -> np.ndarray:
         """Apply ``actions`` (history already updated) to ``states``; return the new values."""
 
-    def reset(self, rows: np.ndarray) -> None:
-        """Start the episodes ``rows`` again from the empty circuit."""
+    def reset(self, rows: np.ndarray, limits: np.ndarray | None = None) -> None:
+        """Start the episodes ``rows`` again from the empty circuit, with gate ``limits`` (default ``max_gates``)."""
+        self.limits[rows] = self.max_gates if limits is None else np.minimum(limits, self.max_gates)
         self.states[rows] = self.initial_state
         for counter in (self.n_gates, self.n_multi_qubit, self.n_cnots, self.n_params, self.free_at):
             counter[rows] = 0
@@ -128,7 +130,7 @@ class GateByGateSearch(abc.ABC):
         self.observation.record(actions, moments)
         previous = self.values
         self.values = self._advance(actions)
-        at_limit = self.n_gates >= self.max_gates
+        at_limit = self.n_gates >= self.limits
         rewards, success = self.reward(self.values, previous, at_limit)
         return rewards.astype(np.float64), success, at_limit & ~success
 
@@ -225,8 +227,8 @@ class EnergySearch(GateByGateSearch):
     def _initial_value(self) -> float:
         return self.model.energy([], np.zeros(0))
 
-    def reset(self, rows: np.ndarray) -> None:
-        super().reset(rows)
+    def reset(self, rows: np.ndarray, limits: np.ndarray | None = None) -> None:
+        super().reset(rows, limits)
         for b in rows:
             self.params[b] = np.zeros(0)
 

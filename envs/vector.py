@@ -43,14 +43,17 @@ class CircuitVecEnv(VecEnv):
         self.search = env.make_search(num_envs)
         self.value_key = env.value_key
         self._actions = np.zeros(num_envs, dtype=np.int64)
+        self._rng = np.random.default_rng()
         super().__init__(num_envs, env.observation_space, env.action_space)
 
     # ----- VecEnv API -----------------------------------------------------------------------------------------------
     def reset(self) -> np.ndarray:
-        # Episodes are deterministic; seeds and options are accepted (SB3 passes them) and have nothing to seed.
+        # Steps are deterministic; the only randomness is an optional per-episode gate limit (CRLQAS random
+        # halting), drawn from one generator seeded by VecEnv.seed() (SB3 keeps that seed until the next reset).
+        self._rng = np.random.default_rng(self._seeds[0])
         self._reset_seeds()
         self._reset_options()
-        self.search.reset(np.arange(self.num_envs))
+        self.search.reset(np.arange(self.num_envs), self.template.draw_limits(self._rng, self.num_envs))
         self.reset_infos = [{self.value_key: self.search.initial_value} for _ in range(self.num_envs)]
         return self.search.observe()
 
@@ -84,7 +87,7 @@ class CircuitVecEnv(VecEnv):
                 info["actions"] = search.history[i, : search.n_gates[i]].copy()
                 if self.record_circuits:
                     info["circuit"] = search.circuit(int(i))
-            search.reset(finished)
+            search.reset(finished, self.template.draw_limits(self._rng, finished.size))
             observations[finished] = search.observe()[finished]
         return observations, rewards.astype(np.float32), done, infos
 

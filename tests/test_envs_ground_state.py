@@ -129,3 +129,19 @@ def test_make_vec_runs_ground_state_episodes() -> None:
 def test_bad_kwargs(kwargs: dict, error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         gym.make(ENV_ID, **kwargs)
+
+
+def test_random_halting_is_seeded_and_cuts_episodes() -> None:
+    env = gym.make(ENV_ID, target="h2-2q", random_halting=True)
+    limits = []
+    for seed in range(12):
+        env.reset(seed=seed)
+        limits.append(int(env.unwrapped.search.limits[0]))
+    env.reset(seed=0)
+    assert env.unwrapped.search.limits[0] == limits[0]  # the same seed draws the same limit
+    assert min(limits) >= round(25 * 40 / 70) and max(limits) <= 40 and len(set(limits)) > 3
+    env = gym.make(ENV_ID, target="h2-2q", random_halting=True, max_gates=3)
+    env.reset(seed=0)
+    names = [str(a) for a in env.unwrapped.table.actions]
+    steps = [env.step(names.index("rz 1")) for _ in range(int(env.unwrapped.search.limits[0]))]
+    assert steps[-1][3] and steps[-1][1] == -5.0
