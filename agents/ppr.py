@@ -66,6 +66,11 @@ class PPRDQN(MaskedDQN):
         self._episode_return = np.zeros(0)
         super().__init__(policy, env, **kwargs)
 
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        self._library_nets = None
+        self._library_q_nets()  # load and check the library now, not at the first reuse
+
     def _excluded_save_params(self) -> list[str]:
         # Library networks are reloaded from their paths; episodes in flight restart after a load.
         return [*super()._excluded_save_params(), "_library_nets", "_option", "_step_psi", "_episode_return"]

@@ -17,6 +17,8 @@ from qas.envs import make_vec
 from qas.errors import ConfigError, InputFileError
 
 th.set_num_threads(1)
+# The two 2-gate Bell circuits in the Kuo action set: H on one qubit, then a CNOT controlled by it.
+OPTIMAL_BELL = [[("h", (0,)), ("cx", (0, 1))], [("h", (1,)), ("cx", (1, 0))]]
 BELL = {"target": "bell", "preset": "kuo"}
 # A small, quick set-up that solves Bell in about 1500 steps.
 QUICK = ["learning_starts=200", "exploration_fraction=0.3", "checkpoint_freq=500", "log_interval=250"]
@@ -53,7 +55,7 @@ def test_replay_buffer_stores_the_mask_of_each_next_observation() -> None:
 
 def test_dqn_learns_bell_and_the_run_folder_holds_everything(tmp_path) -> None:
     result = train("dqn", "qas/StatePreparation-v0", env_kwargs=BELL, timesteps=1500, root=tmp_path, overrides=QUICK)
-    assert [(o.gate, o.qubits) for o in result.best_circuit] == [("h", (0,)), ("cx", (0, 1))]
+    assert [(o.gate, o.qubits) for o in result.best_circuit] in OPTIMAL_BELL
     assert result.best_score.fidelity == pytest.approx(1.0)
     run = result.run_dir
     assert run == tmp_path / "dqn" / "qas-StatePreparation-v0_1"

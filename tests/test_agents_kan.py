@@ -12,6 +12,8 @@ from qas.agents.kanq import KANDQN, KANQNetwork
 from qas.envs import make_vec
 
 th.set_num_threads(1)
+# The two 2-gate Bell circuits in the Kuo action set: H on one qubit, then a CNOT controlled by it.
+OPTIMAL_BELL = [[("h", (0,)), ("cx", (0, 1))], [("h", (1,)), ("cx", (1, 0))]]
 
 
 def test_b_spline_basis_is_a_partition_of_unity_inside_the_grid() -> None:
@@ -62,3 +64,20 @@ def test_kanq_policy_is_a_pure_kan_and_survives_save_and_load(tmp_path) -> None:
         loaded.q_net(th.as_tensor(obs)).detach().numpy(), model.q_net(th.as_tensor(obs)).detach().numpy()
     )
     assert loaded.policy.kan_kwargs == model.policy.kan_kwargs
+
+
+def test_kanq_learns_bell_from_the_python_api(tmp_path) -> None:
+    from qas.agents import evaluate_agent, train
+
+    overrides = ["learning_starts=200", "exploration_fraction=0.3", "log_interval=250"]
+    result = train(
+        "kanq",
+        "qas/StatePreparation-v0",
+        env_kwargs={"target": "bell"},
+        timesteps=1200,
+        root=tmp_path,
+        overrides=overrides,
+    )
+    assert [(o.gate, o.qubits) for o in result.best_circuit] in OPTIMAL_BELL
+    circuit, score = evaluate_agent(result.run_dir)
+    assert len(circuit) == 2 and score.fidelity == pytest.approx(1.0)
