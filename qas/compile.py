@@ -3,7 +3,7 @@
 Methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the diffusion
 generator registers ``diffusion``), called as::
 
-    method(target: np.ndarray, *, gates: GateSet, device: Device | None, **options) -> CompileResult
+    method(target: np.ndarray, *, gates: GateSet, device: Device | None, tolerance: float, **options) -> CompileResult
 
 and returning :meth:`CompileResult.from_circuit`. The built-in ``exact`` method synthesises any unitary with Cirq's
 analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20, the
@@ -110,7 +110,7 @@ def compile(
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
             ``u3, cx``.
         device: also lay the circuit out on this device (name, file or :class:`Device`); see :func:`qas.to_device`.
-        tolerance: the infidelity up to which ``auto`` accepts a generator's circuit.
+        tolerance: the infidelity up to which ``auto`` accepts a generator's circuit (also passed to the method).
         **options: passed to the generator method (with ``auto``, to every generator tried).
 
     Raises:
@@ -127,7 +127,7 @@ def compile(
     if method == "auto":
         result = _auto(unitary, methods, gate_set, dev, tolerance, options)
     else:
-        result = methods[method](unitary, gates=gate_set, device=dev, **options)
+        result = methods[method](unitary, gates=gate_set, device=dev, tolerance=tolerance, **options)
     # A generator may place gates outside the requested set; rewriting them keeps the promise of ``gates``.
     circuit = translate(result.circuit, gate_set)
     if circuit is not result.circuit:
@@ -150,14 +150,14 @@ def _auto(
         if name == "exact":
             continue
         try:
-            candidate = generate(unitary, gates=gate_set, device=device, **options)
+            candidate = generate(unitary, gates=gate_set, device=device, tolerance=tolerance, **options)
         except QasError as err:
             attempts.append((name, f"error: {err}"))
             continue
         attempts.append((name, candidate.infidelity))
         if candidate.infidelity <= tolerance:
             return replace(candidate, attempts=tuple(attempts))
-    exact = _exact(unitary, gates=gate_set, device=device)
+    exact = _exact(unitary, gates=gate_set, device=device, tolerance=tolerance)
     return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
 
 
@@ -175,8 +175,13 @@ def resolve_unitary(target: object) -> np.ndarray:
     return targets.resolve_unitary(target)[0]
 
 
-def _exact(unitary: np.ndarray, *, gates: GateSet, device: Device | None = None) -> CompileResult:
-    """Analytic synthesis with Cirq (exact up to float rounding), written in ``gates``."""
+def _exact(
+    unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
+) -> CompileResult:
+    """Analytic synthesis with Cirq (exact up to float rounding, so ``tolerance`` is met), written in ``gates``.
+
+    The device is laid out by :func:`compile` afterwards; it is a parameter only to share the plugin signature.
+    """
     import cirq
 
     from qas.cirq_interop import from_cirq

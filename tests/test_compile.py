@@ -53,7 +53,10 @@ def _fake_methods(monkeypatch: pytest.MonkeyPatch, **methods: Any) -> None:
 
 
 def test_auto_keeps_a_generator_circuit_within_tolerance(monkeypatch: pytest.MonkeyPatch) -> None:
-    def generator(target: np.ndarray, *, gates: GateSet, device: Any, **options: Any) -> CompileResult:
+    def generator(
+        target: np.ndarray, *, gates: GateSet, device: Any, tolerance: float, **options: Any
+    ) -> CompileResult:
+        assert tolerance == 1e-6
         assert options == {"samples": 4}
         return CompileResult.from_circuit(Circuit(2, (op("cx", 0, 1),)), target, "fake")
 
