@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from qas import Circuit, Operation, op
-from qas.sim import cirq_backend, qsim_backend, statevector, torch_backend
+from qas.sim import available_cores, cirq_backend, qsim_backend, statevector, torch_backend
 
 SMALL_SIZES = (2, 3, 5)
 CROSSOVER_SIZES = (6, 8, 10, 12, 14)
@@ -176,7 +176,7 @@ def bench_crossover(rng: np.random.Generator, min_time: float) -> None:
 def bench_large(rng: np.random.Generator) -> None:
     circuits = {n: layered_circuit(n, 20, rng) for n in LARGE_SIZES}
     repeats = {16: 3, 20: 1}  # one cold call at 20 qubits: numpy alone takes 10-40 s there
-    threads = qsim_backend.default_cpu_threads()
+    threads = available_cores()
     rows = {
         "qsim": [
             seconds(lambda c=c: qsim_backend.final_state(c, cpu_threads=1), repeats[n]) for n, c in circuits.items()
@@ -200,7 +200,7 @@ def main() -> None:
     torch.set_num_threads(1)  # peer-measurements.md: more threads collapse under contention on tiny tensors
     rng = np.random.default_rng(args.seed)
     start = time.perf_counter()
-    cores = qsim_backend.default_cpu_threads()
+    cores = available_cores()
     print(f"# qas simulators (numpy {np.__version__}, torch {torch.__version__}, {cores} cores)")
     bench_whole_circuits(rng, args.min_time)
     bench_incremental(rng, args.min_time)

@@ -133,16 +133,19 @@ def _score(circuit: Circuit, task: Task, backend: sim.Backend, fit: bool, fit_op
     )
 
 
-def _with_device(score: Score, circuit: Circuit, device: SupportsFits | str | None) -> Score:
-    if device is None:
-        return score
+def _resolve_device(device: SupportsFits | str | None) -> SupportsFits | None:
+    """A device object from an object with ``fits``, a built-in device name, or a device file."""
     if isinstance(device, str):
         from qas.devices import load_device
 
-        device = load_device(device)
-    if not hasattr(device, "fits"):
+        return load_device(device)
+    if device is not None and not hasattr(device, "fits"):
         raise QasError(f"device must have a fits(circuit) method, got {type(device).__name__}")
-    return replace(score, fits_device=bool(device.fits(circuit)))
+    return device
+
+
+def _with_device(score: Score, circuit: Circuit, device: SupportsFits | None) -> Score:
+    return score if device is None else replace(score, fits_device=bool(device.fits(circuit)))
 
 
 def evaluate(
@@ -172,6 +175,7 @@ def evaluate(
     _check_task(task)
     _check_qubits(circuit, task)
     sim.resolve_backend(backend, circuit.n_qubits)
+    device = _resolve_device(device)
     settings = settings_key(task, fit, fit_options)
     score = cache.get(circuit, task, settings) if cache is not None else None
     if score is None:
@@ -231,12 +235,13 @@ def evaluate_many(
     for c in circuits:
         _check_qubits(c, task)
     sim.resolve_backend(backend, task.n_qubits)
+    device = _resolve_device(device)
     settings = settings_key(task, fit, fit_options)
 
+    keys = [c.key() for c in circuits]
     scores: dict[str, Score] = {}
     todo: dict[str, Circuit] = {}
-    for c in circuits:
-        key = c.key()
+    for c, key in zip(circuits, keys, strict=True):
         if key in scores or key in todo:
             continue
         cached = cache.get(c, task, settings) if cache is not None else None
@@ -261,14 +266,12 @@ def evaluate_many(
             c = todo[key]
             store(key, Score(TASK_KINDS[type(task)], task.name, c.metrics(), fidelity=fidelity, circuit=c))
     elif isinstance(task, GroundState) and fit and len(pending) > 1 and (workers is None or workers > 1):
-        from qas.sim.qsim_backend import default_cpu_threads
-
         # spawn, not fork: a forked child inherits torch's and OpenMP's thread pools in an undefined state.
-        with ProcessPoolExecutor(max_workers=workers or default_cpu_threads(), mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers or sim.available_cores(), mp_context=get_context("spawn")) as pool:
             jobs = [(todo[k], task, backend, fit, fit_options) for k in pending]
             for key, score in zip(pending, pool.map(_score_one, jobs), strict=True):
                 store(key, score)
     else:
         for key in pending:
             store(key, _score(todo[key], task, backend, fit, fit_options))
-    return [_with_device(scores[c.key()], c, device) for c in circuits]
+    return [_with_device(scores[key], c, device) for c, key in zip(circuits, keys, strict=True)]

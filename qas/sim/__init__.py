@@ -17,6 +17,7 @@ and torch backends are imported only when used, so ``import qas.sim`` stays ligh
 from __future__ import annotations
 
 import difflib
+import os
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -40,6 +41,11 @@ AUTO_QSIM_MIN_QUBITS = 11
 # A density matrix of 10 qubits is 16 MiB of complex128 and costs ~4**10 per gate; beyond that, trajectories.
 EXACT_DENSITY_MAX_QUBITS = 10
 DEFAULT_TRAJECTORIES = 1000
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def resolve_backend(backend: str, n_qubits: int) -> str:
@@ -244,6 +250,7 @@ __all__ = [
     "DEFAULT_TRAJECTORIES",
     "EXACT_DENSITY_MAX_QUBITS",
     "Backend",
+    "available_cores",
     "expectation",
     "final_density_matrix",
     "final_state",

@@ -8,7 +8,6 @@ Thread count is always set explicitly (``cpu_threads``), never left to qsim's de
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import cirq
@@ -16,6 +15,7 @@ import numpy as np
 import qsimcirq
 
 from qas.noise import NOISELESS, NoiseModel
+from qas.sim import available_cores
 from qas.sim.cirq_backend import MEASUREMENT_KEY, cirq_program
 
 if TYPE_CHECKING:
@@ -23,18 +23,11 @@ if TYPE_CHECKING:
     from qas.pauli import PauliSum
 
 
-def default_cpu_threads() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def simulator(
     *, seed: int | None = None, cpu_threads: int | None = None, noisy_repetitions: int = 1
 ) -> qsimcirq.QSimSimulator:
     """A seeded ``QSimSimulator`` with an explicit thread count."""
-    options = qsimcirq.QSimOptions(
-        cpu_threads=cpu_threads or default_cpu_threads(), ev_noisy_repetitions=noisy_repetitions
-    )
+    options = qsimcirq.QSimOptions(cpu_threads=cpu_threads or available_cores(), ev_noisy_repetitions=noisy_repetitions)
     return qsimcirq.QSimSimulator(qsim_options=options, seed=seed)
 
 
