@@ -146,3 +146,17 @@ def test_demo_runs_end_to_end_through_the_console_script() -> None:
     assert data["fidelity"] == pytest.approx(1.0) and 0.9 < data["noisy_fidelity"] < 1.0
     assert data["export"]["verified"] is True and data["export"]["device"] == "ibm-heavy-hex"
     assert data["compile"]["infidelity"] < 1e-9 and data["compile"]["device"]["verified"] is True
+
+
+@pytest.mark.parametrize("command", ["info", "evaluate", "export", "draw", "compile", "demo"])
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"qas {command}" in out
+    assert ("--json" in out) == (command != "draw")
+
+
+def test_top_level_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("info", "evaluate", "export", "draw", "compile", "demo"))
