@@ -9,9 +9,9 @@ One mechanism covers the four cases an environment meets, so a step is always ex
   "state" on twice as many qubits (row qubits first, then column qubits). A gate ``U`` followed by its noise channels
   becomes one superoperator ``sum_k K_k U ⊗ conj(K_k U)`` acting on the gate's row and column qubits.
 
-Every gate's (super)operator is built once per action and cached by the caller, so a step is a single
-:func:`qas.sim.statevector.apply_matrix` (one env) or :func:`qas.sim.statevector.apply_matrices` (a batch) call.
-The density path is exact, which fixes the published Kuo code's single-trajectory noisy fidelity.
+Every gate's (super)operator is built once per action and cached by the caller, so a step is one
+:func:`qas.sim.statevector.apply_matrix` call per distinct action taken in the batch. The density path is exact,
+which fixes the published Kuo code's single-trajectory noisy fidelity.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from qas.errors import QasError
 from qas.noise import Channel, NoiseModel
-from qas.sim.statevector import apply_matrices, apply_matrix
+from qas.sim.statevector import apply_matrix
 
 # Exact density matrices cost 4**n memory per episode; beyond this many system qubits use a noiseless env.
 MAX_NOISY_QUBITS = 8
@@ -50,7 +50,7 @@ class Register:
     Args:
         n_qubits: system qubits the circuit acts on.
         noise: the noise model; gate noise makes the register a density matrix, readout noise alone does not
-            (it only affects measured observations, see :meth:`one_qubit_rdms`).
+            (it only affects measured observations, see :meth:`pauli_expectations`).
         with_reference: add ``n_qubits`` reference qubits holding a maximally entangled partner (unitary tasks).
     """
 
@@ -105,10 +105,6 @@ class Register:
     def apply(self, states: np.ndarray, operator: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
         """The same operator on every row of ``states``."""
         return apply_matrix(states, operator, qubits, self.n_vec)
-
-    def apply_each(self, states: np.ndarray, operators: np.ndarray, qubits: Sequence[int]) -> np.ndarray:
-        """``operators[b]`` on ``states[b]``, all on the same register qubits."""
-        return apply_matrices(states, operators, qubits, self.n_vec)
 
     def densities(self, states: np.ndarray) -> np.ndarray:
         """The rows as density matrices (batch, dim, dim); only for a mixed register."""

@@ -137,8 +137,9 @@ class GateByGateSearch(abc.ABC):
     def observe(self) -> np.ndarray:
         return self.observation.build(self.states, self.values)
 
-    def masks(self) -> np.ndarray:
-        return self.table.masks(self.last_action)
+    def masks(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Legal actions of every episode, or of ``rows``: (episodes, n_actions) bool."""
+        return self.table.masks(self.last_action if rows is None else self.last_action[rows])
 
     def metrics(self) -> dict[str, np.ndarray]:
         """The cost metrics of every episode's circuit so far (the keys of :meth:`qas.Circuit.metrics`)."""
@@ -195,7 +196,9 @@ class FidelitySearch(GateByGateSearch):
             operator, qubits = self.operators[actions[0]]
             self.states = self.register.apply(self.states, operator, qubits)
         else:
-            # Sort the episodes by action: one batched kernel call per distinct action.
+            # Sort the episodes by action: one batched kernel call per distinct action, each with one shared matrix
+            # (a single BLAS product). Measured on 4096 GHZ-3 Kuo episodes: 3.3 ms, against 6.8 ms for grouping by
+            # qubits and stacking per-episode matrices into qas.sim.statevector.apply_matrices.
             order = np.argsort(actions, kind="stable")
             for rows in np.split(order, np.flatnonzero(np.diff(actions[order])) + 1):
                 operator, qubits = self.operators[actions[rows[0]]]

@@ -76,7 +76,7 @@ class CircuitVecEnv(VecEnv):
         finished = np.flatnonzero(done)
         if finished.size:
             metrics = search.metrics()
-            final_masks = search.masks()[finished]
+            final_masks = search.masks(finished)
             for i, mask in zip(finished, final_masks, strict=True):
                 info = infos[i]
                 info.update({k: int(v[i]) for k, v in metrics.items()})
