@@ -160,3 +160,13 @@ def test_top_level_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in ("info", "evaluate", "export", "draw", "compile", "demo"))
+
+
+def test_evaluate_ground_state_reports_the_fitted_energy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # H = ZZ + 0.5 XI; the ansatz (ry(t) x I) |01> reaches its ground energy -sqrt(1.25).
+    (tmp_path / "h.json").write_text(json.dumps({"terms": {"ZZ": 1.0, "XI": 0.5}}))
+    (tmp_path / "ansatz.qasm").write_text("OPENQASM 3.0;\nqubit[2] q;\nx q[1];\nry(0.3) q[0];\n")
+    data = run_json(capsys, "evaluate", str(tmp_path / "ansatz.qasm"), "-t", f"ground-state:{tmp_path / 'h.json'}")
+    assert data["energy"] == pytest.approx(-(1.25**0.5), abs=1e-6)
+    assert data["energy_error"] == pytest.approx(0, abs=1e-6)
+    assert "fidelity" not in data
