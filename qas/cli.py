@@ -24,10 +24,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from qas.circuit import Circuit
+import qas
+from qas.circuit import Circuit, op
+from qas.devices import DEVICES, load_device
+from qas.draw import save, to_text
 from qas.errors import InputFileError, QasError
+from qas.evaluate import evaluate as evaluate_circuit
+from qas.export import FORMATS, to_device, to_qiskit
+from qas.export import export as export_text
+from qas.gate_sets import GATE_SETS
+from qas.gates import GATES
 from qas.noise import NoiseModel, amplitude_damp, bit_flip, depolarize, phase_flip
 from qas.plugins import plugins
+from qas.targets import parse_task
 
 app = typer.Typer(
     name="qas",
@@ -127,10 +136,6 @@ def _metrics_table(title: str, rows: dict[str, Any]) -> Table:
 @app.command()
 def info(as_json: JsonOption = False) -> None:
     """List gates, gate sets, devices, compile methods, registered environments and CLI plugins."""
-    from qas.devices import DEVICES
-    from qas.gate_sets import GATE_SETS
-    from qas.gates import GATES
-
     data = {
         "gates": {
             g.name: {"qubits": g.num_qubits, "params": g.num_params, "description": g.description}
@@ -197,22 +202,15 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Score a circuit on a task: fidelity (state, unitary) or fitted energy (ground state), plus its costs."""
-    from qas.devices import load_device
-    from qas.evaluate import evaluate as evaluate_circuit
-    from qas.targets import parse_task
-
     circuit = read_circuit(file)
     parsed = parse_task(task, noise=parse_noise(noise))
     score = evaluate_circuit(circuit, parsed, device=load_device(device) if device else None, backend=backend)
-    scored = score.circuit or circuit
-    data = {
-        "task": task,
-        **{k: v for k, v in (("fidelity", score.fidelity), ("energy", score.energy)) if v is not None},
-        **({"energy_error": score.energy_error} if score.energy_error is not None else {}),
-        **score.metrics,
-        "fits_device": score.fits_device,
-        "circuit": scored.to_qasm("3.0"),
+    data: dict[str, Any] = {"task": task}
+    data |= {
+        key: getattr(score, key) for key in ("fidelity", "energy", "energy_error") if getattr(score, key) is not None
     }
+    # Ground-state scores carry the circuit with fitted angles.
+    data |= {**score.metrics, "fits_device": score.fits_device, "circuit": (score.circuit or circuit).to_qasm("3.0")}
     if as_json:
         print_json(data)
         return
@@ -228,8 +226,6 @@ def export(
     as_json: JsonOption = False,
 ) -> None:
     """Translate a circuit to a device's native gates, route it onto its coupling graph, verify it and write it out."""
-    from qas.export import FORMATS, to_device
-
     if fmt not in FORMATS:
         raise QasError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "qiskit" and output is None:
@@ -238,8 +234,6 @@ def export(
     if fmt == "qiskit":
         _write_qpy(result.circuit, output)
     else:
-        from qas.export import export as export_text
-
         text = export_text(result.circuit, fmt)
         if output is not None:
             output.write_text(text)
@@ -254,9 +248,7 @@ def export(
 
 
 def _write_qpy(circuit: Circuit, path: Path) -> None:
-    from qas.export import to_qiskit
-
-    quantum_circuit = to_qiskit(circuit)
+    quantum_circuit = to_qiskit(circuit)  # first: it raises the install hint when Qiskit is missing
     from qiskit import qpy
 
     with path.open("wb") as handle:
@@ -271,8 +263,6 @@ def draw(
     ] = None,
 ) -> None:
     """Draw a circuit as a text diagram, SVG or PNG."""
-    from qas.draw import save, to_text
-
     circuit = read_circuit(file)
     if output is None:
         print(to_text(circuit))
@@ -296,8 +286,6 @@ def compile_command(
     as_json: JsonOption = False,
 ) -> None:
     """Compile a unitary into a circuit; exits 1 when the best circuit misses the tolerance."""
-    import qas
-
     result = qas.compile(target, method=method, gates=gates, device=device, tolerance=tolerance)
     if output is not None:
         output.write_text(result.to_qasm("3.0"))
@@ -320,10 +308,6 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Build GHZ-3, evaluate it, export it to an IBM-like heavy-hex device, and compile the Toffoli gate."""
-    import qas
-    from qas.circuit import op
-    from qas.targets import parse_task
-
     ghz = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
     score = qas.evaluate(ghz, parse_task("state:ghz3"))
     noisy = qas.evaluate(ghz, parse_task("state:ghz3", noise=parse_noise("1q=depolarize:0.001,2q=depolarize:0.01")))
