@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import openfermion as of
+import pyscf
 from openfermion.chem.molecular_data import spinorb_from_spatial
 from pyscf import ao2mo, gto, mcscf, scf
 
@@ -106,7 +107,10 @@ def qubit_terms(
             chars[q] = p
         if abs(complex(coeff).imag) > 1e-10:
             raise ValueError(f"non-Hermitian term {term}: {coeff}")
-        terms["".join(chars)] = float(complex(coeff).real)
+        # 12 decimals: far below chemical accuracy, and it keeps regenerated files identical across BLAS builds.
+        value = round(float(complex(coeff).real), 12)
+        if value:
+            terms["".join(chars)] = value
     return n_qubits, terms
 
 
@@ -128,9 +132,9 @@ def build(spec: Spec) -> dict:
         "active_electrons": spec.electrons,
         "mapping": spec.mapping,
         "n_qubits": n_qubits,
-        "exact_energy": exact,
+        "exact_energy": round(exact, 12),
         "energy_note": "lowest eigenvalue, Hartree, nuclear repulsion and frozen-core energy included (= CASCI)",
-        "generator": "scripts/make_hamiltonians.py (pyscf RHF + CASCI, openfermion)",
+        "generator": f"scripts/make_hamiltonians.py: pyscf {pyscf.__version__}, openfermion {of.__version__}",
         "terms": dict(sorted(terms.items())),
     }
 
