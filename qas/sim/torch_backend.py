@@ -14,8 +14,8 @@ section 1). Setting ``torch.set_num_threads`` is the caller's business (1 is bes
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from qas.errors import QasError
-from qas.gates import get_gate
+from qas.gates import GATES, get_gate
 
 if TYPE_CHECKING:
     from qas.circuit import Circuit, Operation
@@ -272,46 +272,87 @@ def circuit_unitary(
     return _evolve(circuit, params, rows, dtype).transpose(-1, -2)
 
 
-def _index(values: Sequence[int], device: torch.device) -> torch.Tensor:
+def _index(values: Sequence[int] | np.ndarray, device: torch.device) -> torch.Tensor:
     # Through numpy: torch.tensor() on a Python list of ints is ~15x slower, and this runs on every batched step.
     return torch.from_numpy(np.asarray(values, dtype=np.int64)).to(device)
 
 
-def _operation_matrices(operations: Sequence[Operation], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Matrices ``(M, d, d)`` of same-arity operations, built one gate kind at a time."""
-    by_gate: dict[str, list[int]] = defaultdict(list)
-    for m, o in enumerate(operations):
-        by_gate[o.gate].append(m)
-    dim = 2 ** len(operations[0].qubits)
-    out = torch.empty(len(operations), dim, dim, dtype=dtype, device=device)
-    for gate, members in by_gate.items():
-        params = np.array([operations[m].params for m in members], dtype=np.float64).reshape(len(members), -1)
-        out[_index(members, device)] = gate_matrices(gate, torch.from_numpy(params), dtype=dtype, device=device)
-    return out
+_MAX_PARAMS = max(spec.num_params for spec in GATES.values())
 
 
-def _stacked_index_tables(
-    qubit_tuples: Sequence[tuple[int, ...]], n_qubits: int, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-operation gather tables: rows ``(M, 2**n)`` and cols ``(M, d, 2**n)`` (see :func:`_index_tables`)."""
-    unique = list(dict.fromkeys(qubit_tuples))
-    position = {q: i for i, q in enumerate(unique)}
-    tables = [_index_tables(q, n_qubits, device) for q in unique]
-    which = _index([position[q] for q in qubit_tuples], device)
-    return torch.stack([t[0] for t in tables])[which], torch.stack([t[1] for t in tables])[which]
+@dataclass(frozen=True)
+class _Schedule:
+    """The operations of B circuits as arrays: step t of circuit b is entry [b, t].
+
+    Built once per batch so that each step needs Python work per distinct gate kind and arity only, not per circuit.
+    """
+
+    gates: list[str]  # gate id -> name
+    qubit_tuples: list[tuple[int, ...]]  # tuple id -> qubits
+    gate_ids: np.ndarray  # (B, T); -1 where a circuit has no operation at step t
+    tuple_ids: np.ndarray  # (B, T)
+    params: np.ndarray  # (B, T, _MAX_PARAMS), zero-padded
+
+    @classmethod
+    def of(cls, sequences: Sequence[Sequence[Operation]]) -> _Schedule:
+        steps = max((len(ops) for ops in sequences), default=0)
+        gate_index: dict[str, int] = {}
+        tuple_index: dict[tuple[int, ...], int] = {}
+        gate_ids = np.full((len(sequences), steps), -1, dtype=np.int64)
+        tuple_ids = np.zeros((len(sequences), steps), dtype=np.int64)
+        params = np.zeros((len(sequences), steps, _MAX_PARAMS))
+        for b, ops in enumerate(sequences):
+            gate_ids[b, : len(ops)] = [gate_index.setdefault(o.gate, len(gate_index)) for o in ops]
+            tuple_ids[b, : len(ops)] = [tuple_index.setdefault(o.qubits, len(tuple_index)) for o in ops]
+            for t, o in enumerate(ops):
+                if o.params:
+                    params[b, t, : len(o.params)] = o.params
+        return cls(list(gate_index), list(tuple_index), gate_ids, tuple_ids, params)
+
+    @property
+    def steps(self) -> int:
+        return self.gate_ids.shape[1]
 
 
-def _apply_same_arity(states: torch.Tensor, operations: Sequence[Operation], n_qubits: int) -> torch.Tensor:
-    """``operations[m]`` on ``states[m]`` (``(M, ..., 2**n)``) for k-qubit operations on any qubits, in one gather."""
+def _gather_apply(states: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
+    """``matrices[m]`` on ``states[m]`` (``(M, ..., 2**n)``) with per-state index tables ``rows``, ``cols``."""
     count, size = states.shape[0], states.shape[-1]
-    rows, cols = _stacked_index_tables([o.qubits for o in operations], n_qubits, states.device)
-    matrices = _operation_matrices(operations, states.dtype, states.device)  # (M, d, d)
     dim = matrices.shape[-1]
     flat = states.reshape(count, -1, size)  # (M, E, 2**n); E > 1 when evolving unitaries
     gathered = torch.gather(flat, 2, cols.reshape(count, 1, -1).expand(-1, flat.shape[1], -1))
     gathered = gathered.reshape(count, flat.shape[1], dim, size)  # psi[m, e, c_j(i)]
     coeffs = torch.gather(matrices, 1, rows[:, :, None].expand(-1, -1, dim)).transpose(1, 2)  # U_m[r(i), j]
     return (coeffs[:, None] * gathered).sum(dim=2).reshape(states.shape)
+
+
+def _apply_step(states: torch.Tensor, schedule: _Schedule, t: int, n_qubits: int) -> torch.Tensor:
+    """Step ``t`` of every scheduled circuit: one gather per arity, matrices built one gate kind at a time."""
+    device, dtype = states.device, states.dtype
+    gate_ids = schedule.gate_ids[:, t]
+    arities = np.array([len(q) for q in schedule.qubit_tuples])[schedule.tuple_ids[:, t]]
+    arities[gate_ids < 0] = 0
+    present = [int(k) for k in np.unique(arities) if k > 0]
+    out = states if len(present) == 1 and arities.min() > 0 else states.clone()
+    for k in present:
+        members = np.flatnonzero(arities == k)
+        # Index tables: one per distinct qubit tuple, repeated per state.
+        unique_tuples, which = np.unique(schedule.tuple_ids[members, t], return_inverse=True)
+        tables = [_index_tables(schedule.qubit_tuples[i], n_qubits, device) for i in unique_tuples]
+        which = _index(which, device)
+        rows, cols = torch.stack([r for r, _ in tables])[which], torch.stack([c for _, c in tables])[which]
+        # Matrices: one batched build per gate kind.
+        matrices = torch.empty(len(members), 2**k, 2**k, dtype=dtype, device=device)
+        member_gates = gate_ids[members]
+        for gate_id in np.unique(member_gates):
+            name = schedule.gates[gate_id]
+            selected = np.flatnonzero(member_gates == gate_id)
+            params = torch.from_numpy(schedule.params[members[selected], t, : get_gate(name).num_params])
+            matrices[_index(selected, device)] = gate_matrices(name, params, dtype=dtype, device=device)
+        if len(members) == states.shape[0]:
+            return _gather_apply(states, rows, cols, matrices)
+        index = _index(members, device)
+        out[index] = _gather_apply(states[index], rows, cols, matrices)
+    return out
 
 
 def apply_operations(states: torch.Tensor, operations: Sequence[Operation], n_qubits: int) -> torch.Tensor:
@@ -323,16 +364,7 @@ def apply_operations(states: torch.Tensor, operations: Sequence[Operation], n_qu
     """
     if len(operations) != states.shape[0]:
         raise QasError(f"got {len(operations)} operations for {states.shape[0]} states")
-    by_arity: dict[int, list[int]] = defaultdict(list)
-    for b, o in enumerate(operations):
-        by_arity[len(o.qubits)].append(b)
-    if len(by_arity) == 1:
-        return _apply_same_arity(states, operations, n_qubits)
-    out = states.clone()
-    for members in by_arity.values():
-        index = _index(members, states.device)
-        out[index] = _apply_same_arity(states[index], [operations[b] for b in members], n_qubits)
-    return out
+    return _apply_step(states, _Schedule.of([[o] for o in operations]), 0, n_qubits)
 
 
 def _evolve_many(circuits: Sequence[Circuit], states: torch.Tensor) -> torch.Tensor:
@@ -340,15 +372,9 @@ def _evolve_many(circuits: Sequence[Circuit], states: torch.Tensor) -> torch.Ten
 
     Circuits that have run out of operations are left alone.
     """
-    n = circuits[0].n_qubits
-    for t in range(max((len(c) for c in circuits), default=0)):
-        active = [b for b, c in enumerate(circuits) if t < len(c)]
-        if len(active) == len(circuits):
-            states = apply_operations(states, [c.operations[t] for c in circuits], n)
-        else:
-            index = _index(active, states.device)
-            step = apply_operations(states[index], [circuits[b].operations[t] for b in active], n)
-            states = states.index_copy(0, index, step)
+    schedule = _Schedule.of([c.operations for c in circuits])
+    for t in range(schedule.steps):
+        states = _apply_step(states, schedule, t, circuits[0].n_qubits)
     return states
 
 
