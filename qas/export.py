@@ -26,7 +26,7 @@ from qas.circuit import Circuit, Operation
 from qas.cirq_interop import from_cirq
 from qas.devices import Device, load_device
 from qas.errors import InvalidCircuitError, MissingDependencyError, QasError
-from qas.gate_sets import GateSet, get_gate_set
+from qas.gate_sets import GateChoice, GateSet, get_gate_set
 from qas.gates import GATES
 from qas.sim.statevector import final_state, zero_state
 
@@ -92,9 +92,11 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
     """
     import cirq
 
-    names = set(get_gate_set(gates).gate_names)
-    if all(o.gate in names for o in circuit.operations):
+    gate_set = get_gate_set(gates)
+    if all(_in_gate_set(o, gate_set) for o in circuit.operations):
         return circuit
+    # Gates placed with any angle; a choice with fixed angles (Kuo et al.'s rz(pi/4)) can only stand in as a whole.
+    names = {c.gate for c in gate_set.choices if c.fixed_params is None}
     entangler = next((g for g in _ENTANGLERS if g in names), None)
     basis = _one_qubit_basis(names)
     if basis is None or (entangler is None and circuit.two_qubit_count > 0):
@@ -111,7 +113,7 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
     optimized = cirq.optimize_for_target_gateset(circuit.to_cirq(), gateset=target)
     if entangler == "cx":
         optimized = cirq.merge_single_qubit_gates_to_phxz(optimized.map_operations(_cz_to_cx))
-    fixed = {g: GATES[g].matrix() for g in sorted(names) if GATES[g].num_qubits == 1 and GATES[g].num_params == 0}
+    fixed = [c for c in gate_set.choices if GATES[c.gate].num_qubits == 1 and c.num_free_params == 0]
     ops: list[Operation] = []
     for o in from_cirq(optimized, qubits=qubits).operations:
         if len(o.qubits) == 1:
@@ -119,6 +121,12 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
         else:
             ops.append(o)
     return Circuit(circuit.n_qubits, tuple(ops))
+
+
+def _in_gate_set(o: Operation, gate_set: GateSet) -> bool:
+    return any(
+        c.gate == o.gate and (c.fixed_params is None or np.allclose(c.fixed_params, o.params)) for c in gate_set.choices
+    )
 
 
 def _one_qubit_basis(names: set[str]) -> str | None:
@@ -137,15 +145,16 @@ def _cz_to_cx(op: cirq.Operation) -> cirq.OP_TREE:
     return op
 
 
-def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: dict[str, np.ndarray]) -> list[Operation]:
+def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> list[Operation]:
     """``u`` as operations in ``basis`` (or one fixed gate equal to it up to phase), dropping identities."""
     import cirq
 
     if abs(abs(np.trace(u)) - 2) < _ANGLE_ATOL:
         return []
-    for name, m in fixed.items():
-        if abs(abs(np.vdot(m, u)) - 2) < _ANGLE_ATOL:
-            return [Operation(name, (q,))]
+    for choice in fixed:
+        candidate = Operation(choice.gate, (q,), choice.fixed_params or ())
+        if abs(abs(np.vdot(candidate.matrix(), u)) - 2) < _ANGLE_ATOL:
+            return [candidate]
     if basis == "phased_xz":
         g = cirq.PhasedXZGate.from_matrix(u)
         return [Operation("phased_xz", (q,), (float(g.x_exponent), float(g.z_exponent), float(g.axis_phase_exponent)))]

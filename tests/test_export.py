@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from test_interop import every_gate_circuit
 
-from qas import Circuit, get_gate_set, op
+from qas import Circuit, GateChoice, GateSet, get_gate_set, op
 from qas.devices import DEVICES, Device, load_device
 from qas.draw import save, to_png, to_svg, to_text
 from qas.errors import QasError, UnknownDeviceError
@@ -31,6 +32,13 @@ def test_translate_keeps_the_unitary_and_uses_only_the_requested_gates(gates: st
     translated = translate(circuit, gates)
     assert {o.gate for o in translated} <= set(get_gate_set(gates).gate_names)
     assert unitary_fidelity(circuit.unitary(), translated.unitary()) == pytest.approx(1, abs=1e-10)
+
+
+def test_translate_uses_fixed_angle_choices_only_with_their_angle() -> None:
+    rz_quarter = GateSet("t", (GateChoice("rz", (math.pi / 4,)), GateChoice("u3"), GateChoice("cx")))
+    assert translate(Circuit(1, (op("t", 0),)), rz_quarter) == Circuit(1, (op("rz", 0, params=[math.pi / 4]),))
+    translated = translate(Circuit(1, (op("rz", 0, params=[0.3]),)), rz_quarter)
+    assert [o.gate for o in translated] == ["u3"]
 
 
 def test_translate_leaves_native_circuits_alone_and_refuses_non_universal_sets() -> None:
