@@ -2,7 +2,7 @@
 
 :class:`CircuitEnv` turns a :mod:`qas.envs.search` engine of batch one into a ``gymnasium.Env``; :class:`FidelityEnv`
 adds the argument handling shared by state preparation and unitary compilation (presets, gate set, noise,
-observation, reward). Each environment also builds engines of any batch size (:meth:`FidelityEnv.make_search`),
+observation, reward). Each environment also builds engines of any batch size (:meth:`CircuitEnv.make_search`),
 which is how :func:`qas.envs.make_vec` steps thousands of copies in one kernel call.
 """
 
@@ -28,6 +28,7 @@ from qas.noise import NoiseModel
 
 
 def check_max_gates(max_gates: object) -> int:
+    """``max_gates`` as an int, or a :class:`ConfigError` naming the bad value."""
     if isinstance(max_gates, bool) or not isinstance(max_gates, int | np.integer) or max_gates < 1:
         raise ConfigError(f"max_gates must be a positive integer, got {max_gates!r}")
     return int(max_gates)

@@ -28,6 +28,7 @@ from scipy.optimize import minimize
 
 from qas.envs.actions import Action
 from qas.envs.kernel import Register
+from qas.errors import QasError
 from qas.gates import get_gate
 from qas.pauli import PauliSum
 from qas.sim.statevector import apply_matrix
@@ -51,7 +52,7 @@ class EnergyModel:
         self.register = register
         n = register.n_qubits
         if hamiltonian.n_qubits != n:
-            raise ValueError(f"Hamiltonian on {hamiltonian.n_qubits} qubits for a {n}-qubit register")
+            raise QasError(f"Hamiltonian on {hamiltonian.n_qubits} qubits for a {n}-qubit register")
         h = hamiltonian.matrix().reshape(-1)
         # Readout noise R before measuring: E = Tr(H R(rho)) = Tr(R^dagger(H) rho), and
         # vec(K^dagger H K) = (K^dagger ⊗ K^T) vec(H) on the (row q, column q) qubits of vec(H).

@@ -1,12 +1,11 @@
 """A natively batched stable-baselines3 ``VecEnv``: all copies step in one batched kernel call.
 
 SB3 does not accept Gymnasium's vector envs, so :class:`CircuitVecEnv` implements SB3's ``VecEnv`` directly on a
-:class:`~qas.envs.base.FidelitySearch` of ``num_envs`` episodes. Finished episodes reset automatically (SB3's
+:class:`~qas.envs.search.GateByGateSearch` engine of ``num_envs`` episodes. Finished episodes reset automatically (SB3's
 convention: the last observation goes to ``infos[i]["terminal_observation"]``). Every step's info carries the task
 value and gate count; an episode's last info adds its cost metrics, ``is_success``, the terminal observation's
-``action_mask``, its ``actions`` and (unless
-``record_circuits=False``) its ``circuit``: building a circuit object for every copy on every step would cost more
-than the step itself.
+``action_mask``, its ``actions`` and (unless ``record_circuits=False``) its ``circuit``: building a circuit object
+for every copy on every step would cost more than the step itself.
 
 Every qas environment has such an engine; for ``qas/GroundState-v0`` the per-step angle refit still runs episode by
 episode inside it (each circuit has its own parameters), the rest of the step is batched.
