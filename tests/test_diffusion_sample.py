@@ -10,7 +10,7 @@ from qas.circuit import Circuit, op
 from qas.encoding import CircuitEncoding
 from qas.generators.diffusion.model import Denoiser, DenoiserConfig
 from qas.generators.diffusion.placements import PlacementVocabulary
-from qas.generators.diffusion.refine import prune, refine
+from qas.generators.diffusion.refine import prune, refine, repair
 from qas.generators.diffusion.sample import rank, sample
 
 torch.set_num_threads(1)
@@ -105,3 +105,17 @@ def test_prune_drops_redundant_gates() -> None:
     pruned, score = prune(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles), 1e-9)
     assert score < 1e-12
     assert vocab.to_circuit(pruned.numpy()) == Circuit(3, (op("h", 0), op("cx", 0, 1)))
+
+
+def test_repair_fixes_a_structure_two_edits_away() -> None:
+    vocab = PlacementVocabulary(CircuitEncoding(("h", "cx", "z", "x", "ccx", "swap"), 3, 6))
+    target = Circuit(3, (op("h", 0), op("cx", 0, 1), op("ccx", 0, 1, 2), op("x", 2))).unitary()
+    # A wrong gate (z instead of h) and a missing one (the final x).
+    wrong = Circuit(3, (op("z", 0), op("cx", 0, 1), op("ccx", 0, 1, 2)))
+    placements, angles = vocab.encode(wrong)
+    no_x = vocab.allowed(["h", "cx", "z", "ccx", "swap"])
+    fixed, _, score = repair(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles), allowed=no_x)
+    assert score > 1e-3  # x is not allowed, so no exact repair exists
+    fixed, _, score = repair(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles))
+    assert score < 1e-12
+    assert np.allclose(abs(np.trace(target.conj().T @ vocab.to_circuit(fixed.numpy()).unitary())), 8)

@@ -22,7 +22,7 @@ from qas.linalg import validate_unitary
 
 from .model import Denoiser, load_weights
 from .placements import PlacementVocabulary
-from .refine import prune, refine
+from .refine import Refined, prune, refine, repair
 from .sample import Samples, embed_target, sample
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -99,14 +99,20 @@ class DiffusionGenerator:
         coupling: list[tuple[int, int]] | None = None,
         fixed: dict[int, Operation] | None = None,
         guidance: float = 1.0,
-        refine_top: int = 4,
+        refine_top: int | None = None,
         tolerance: float = 1e-3,
-        chunk: int = 16,
+        chunk: int | None = None,
+        repair_rounds: int = 8,
         stop_early: bool = False,
         seed: int | None = None,
     ) -> Generation:
         """Sample up to ``samples`` circuits for ``unitary`` in batches of ``chunk``; after each batch refine the
-        angles of its ``refine_top`` best distinct structures and prune gates not needed within ``tolerance``.
+        angles of its ``refine_top`` best distinct structures and prune gates not needed within ``tolerance``. When
+        none of them is within ``tolerance``, up to ``repair_rounds`` greedy structural edits are tried on each
+        (:func:`.refine.repair`) before fitting again; 0 turns this off (the model's samples alone).
+
+        Defaults: for gates without parameters, batches of 16 and the best 4 structures of each (sampling dominates
+        the cost, so stopping early pays); with parameters, one batch and its best 8 (fitting dominates).
 
         With ``stop_early``, stop after the first batch that yields a circuit within ``tolerance`` (an adaptive
         budget: easy targets cost one batch); otherwise draw all ``samples``. Returns the distinct circuits, those
@@ -119,6 +125,9 @@ class DiffusionGenerator:
         if k > self.n_qubits:
             raise QasError(f"weights {self.name!r} handle up to {self.n_qubits} qubits; the target has {k}")
         target = embed_target(unitary, self.n_qubits)
+        parametric = self.vocab.max_params > 0
+        chunk = chunk or (samples if parametric else 16)
+        refine_top = refine_top or (8 if parametric else 4)
         rng = np.random.default_rng(seed)
         candidates: dict[str, GeneratedCircuit] = {}
         drawn_total = 0
@@ -129,7 +138,8 @@ class DiffusionGenerator:
                 guidance=guidance, seed=int(rng.integers(2**31)),
             )  # fmt: skip
             drawn_total += size
-            for found in self._refine_best(target, k, drawn, refine_top, tolerance, int(rng.integers(2**31))):
+            seed_k = int(rng.integers(2**31))
+            for found in self._refine_best(target, k, drawn, refine_top, tolerance, repair_rounds, seed_k):
                 key = found.circuit.key()
                 if key not in candidates or candidates[key].infidelity > found.infidelity:
                     candidates[key] = found
@@ -144,14 +154,24 @@ class DiffusionGenerator:
         return Generation(tuple(ranked), drawn_total, time.monotonic() - start, self.name)
 
     def _refine_best(
-        self, target: np.ndarray, k: int, drawn: Samples, top: int, tolerance: float, seed: int
+        self, target: np.ndarray, k: int, drawn: Samples, top: int, tolerance: float, repair_rounds: int, seed: int
     ) -> list[GeneratedCircuit]:
-        """Refine and prune the ``top`` best distinct sampled structures."""
+        """Refine, repair if none is right, and prune the ``top`` best distinct sampled structures."""
         order = torch.argsort(drawn.infidelity)
         _, first = np.unique(drawn.placements[order].cpu().numpy(), axis=0, return_index=True)
         best = order[np.sort(first)[:top]].cpu()
         placements, angles = drawn.placements[best].cpu(), drawn.angles[best].cpu()
         fitted = refine(self.vocab, target, placements, angles, seed=seed)
+        if repair_rounds and float(fitted.after.min()) > tolerance:
+            # No sample is right yet: search the structures' neighbourhoods, then fit the repaired ones.
+            repaired = [
+                repair(self.vocab, target, placements[i], fitted.angles[i], rounds=repair_rounds, allowed=drawn.allowed)
+                for i in range(len(best))
+            ]
+            placements = torch.stack([r[0] for r in repaired])
+            before = fitted.before
+            fitted = refine(self.vocab, target, placements, torch.stack([r[1] for r in repaired]), seed=seed)
+            fitted = Refined(fitted.angles, before, fitted.after)
         out = []
         for i in range(len(best)):
             # Pruning may only drop gates that keep the circuit as good as it is (or exact): never trade accuracy.

@@ -36,8 +36,8 @@ def refine(
     placements: torch.Tensor,
     angles: torch.Tensor,
     *,
-    restarts: int = 4,
-    steps: int = 100,
+    restarts: int = 3,
+    steps: int = 80,
     lr: float = 0.1,
     seed: int = 0,
 ) -> Refined:
@@ -64,7 +64,7 @@ def refine(
         loss_of(theta).sum().backward()
         optimizer.step()
         schedule.step()
-    polish = torch.optim.LBFGS([theta], lr=1, max_iter=40, line_search_fn="strong_wolfe")
+    polish = torch.optim.LBFGS([theta], lr=1, max_iter=30, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         polish.zero_grad()
@@ -122,3 +122,56 @@ def prune(
         priority = torch.where(ok, scores - 100.0 * removed_2q - 10.0 * removed, torch.inf)
         choice = int(priority.argmin())
         current, score = variants[choice], float(scores[choice])
+
+
+@torch.no_grad()
+def repair(
+    vocab: PlacementVocabulary,
+    target: np.ndarray,
+    placements: torch.Tensor,
+    angles: torch.Tensor,
+    *,
+    rounds: int = 8,
+    allowed: np.ndarray | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """Greedy structural local search around one sampled structure ``(T,)``.
+
+    Each round scores, as one batch, every single edit (remove a step, replace a step by another placement, insert a
+    placement before a step when the last step is free) and applies the one that lowers the infidelity most; new
+    parametric steps start at angle 0 (refine afterwards). Sampled structures that are one or two edits away from a
+    solution are common in an under-trained model; this turns them into solutions at the cost of a few batched
+    simulations. ``allowed`` ``(P + 1,)`` restricts new placements (gate set, coupling map).
+    Returns the placements, angles and infidelity.
+    """
+    target_t = torch.as_tensor(target, dtype=torch.complex128)
+    steps = placements.shape[0]
+    options = torch.as_tensor(np.flatnonzero(allowed if allowed is not None else np.ones(len(vocab), bool)))
+    options = options[options != PAD]
+    current, theta = placements.clone(), angles.double().clone()
+    score = float(infidelities(target_t, vocab.unitaries(current[None], theta[None], dtype=torch.complex128))[0])
+    for _ in range(rounds):
+        variants, variant_angles = [], []
+        for t in range(steps):
+            removed = current.clone()
+            removed[t] = PAD
+            variants.append(removed[None])
+            variant_angles.append(theta[None])
+            replaced = current.repeat(len(options), 1)
+            replaced[:, t] = options
+            fresh = theta.repeat(len(options), 1, 1)
+            fresh[:, t] = 0
+            variants.append(replaced)
+            variant_angles.append(fresh)
+            if current[-1] == PAD:
+                inserted = torch.cat([current[:t], current.new_zeros(1), current[t:-1]]).repeat(len(options), 1)
+                inserted[:, t] = options
+                shifted = torch.cat([theta[:t], theta.new_zeros(1, theta.shape[1]), theta[t:-1]])
+                variants.append(inserted)
+                variant_angles.append(shifted.repeat(len(options), 1, 1))
+        batch, batch_angles = torch.cat(variants), torch.cat(variant_angles)
+        scores = infidelities(target_t, vocab.unitaries(batch, batch_angles, dtype=torch.complex128))
+        best = int(scores.argmin())
+        if float(scores[best]) >= score - 1e-9:
+            break
+        current, theta, score = batch[best], batch_angles[best], float(scores[best])
+    return current, theta, score

@@ -33,11 +33,13 @@ from .train import gate_condition
 
 @dataclass(frozen=True)
 class Samples:
-    """Sampled circuits as tensors: placements ``(S, T)``, angles ``(S, T, max_params)``, and their infidelities."""
+    """Sampled circuits as tensors: placements ``(S, T)``, angles ``(S, T, max_params)``, their infidelities, and the
+    placements the constraints allowed ``(P + 1,)``."""
 
     placements: torch.Tensor
     angles: torch.Tensor
     infidelity: torch.Tensor
+    allowed: np.ndarray
 
 
 def embed_target(unitary: np.ndarray, n_qubits: int) -> np.ndarray:
@@ -148,7 +150,7 @@ def sample(
     angles = point_angles(x0_hat) if vocab.max_params else x0_hat.new_zeros(samples, steps_total, 0)
     angles = torch.where((fixed_p >= 0)[None, :, None], fixed_a[None], angles)
     scores = infidelities(target, vocab.unitaries(tokens, angles.double(), dtype=torch.complex128))
-    return Samples(tokens, angles, scores.float())
+    return Samples(tokens, angles, scores.float(), allowed.cpu().numpy())
 
 
 def rank(vocab: PlacementVocabulary, samples: Samples) -> list[tuple[Circuit, float]]:
