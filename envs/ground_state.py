@@ -36,8 +36,9 @@ class GroundStateEnv(CircuitEnv):
 
     ## Observation Space
     ``circuit+energy`` (CRLQAS): the binary ``max_gates x rows x n`` circuit tensor (CNOT rows, then one row per
-    rotation) and the energy after the previous step, bounded by the sum of ``|coefficients|``; ``circuit``; or
-    ``pauli`` (the fitted state's ``<X_i>, <Y_i>, <Z_i>``).
+    rotation) and the energy after the previous step, bounded by the sum of ``|coefficients|``; ``circuit``;
+    ``encoding`` (the shared :class:`qas.encoding.CircuitEncoding` grid); or ``pauli`` (the fitted state's
+    ``<X_i>, <Y_i>, <Z_i>``).
 
     ## Rewards
     ``crlqas``: ``+5`` when ``E - E_min < threshold`` (chemical accuracy 1.6e-3 Ha by default), ``-5`` when the gate
@@ -116,7 +117,7 @@ class GroundStateEnv(CircuitEnv):
         e_min = self.exact_energy if min_energy is None else float(min_energy)
         scheme = resolve_reward(reward or defaults["reward"], threshold, energy=True, min_energy=e_min)
 
-        allowed = ("circuit+energy", "circuit", "pauli")
+        allowed = ("circuit+energy", "circuit", "encoding", "pauli")
         observe = functools.partial(
             make_observation, kind, allowed, table, register, limit, value_bounds=(-bound, bound)
         )

@@ -6,6 +6,8 @@
   qubits (the controls); its gate kind owns a block of n rows. A one-qubit gate kind owns one row and marks its qubit's
   column. KANQAS' layout is the CNOT block then ``x, y, z, h, t``; CRLQAS' the CNOT block then ``rx, ry, rz``.
 - ``circuit+energy`` (CRLQAS): the ``circuit`` tensor plus the energy after the previous step.
+- ``encoding``: the project's shared circuit encoding (:class:`qas.encoding.CircuitEncoding`, as agents and generators
+  use it): the one-hot ``n x max_gates x gates`` grid, +1 on targets and -1 on controls, one column per gate.
 - ``unitary``: real and imaginary parts of ``T^dagger V`` (target vs circuit so far), 2 d^2 values in [-1, 1];
   noiseless unitary tasks only.
 """
@@ -16,7 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qas.envs.actions import ActionTable
+from qas.circuit import Circuit, Operation
+from qas.encoding import CircuitEncoding
+from qas.envs.actions import Action, ActionTable
 from qas.envs.kernel import Register
 from qas.errors import ConfigError
 from qas.gates import get_gate
@@ -94,6 +98,49 @@ class CircuitTensorObservation:
         return np.concatenate([flat, np.clip(values, low, high)[:, None].astype(np.float32)], axis=1)
 
 
+class EncodingObservation:
+    """The :class:`qas.encoding.CircuitEncoding` one-hot grid of the circuit so far, one column per placed gate.
+
+    Each action's column comes from the encoding itself (a one-gate circuit, encoded once), so the grid is exactly
+    ``encoding.onehot(encoding.encode(circuit))`` while a step only copies a column.
+    """
+
+    def __init__(self, table: ActionTable, max_gates: int) -> None:
+        n = table.n_qubits
+        self.encoding = CircuitEncoding.for_gate_set(table.gate_set, n, max_gates)
+        single = CircuitEncoding(self.encoding.gates, n, 1)
+        self.columns = np.stack(
+            [single.onehot(single.encode(Circuit(n, (_placeholder(a),))))[:, 0, :] for a in table.actions]
+        )  # (A, n, n_gates)
+        self.shape = (n, max_gates, len(self.encoding.gates))
+        self.size = int(np.prod(self.shape))
+        self.low, self.high = -1.0, 1.0
+        self.grid = np.zeros((0, *self.shape), dtype=np.float32)
+        self.steps = np.zeros(0, dtype=np.int64)
+
+    def reset(self, rows: np.ndarray) -> None:
+        if len(self.grid) <= rows.max(initial=-1):
+            grow = rows.max() + 1 - len(self.grid)
+            self.grid = np.concatenate([self.grid, np.zeros((grow, *self.shape), np.float32)])
+            self.steps = np.concatenate([self.steps, np.zeros(grow, np.int64)])
+        self.grid[rows] = 0.0
+        self.steps[rows] = 0
+
+    def record(self, actions: np.ndarray, moments: np.ndarray) -> None:
+        """Write each episode's new gate into its next column."""
+        rows = np.arange(len(actions))
+        self.grid[rows, :, self.steps[rows], :] = self.columns[actions]
+        self.steps[rows] += 1
+
+    def build(self, states: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+        return self.grid[: len(values)].reshape(len(values), -1).copy()
+
+
+def _placeholder(action: Action) -> Operation:
+    """The action's operation, with fitted angles at 0 (the grid does not hold angles)."""
+    return action.operation((0.0,) * get_gate(action.gate).num_params if action.is_fitted else ())
+
+
 class UnitaryObservation:
     """Real and imaginary parts of ``T^dagger V``, the target against the circuit's unitary so far."""
 
@@ -126,7 +173,7 @@ def make_observation(
     *,
     target_unitary: np.ndarray | None = None,
     value_bounds: tuple[float, float] | None = None,
-) -> PauliObservation | CircuitTensorObservation | UnitaryObservation:
+) -> PauliObservation | CircuitTensorObservation | EncodingObservation | UnitaryObservation:
     """The observation encoding ``kind``, if the environment accepts it (``allowed``)."""
     if kind not in allowed:
         raise ConfigError(f"unknown observation {kind!r} for this environment; choose one of {list(allowed)}")
@@ -136,6 +183,8 @@ def make_observation(
         return CircuitTensorObservation(table, max_gates)
     if kind == "circuit+energy":
         return CircuitTensorObservation(table, max_gates, value_bounds)
+    if kind == "encoding":
+        return EncodingObservation(table, max_gates)
     if register.mixed or target_unitary is None:
         raise ConfigError("observation 'unitary' needs a noiseless unitary task; use observation='circuit'")
     return UnitaryObservation(register, target_unitary)

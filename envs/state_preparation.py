@@ -29,7 +29,8 @@ class StatePreparationEnv(FidelityEnv):
 
     ## Observation Space
     ``Box(float32)``: ``pauli`` = ``<X_i>, <Y_i>, <Z_i>`` per qubit (3n values in [-1, 1], after readout noise), or
-    ``circuit`` = the binary ``max_gates x rows x n`` circuit tensor (KANQAS), flattened.
+    ``circuit`` = the binary ``max_gates x rows x n`` circuit tensor (KANQAS), flattened, or ``encoding`` = the
+    shared :class:`qas.encoding.CircuitEncoding` one-hot grid (what agents and generators use).
 
     ## Rewards
     From the fidelity ``F = <t|rho|t>`` (exact, density matrix under noise): ``kuo`` gives ``F - 0.01`` once
@@ -55,7 +56,7 @@ class StatePreparationEnv(FidelityEnv):
     | ``max_gates`` | gate limit per episode | 20 |
     | ``threshold`` | success fidelity | 0.95 |
     | ``noise`` | a :class:`~qas.NoiseModel` or ``none``/``kuo``/``kanqas`` | ``none`` |
-    | ``observation`` | ``pauli`` or ``circuit`` | ``pauli`` |
+    | ``observation`` | ``pauli``, ``circuit`` or ``encoding`` | ``pauli`` |
     | ``reward`` | ``kuo``, ``kanqas`` or a :class:`~qas.envs.rewards.RewardScheme` | ``kuo`` |
     | ``seed`` | seed of the first reset | None |
 
@@ -72,7 +73,7 @@ class StatePreparationEnv(FidelityEnv):
     """
 
     presets = ("kuo", "kuo-noisy", "kanqas", "kanqas-noisy")
-    observations = ("pauli", "circuit")
+    observations = ("pauli", "circuit", "encoding")
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ class UnitaryCompilationEnv(FidelityEnv):
     ## Observation Space
     ``unitary`` (default when noiseless): real and imaginary parts of ``T^dagger V``, ``2 d^2`` values in [-1, 1]; it
     is the identity exactly when the task is solved. ``circuit``: the binary circuit tensor (default under noise).
+    ``encoding``: the shared :class:`qas.encoding.CircuitEncoding` one-hot grid.
 
     ## Rewards
     ``kanqas`` (default, threshold 0.99): ``50 F`` once ``F >= threshold`` else ``F``; or ``kuo``.
@@ -63,7 +64,7 @@ class UnitaryCompilationEnv(FidelityEnv):
     """
 
     presets = ("unitary",)
-    observations = ("unitary", "circuit")
+    observations = ("unitary", "circuit", "encoding")
 
     def __init__(
         self,

@@ -38,3 +38,20 @@ def test_no_arguments_pickle_and_batch(env_id: str) -> None:
     assert a[1:4] == b[1:4] and a[4]["circuit"] == b[4]["circuit"]
     venv = make_vec(env_id, 2)
     np.testing.assert_array_equal(venv.reset()[0], env.reset(seed=0)[0])
+
+
+@pytest.mark.parametrize("env_id", sorted(ENV_IDS))
+def test_encoding_observation_is_the_shared_circuit_encoding(env_id: str) -> None:
+    env = gym.make(env_id, observation="encoding")
+    venv = make_vec(env_id, 2, observation="encoding")
+    obs, _ = env.reset(seed=0)
+    venv.reset()
+    encoding = env.unwrapped.search.observation.encoding
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        action = int(rng.integers(env.action_space.n))
+        obs, _, _, _, info = env.step(action)
+        batched, *_ = venv.step(np.array([action, action]))
+        expected = encoding.onehot(encoding.encode(info["circuit"])).reshape(-1)
+        np.testing.assert_array_equal(obs, expected)
+        np.testing.assert_array_equal(batched[1], expected)
