@@ -6,8 +6,9 @@ generator registers ``diffusion``), called as::
     method(target: np.ndarray, *, gates: GateSet, device: Device | None, tolerance: float, **options) -> CompileResult
 
 and returning :meth:`CompileResult.from_circuit`. The built-in ``exact`` method synthesises any unitary with Cirq's
-analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20, the
-quantum Shannon decomposition above that) and translates the result into the requested gates. ``auto`` (the
+analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20) and, above
+three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), then translates the result
+into the requested gates. ``auto`` (the
 default) tries each registered generator and keeps the first whose infidelity is within ``tolerance``, falling back
 to ``exact``, so a call always returns a circuit.
 """
@@ -197,6 +198,31 @@ def _exact(
     elif n == 3:
         ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
     else:
+        shannon = _qiskit_shannon(unitary)
+        if shannon is not None:
+            return CompileResult.from_circuit(translate(shannon, gates), unitary, "exact")
         ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
     circuit = translate(from_cirq(cirq.Circuit(ops), qubits=qubits), gates)
     return CompileResult.from_circuit(circuit, unitary, "exact")
+
+
+def _qiskit_shannon(unitary: np.ndarray) -> Circuit | None:
+    """Qiskit's quantum Shannon decomposition into u3/cx, or None without Qiskit.
+
+    Preferred over Cirq's above three qubits: on Haar-random 4-qubit unitaries it emits ~5% fewer CNOTs (95 vs 100)
+    about 80x faster (``bench/export.py``). Up to three qubits Cirq's analytic decompositions are kept: they find
+    the short circuits of structured targets (Toffoli in 7 CNOTs where Qiskit's takes 8).
+    """
+    try:
+        import qiskit
+        from qiskit import qasm2
+        from qiskit.circuit.library import UnitaryGate
+    except ImportError:
+        return None
+    n = int(np.log2(unitary.shape[0]))
+    qc = qiskit.QuantumCircuit(n)
+    # Qiskit reads matrices little-endian: list the qubits reversed for qas's big-endian matrix. Level 1 keeps the
+    # qubit order (higher levels may fold a final permutation into the layout).
+    qc.append(UnitaryGate(unitary, check_input=False), list(reversed(range(n))))
+    transpiled = qiskit.transpile(qc, basis_gates=["u", "cx"], optimization_level=1)
+    return Circuit.from_qasm(qasm2.dumps(transpiled))

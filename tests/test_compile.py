@@ -27,8 +27,15 @@ def test_exact_compiles_haar_random_unitaries(n_qubits: int) -> None:
     assert result.infidelity < 1e-10
     assert unitary_fidelity(target, result.circuit.unitary()) > 1 - 1e-10
     assert {o.gate for o in result.circuit} <= {"u3", "cx"}
-    # The analytic bounds: 3 CNOTs for two qubits, 20 for three.
+    # The analytic bounds: 3 CNOTs for two qubits, 20 for three; the Shannon decomposition takes ~100 at four.
     assert result.circuit.cnot_count <= {1: 0, 2: 3, 3: 20, 4: 100}[n_qubits]
+
+
+def test_exact_falls_back_to_cirqs_shannon_decomposition_without_qiskit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
+    target = cirq.testing.random_unitary(16, random_state=5)
+    result = qas.compile(target, method="exact")
+    assert result.infidelity < 1e-10 and result.circuit.cnot_count == 100  # Cirq's QSD count at 4 qubits
 
 
 def test_exact_writes_the_requested_gate_set() -> None:

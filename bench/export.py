@@ -1,0 +1,132 @@
+"""Exact synthesis and hardware export against Qiskit's transpiler, measured in one run.
+
+``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Two tables, each with mean CNOT count, mean depth and
+mean seconds per circuit, and the ratio qas / Qiskit (below 1: qas is smaller or faster):
+
+1. **exact synthesis** of Haar-random 2-, 3- and 4-qubit unitaries into IBM's basis (rz, sx, x, cx):
+   ``qas.compile(U, method="exact", gates="ibm-native")`` against ``qiskit.transpile`` of a ``UnitaryGate`` at
+   optimization level 1 and 3;
+2. **export** of random 6-qubit circuits (20 CNOTs between random pairs, rotations between them) onto the 27-qubit
+   heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, RouteCQC routing and the simulated
+   verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3.
+
+Both sides get the same circuits (``qas.export.to_qiskit``). On a shared machine compare the ratios, not the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import qiskit
+from qiskit.circuit.library import UnitaryGate
+from scipy.stats import unitary_group
+
+import qas
+from qas import Circuit, op
+from qas.devices import DEVICES
+from qas.export import to_qiskit
+
+IBM_BASIS = ["rz", "sx", "x", "cx"]
+
+
+@dataclass(frozen=True)
+class Row:
+    cnots: float
+    depth: float
+    seconds: float
+
+
+def measure(items: list, run: Callable[[object], tuple[int, int]]) -> Row:
+    """Mean CNOT count, depth and wall time of ``run`` over ``items``."""
+    cnots, depths, times = [], [], []
+    for item in items:
+        start = time.perf_counter()
+        cx, depth = run(item)
+        times.append(time.perf_counter() - start)
+        cnots.append(cx)
+        depths.append(depth)
+    return Row(statistics.mean(cnots), statistics.mean(depths), statistics.mean(times))
+
+
+def qiskit_counts(qc: qiskit.QuantumCircuit) -> tuple[int, int]:
+    return qc.count_ops().get("cx", 0), qc.depth()
+
+
+def random_circuit(n: int, cnots: int, rng: np.random.Generator) -> Circuit:
+    ops = []
+    for _ in range(cnots):
+        a, b = (int(q) for q in rng.choice(n, 2, replace=False))
+        ops += [op("ry", a, params=[rng.uniform(-np.pi, np.pi)]), op("rz", b, params=[rng.uniform(-np.pi, np.pi)])]
+        ops.append(op("cx", a, b))
+    return Circuit(n, tuple(ops))
+
+
+def print_table(title: str, rows: dict[str, Row], peer: str) -> None:
+    print(f"\n{title}")
+    print(f"{'method':<28}{'CNOTs':>8}{'depth':>8}{'s/circuit':>11}{'CNOT ratio':>12}{'time ratio':>12}")
+    base = rows[peer]
+    for name, row in rows.items():
+        print(
+            f"{name:<28}{row.cnots:>8.1f}{row.depth:>8.1f}{row.seconds:>11.3f}"
+            f"{row.cnots / base.cnots:>12.2f}{row.seconds / base.seconds:>12.2f}"
+        )
+
+
+def synthesize_qas(u: np.ndarray) -> tuple[int, int]:
+    circuit = qas.compile(u, method="exact", gates="ibm-native").circuit
+    return circuit.cnot_count, circuit.depth
+
+
+def synthesize_qiskit(u: np.ndarray, level: int) -> tuple[int, int]:
+    n = int(np.log2(u.shape[0]))
+    qc = qiskit.QuantumCircuit(n)
+    # Qiskit reads matrices little-endian: list the qubits reversed for qas's big-endian matrix.
+    qc.append(UnitaryGate(u), list(reversed(range(n))))
+    return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
+
+
+def export_qas(circuit: Circuit) -> tuple[int, int]:
+    placed = qas.to_device(circuit, "ibm-heavy-hex")
+    assert placed.verified, "export verification failed"
+    return placed.circuit.cnot_count, placed.circuit.depth
+
+
+def export_qiskit(circuit: Circuit, level: int) -> tuple[int, int]:
+    edges = DEVICES["ibm-heavy-hex"].edges
+    coupling = [[a, b] for a, b in edges] + [[b, a] for a, b in edges]
+    transpiled = qiskit.transpile(
+        to_qiskit(circuit), basis_gates=IBM_BASIS, coupling_map=coupling, optimization_level=level, seed_transpiler=0
+    )
+    return qiskit_counts(transpiled)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5, help="circuits per cell")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    qas.compile(np.eye(4), method="exact")  # warm-up: Cirq's imports are paid once, outside the timings
+
+    for n in (2, 3, 4):
+        unitaries = [unitary_group.rvs(2**n, random_state=rng) for _ in range(args.count)]
+        rows = {"qas exact": measure(unitaries, synthesize_qas)}
+        for level in (1, 3):
+            rows[f"qiskit transpile O{level}"] = measure(unitaries, partial(synthesize_qiskit, level=level))
+        print_table(f"Exact synthesis, {n} qubits, Haar-random, {args.count} targets", rows, "qiskit transpile O1")
+
+    circuits = [random_circuit(6, 20, rng) for _ in range(args.count)]
+    rows = {"qas to_device (+verify)": measure(circuits, export_qas)}
+    for level in (1, 3):
+        rows[f"qiskit transpile O{level}"] = measure(circuits, partial(export_qiskit, level=level))
+    print_table(f"Export onto ibm-heavy-hex, 6 qubits x 20 CNOTs, {args.count} circuits", rows, "qiskit transpile O1")
+
+
+if __name__ == "__main__":
+    main()
