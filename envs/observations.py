@@ -52,9 +52,12 @@ class CircuitTensorObservation:
         table: the action table (fixes the rows).
         depth: moments held; the environments use their gate limit, so a circuit always fits.
         value_bounds: (low, high) of an appended task value (CRLQAS' previous energy), or None for no value.
+        batch: episodes held.
     """
 
-    def __init__(self, table: ActionTable, depth: int, value_bounds: tuple[float, float] | None = None) -> None:
+    def __init__(
+        self, table: ActionTable, depth: int, value_bounds: tuple[float, float] | None = None, batch: int = 1
+    ) -> None:
         n = table.n_qubits
         kinds = list(dict.fromkeys((a.gate, a.params) for a in table.actions))
         wide = [k for k in kinds if get_gate(k[0]).num_qubits > 1]
@@ -77,12 +80,9 @@ class CircuitTensorObservation:
         self.size = int(np.prod(self.shape)) + (value_bounds is not None)
         self.low = 0.0 if value_bounds is None else min(0.0, value_bounds[0])
         self.high = 1.0 if value_bounds is None else max(1.0, value_bounds[1])
-        self.tensor = np.zeros((0, *self.shape), dtype=np.float32)
+        self.tensor = np.zeros((batch, *self.shape), dtype=np.float32)
 
     def reset(self, rows: np.ndarray) -> None:
-        if len(self.tensor) <= rows.max(initial=-1):
-            grow = rows.max() + 1 - len(self.tensor)
-            self.tensor = np.concatenate([self.tensor, np.zeros((grow, *self.shape), np.float32)])
         self.tensor[rows] = 0.0
 
     def record(self, actions: np.ndarray, moments: np.ndarray) -> None:
@@ -91,7 +91,7 @@ class CircuitTensorObservation:
         self.tensor[rows, moments[:, None], self.cell_rows[actions], self.cell_cols[actions]] = 1.0
 
     def build(self, states: np.ndarray | None, values: np.ndarray) -> np.ndarray:
-        flat = self.tensor[: len(values)].reshape(len(values), -1)
+        flat = self.tensor.reshape(len(values), -1)
         if self.value_bounds is None:
             return flat.copy()
         low, high = self.value_bounds
@@ -105,7 +105,7 @@ class EncodingObservation:
     ``encoding.onehot(encoding.encode(circuit))`` while a step only copies a column.
     """
 
-    def __init__(self, table: ActionTable, max_gates: int) -> None:
+    def __init__(self, table: ActionTable, max_gates: int, batch: int = 1) -> None:
         n = table.n_qubits
         self.encoding = CircuitEncoding.for_gate_set(table.gate_set, n, max_gates)
         single = CircuitEncoding(self.encoding.gates, n, 1)
@@ -115,14 +115,10 @@ class EncodingObservation:
         self.shape = (n, max_gates, len(self.encoding.gates))
         self.size = int(np.prod(self.shape))
         self.low, self.high = -1.0, 1.0
-        self.grid = np.zeros((0, *self.shape), dtype=np.float32)
-        self.steps = np.zeros(0, dtype=np.int64)
+        self.grid = np.zeros((batch, *self.shape), dtype=np.float32)
+        self.steps = np.zeros(batch, dtype=np.int64)
 
     def reset(self, rows: np.ndarray) -> None:
-        if len(self.grid) <= rows.max(initial=-1):
-            grow = rows.max() + 1 - len(self.grid)
-            self.grid = np.concatenate([self.grid, np.zeros((grow, *self.shape), np.float32)])
-            self.steps = np.concatenate([self.steps, np.zeros(grow, np.int64)])
         self.grid[rows] = 0.0
         self.steps[rows] = 0
 
@@ -133,7 +129,7 @@ class EncodingObservation:
         self.steps[rows] += 1
 
     def build(self, states: np.ndarray | None, values: np.ndarray) -> np.ndarray:
-        return self.grid[: len(values)].reshape(len(values), -1).copy()
+        return self.grid.reshape(len(values), -1).copy()
 
 
 def _placeholder(action: Action) -> Operation:
@@ -173,18 +169,19 @@ def make_observation(
     *,
     target_unitary: np.ndarray | None = None,
     value_bounds: tuple[float, float] | None = None,
+    batch: int = 1,
 ) -> PauliObservation | CircuitTensorObservation | EncodingObservation | UnitaryObservation:
-    """The observation encoding ``kind``, if the environment accepts it (``allowed``)."""
+    """The observation encoding ``kind`` for ``batch`` episodes, if the environment accepts it (``allowed``)."""
     if kind not in allowed:
         raise ConfigError(f"unknown observation {kind!r} for this environment; choose one of {list(allowed)}")
     if kind == "pauli":
         return PauliObservation(register)
     if kind == "circuit":
-        return CircuitTensorObservation(table, max_gates)
+        return CircuitTensorObservation(table, max_gates, batch=batch)
     if kind == "circuit+energy":
-        return CircuitTensorObservation(table, max_gates, value_bounds)
+        return CircuitTensorObservation(table, max_gates, value_bounds, batch=batch)
     if kind == "encoding":
-        return EncodingObservation(table, max_gates)
+        return EncodingObservation(table, max_gates, batch=batch)
     if register.mixed or target_unitary is None:
         raise ConfigError("observation 'unitary' needs a noiseless unitary task; use observation='circuit'")
     return UnitaryObservation(register, target_unitary)

@@ -63,7 +63,8 @@ class GateByGateSearch(abc.ABC):
     Args:
         table: the actions.
         register: the simulated register.
-        observation: makes the observation encoding (each engine owns its own, which may hold per-episode arrays).
+        observation: makes the observation encoding for ``batch`` episodes (each engine owns its own, which may hold
+            per-episode arrays).
         reward: the reward scheme, applied to ``values``.
         max_gates: gates per episode (then truncation); :meth:`reset` may cut single episodes shorter.
         batch: number of episodes.
@@ -73,12 +74,12 @@ class GateByGateSearch(abc.ABC):
         self,
         table: ActionTable,
         register: Register,
-        observation: Callable[[], Observation],
+        observation: Callable[..., Observation],
         reward: RewardScheme,
         max_gates: int,
         batch: int,
     ) -> None:
-        self.table, self.register, self.observation = table, register, observation()
+        self.table, self.register, self.observation = table, register, observation(batch=batch)
         self.reward, self.max_gates, self.batch = reward, max_gates, batch
         n = table.n_qubits
         self.history = np.zeros((batch, max_gates), dtype=np.int64)
@@ -178,7 +179,7 @@ class FidelitySearch(GateByGateSearch):
         table: ActionTable,
         register: Register,
         target: np.ndarray,
-        observation: Callable[[], Observation],
+        observation: Callable[..., Observation],
         reward: RewardScheme,
         max_gates: int,
         batch: int,
@@ -218,7 +219,7 @@ class EnergySearch(GateByGateSearch):
         table: ActionTable,
         register: Register,
         hamiltonian: PauliSum,
-        observation: Callable[[], Observation],
+        observation: Callable[..., Observation],
         reward: RewardScheme,
         max_gates: int,
         batch: int,
