@@ -32,7 +32,10 @@ def _steps(env: gym.Env, labels: list[str]) -> tuple[list[float], bool, bool, di
     return rewards, terminated, truncated, info
 
 
-@pytest.mark.parametrize("kwargs", [{"target": "h2-2q"}, {}, {"target": "h2-2q", "noise": NOISE}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"target": "h2-2q"}, {}, {"target": "h2-2q", "noise": NOISE}, {"target": "h2-2q", "random_halting": True}],
+)
 def test_checkers_pass(kwargs: dict) -> None:
     env = gym.make(ENV_ID, **kwargs)
     gym_check_env(env.unwrapped, skip_render_check=bool(kwargs))
