@@ -162,19 +162,18 @@ class _Reader:
         def fail(problem: str) -> QasmError:
             return QasmError(f"line {line}: {problem} in {statement!r}")
 
-        head = statement.split(None, 1)[0] if statement.split() else ""
+        head, _, rest = statement.partition(" ")
         if head == "OPENQASM":
-            version = statement.split(None, 1)[1].strip() if len(statement.split()) > 1 else ""
-            if version not in ("2.0", "3.0", "3"):
-                raise fail(f"unsupported OpenQASM version {version!r}")
+            if rest.strip() not in ("2.0", "3.0", "3"):
+                raise fail(f"unsupported OpenQASM version {rest.strip()!r}")
         elif head == "include":
-            if statement.split(None, 1)[1].strip() not in _INCLUDES:
+            if rest.strip() not in _INCLUDES:
                 raise fail("only qelib1.inc and stdgates.inc can be included")
         elif head == "gate":
             self._define(statement, fail, user=not library)
         elif head in ("qreg", "qubit") or statement.startswith("qubit["):
             self._declare(statement, fail)
-        elif head in _SKIPPED or re.match(r"^(bit|creg)\b|^bit\[|^\w+(\[\d+\])?\s*=\s*measure\b", statement):
+        elif head in _SKIPPED or re.match(r"^bit\[|^\w+(\[\d+\])?\s*=\s*measure\b", statement):
             return
         elif head == "opaque":
             raise fail("opaque gates cannot be simulated")
@@ -189,6 +188,8 @@ class _Reader:
         )
         if match is None:
             raise fail("malformed qubit register declaration")
+        if self.hardware_qubits:
+            raise fail("qubit registers mixed with hardware qubits ($i)")
         if statement.startswith("qreg"):
             name, size = match.group(1), int(match.group(2))
         else:
