@@ -7,7 +7,9 @@ measured in the same run, for
 2. one more gate on a cached state: the environments' incremental step (numpy, torch, qsim, cirq);
 3. 1024 states at once: heterogeneous one-gate steps and whole different circuits (numpy, torch);
 4. the numpy/qsim crossover: a 10-layer circuit on 6-14 qubits (backs ``qas.sim.AUTO_QSIM_MIN_QUBITS``);
-5. a 20-layer circuit on 16 and 20 qubits (qsim on 1 thread and on every core, cirq, numpy).
+5. a 20-layer circuit on 16 and 20 qubits (qsim on 1 thread and on every core, cirq, numpy);
+6. scoring 512 different circuits: ``qas.evaluate_many`` against a loop of ``qas.evaluate`` (backs
+   ``qas.evaluate.BATCHED_UNITARY_MAX_QUBITS``).
 
 These figures back the choices in :mod:`qas.sim` and the environments' use of the numpy kernel. Small-circuit cells
 are the median of 3 timed repeats of at least ``--min-time`` seconds; large-circuit cells the median of 3 calls after
@@ -25,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from qas import Circuit, Operation, op
+from qas import Circuit, Operation, StatePreparation, UnitarySynthesis, evaluate, evaluate_many, op
 from qas.sim import available_cores, cirq_backend, qsim_backend, statevector, torch_backend
 
 SMALL_SIZES = (2, 3, 5)
@@ -84,11 +86,16 @@ def seconds(fn: Callable[[], object], repeats: int) -> float:
 
 
 def print_table(
-    title: str, unit: str, rows: dict[str, list[float]], columns: list[str], higher_is_better: bool
+    title: str,
+    unit: str,
+    rows: dict[str, list[float]],
+    columns: list[str],
+    higher_is_better: bool,
+    peers: tuple[str, ...] = ("qsim", "cirq"),
 ) -> None:
-    """One table: a value per (row, column) and, per column, each row's speed relative to qsim and to cirq."""
+    """One table: a value per (row, column) and, per column, each row's speed relative to each peer row present."""
     print(f"\n## {title} ({unit})\n")
-    peers = [p for p in ("qsim", "cirq") if p in rows]
+    peers = tuple(p for p in peers if p in rows)
     header = ["backend", *columns] + [f"x {p} @ {c}" for p in peers for c in columns]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -192,6 +199,21 @@ def bench_large(rng: np.random.Generator) -> None:
     print_table("20-layer circuit -> final state", "seconds per state, qsim = 1 thread", rows, sizes, False)
 
 
+def bench_scoring(rng: np.random.Generator) -> None:
+    rows: dict[str, list[float]] = {"evaluate_many": [], "loop": []}
+    columns = []
+    for kind in ("state", "unitary"):
+        for n in (3, 4, 5):
+            circuits = [random_circuit(n, 20, rng) for _ in range(256)]
+            source = random_circuit(n, 20, rng)
+            task = StatePreparation(source.final_state()) if kind == "state" else UnitarySynthesis(source.unitary())
+            rows["evaluate_many"].append(len(circuits) / seconds(lambda c=circuits, t=task: evaluate_many(c, t), 3))
+            rows["loop"].append(len(circuits) / seconds(lambda c=circuits, t=task: [evaluate(x, t) for x in c], 3))
+            columns.append(f"{kind} n={n}")
+    title = "Scoring 256 different 20-gate circuits: evaluate_many vs a loop of evaluate"
+    print_table(title, "circuits/s", rows, columns, True, peers=("loop",))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds per timed repeat (small circuits)")
@@ -207,6 +229,7 @@ def main() -> None:
     bench_batched(rng, args.min_time)
     bench_crossover(rng, args.min_time)
     bench_large(rng)
+    bench_scoring(rng)
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
 

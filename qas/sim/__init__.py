@@ -33,10 +33,10 @@ if TYPE_CHECKING:
 Backend = Literal["auto", "numpy", "qsim", "cirq", "torch"]
 BACKENDS: tuple[str, ...] = ("auto", "numpy", "qsim", "cirq", "torch")
 
-# bench/simulators.py, "numpy/qsim crossover" (rotations on every qubit + CNOT brickwork, 1 qsim thread), two runs:
-# numpy is 1.3-2.5x faster at 4-8 qubits, 1.0-1.2x at 10, 0.8-1.1x at 12, and 3.5-50x slower at 14 (where numpy's
-# threaded BLAS also collapses when the machine is busy). qsim's fixed ~0.5 ms translation per call loses below ~11
-# qubits; its vectorised kernels win above.
+# bench/simulators.py, "numpy/qsim crossover" (rotations on every qubit + CNOT brickwork, 1 qsim thread), three runs
+# on a busy 2-core machine: numpy is 1.3-3.8x faster at 6-8 qubits, 0.8-1.2x at 10-12 (run-to-run noise decides), and
+# 3.5-50x slower at 14, where its threaded BLAS also collapses under load. qsim's fixed ~0.5 ms translation per call
+# loses for few qubits; its vectorised kernels win from about 11.
 AUTO_QSIM_MIN_QUBITS = 11
 # A density matrix of 10 qubits is 16 MiB of complex128 and costs ~4**10 per gate; beyond that, trajectories.
 EXACT_DENSITY_MAX_QUBITS = 10
