@@ -104,6 +104,10 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
             f"cannot translate to gates {sorted(names)}: exact translation needs a one-qubit basis among "
             f"{', '.join(_ONE_QUBIT_BASES)} and an entangling gate among {', '.join(_ENTANGLERS)}"
         )
+    fixed = [c for c in gate_set.choices if GATES[c.gate].num_qubits == 1 and c.num_free_params == 0]
+    if all(o.gate in names for o in circuit.operations if len(o.qubits) > 1):
+        # Only one-qubit gates need rewriting: merge each run and decompose it, without Cirq's (slower) optimiser.
+        return _rewrite_one_qubit_runs(circuit, basis, fixed)
     qubits = cirq.LineQubit.range(circuit.n_qubits)
     if entangler == "sqrt_iswap":
         target = cirq.SqrtIswapTargetGateset()
@@ -113,13 +117,28 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
     optimized = cirq.optimize_for_target_gateset(circuit.to_cirq(), gateset=target)
     if entangler == "cx":
         optimized = cirq.merge_single_qubit_gates_to_phxz(optimized.map_operations(_cz_to_cx))
-    fixed = [c for c in gate_set.choices if GATES[c.gate].num_qubits == 1 and c.num_free_params == 0]
+    return _rewrite_one_qubit_runs(from_cirq(optimized, qubits=qubits), basis, fixed)
+
+
+def _rewrite_one_qubit_runs(circuit: Circuit, basis: str, fixed: list[GateChoice]) -> Circuit:
+    """Merge each run of one-qubit gates into one unitary and write it in ``basis``; keep multi-qubit gates."""
     ops: list[Operation] = []
-    for o in from_cirq(optimized, qubits=qubits).operations:
+    pending: dict[int, np.ndarray] = {}
+
+    def flush(q: int) -> None:
+        if q in pending:
+            ops.extend(_one_qubit(pending.pop(q), q, basis, fixed))
+
+    for o in circuit.operations:
         if len(o.qubits) == 1:
-            ops.extend(_one_qubit(o.matrix(), o.qubits[0], basis, fixed))
+            q = o.qubits[0]
+            pending[q] = o.matrix() @ pending.get(q, np.eye(2))
         else:
+            for q in o.qubits:
+                flush(q)
             ops.append(o)
+    for q in sorted(pending):
+        flush(q)
     return Circuit(circuit.n_qubits, tuple(ops))
 
 
