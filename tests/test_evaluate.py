@@ -11,10 +11,10 @@ import pytest
 from sim_helpers import random_circuit
 
 import qas
-from qas import Circuit, GroundState, PauliSum, StatePreparation, UnitarySynthesis, op
+from qas import Circuit, GroundState, PauliSum, StatePreparation, UnitarySynthesis, op, sim
 from qas.errors import QasError
 from qas.evaluate import Score
-from qas.noise import NoiseModel, depolarize
+from qas.noise import NoiseModel, bit_flip, depolarize
 from qas.targets import parse_task
 
 BELL = np.array([1, 0, 0, 1]) / math.sqrt(2)
@@ -152,3 +152,19 @@ def test_import_qas_loads_no_simulator_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert callable(qas.evaluate) and callable(qas.evaluate_many)
+
+
+def test_noisy_scores_above_the_exact_limit_use_seeded_trajectories() -> None:
+    # One X followed by a bit flip of probability p: the output is the target with probability 1 - p.
+    p, n = 0.2, sim.EXACT_DENSITY_MAX_QUBITS + 1
+    flips = NoiseModel(after_one_qubit=bit_flip(p))
+    circuit = Circuit(n, (op("x", 0),))
+    task = StatePreparation(np.eye(2**n)[2 ** (n - 1)], noise=flips)
+    score = qas.evaluate(circuit, task)
+    # 1000 trajectories: standard error sqrt(p(1-p)/1000) < 0.013; the estimate is seeded, so it repeats exactly.
+    assert score.fidelity == pytest.approx(1 - p, abs=0.05) and score.fidelity != 1 - p
+    assert qas.evaluate(circuit, task).fidelity == score.fidelity
+    # Process fidelity of one depolarised idle qubit among 6 (a 12-qubit doubled circuit) against the identity: 1 - p.
+    idle = Circuit(6, (op("i", 0),))
+    unitary_task = UnitarySynthesis(np.eye(64), noise=NoiseModel(after_one_qubit=depolarize(p)))
+    assert qas.evaluate(idle, unitary_task).fidelity == pytest.approx(1 - p, abs=0.05)
