@@ -102,6 +102,7 @@ class DiffusionGenerator:
         refine_top: int | None = None,
         tolerance: float = 1e-3,
         chunk: int | None = None,
+        denoising_steps: int | None = None,
         repair_rounds: int = 8,
         stop_early: bool = False,
         seed: int | None = None,
@@ -111,8 +112,10 @@ class DiffusionGenerator:
         none of them is within ``tolerance``, up to ``repair_rounds`` greedy structural edits are tried on each
         (:func:`.refine.repair`) before fitting again; 0 turns this off (the model's samples alone).
 
-        Defaults: for gates without parameters, batches of 16 and the best 4 structures of each (sampling dominates
-        the cost, so stopping early pays); with parameters, one batch and its best 8 (fitting dominates).
+        ``denoising_steps`` defaults to the model's step count (one step revealed per call; 6 was ~1.4x faster and
+        a few points worse on validation targets). Defaults: for gates without parameters, batches of 16 and the best
+        4 structures of each (sampling dominates the cost, so stopping early pays); with parameters, one batch and
+        its best 8 (fitting dominates).
 
         With ``stop_early``, stop after the first batch that yields a circuit within ``tolerance`` (an adaptive
         budget: easy targets cost one batch); otherwise draw all ``samples``. Returns the distinct circuits, those
@@ -135,7 +138,7 @@ class DiffusionGenerator:
             size = min(chunk, samples - drawn_total)
             drawn = sample(
                 self.model, self.vocab, unitary, samples=size, gates=gates, coupling=coupling, fixed=fixed,
-                guidance=guidance, seed=int(rng.integers(2**31)),
+                guidance=guidance, steps=denoising_steps, seed=int(rng.integers(2**31)),
             )  # fmt: skip
             drawn_total += size
             seed_k = int(rng.integers(2**31))
