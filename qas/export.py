@@ -82,13 +82,15 @@ class ExportResult:
 # ----- translation to a gate set -------------------------------------------------------------------------------------
 
 
-def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit:
+def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet, *, optimize: bool = False) -> Circuit:
     """Rewrite ``circuit`` into ``gates`` (a preset name, a list of names or a :class:`GateSet`), same unitary.
 
-    A circuit that already uses only those gates is returned unchanged. Otherwise the target needs an entangling gate
-    among cx, cz, sqrt_iswap (when the circuit entangles) and a one-qubit basis among phased_xz, u3, rz+sx, rz+ry,
-    rz+rx; fixed one-qubit gates of the set (x, h, ...) are used where a merged one-qubit unitary equals one of them.
-    The result equals the input up to a global phase.
+    A circuit that already uses only those gates is returned unchanged. With ``optimize``, Cirq's optimiser also
+    re-synthesises each two-qubit block (fewer entangling gates, slower); without it, a circuit whose multi-qubit
+    gates are already allowed only has its one-qubit runs rewritten. Rewriting needs an entangling gate among cx, cz,
+    sqrt_iswap (when the circuit entangles) and a one-qubit basis among phased_xz, u3, rz+sx, rz+ry, rz+rx; fixed
+    one-qubit gates of the set (x, h, ...) are used where a merged one-qubit unitary equals one of them. The result
+    equals the input up to a global phase.
     """
     import cirq
 
@@ -105,7 +107,7 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet) -> Circuit
             f"{', '.join(_ONE_QUBIT_BASES)} and an entangling gate among {', '.join(_ENTANGLERS)}"
         )
     fixed = [c for c in gate_set.choices if GATES[c.gate].num_qubits == 1 and c.num_free_params == 0]
-    if all(o.gate in names for o in circuit.operations if len(o.qubits) > 1):
+    if not optimize and all(o.gate in names for o in circuit.operations if len(o.qubits) > 1):
         # Only one-qubit gates need rewriting: merge each run and decompose it, without Cirq's (slower) optimiser.
         return _rewrite_one_qubit_runs(circuit, basis, fixed)
     qubits = cirq.LineQubit.range(circuit.n_qubits)
@@ -229,7 +231,7 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
         raise InvalidCircuitError(
             f"a {circuit.n_qubits}-qubit circuit does not fit on {device.name} ({device.n_qubits} qubits)"
         )
-    native = translate(circuit, device.gates)
+    native = translate(circuit, device.gates, optimize=True)
     widened = Circuit(device.n_qubits, native.operations)
     if device.fits(widened):
         identity = tuple(range(circuit.n_qubits))
@@ -240,7 +242,7 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
     routed, initial, _ = router.route_circuit(logical, tag_inserted_swaps=True)
     initial_mapping = tuple(initial[q].x for q in cirq.LineQubit.range(circuit.n_qubits))
     final_mapping = _final_mapping(routed, initial_mapping)
-    placed = translate(from_cirq(routed, qubits=physical), device.gates)
+    placed = translate(from_cirq(routed, qubits=physical), device.gates, optimize=True)
     verified = _verify(circuit, placed, initial_mapping, final_mapping, seed)
     return ExportResult(placed, device, initial_mapping, final_mapping, verified)
 

@@ -27,11 +27,21 @@ SPREAD = Circuit(5, (op("h", 0), op("cx", 0, 4), op("cx", 2, 0), op("ccx", 1, 3,
 @pytest.mark.parametrize(
     "gates", ["ibm-native", "google-native", "crlqas", ["u3", "cx"], ["phased_xz", "sqrt_iswap"], ["rz", "rx", "cz"]]
 )
-def test_translate_keeps_the_unitary_and_uses_only_the_requested_gates(gates: str | list[str]) -> None:
+@pytest.mark.parametrize("optimize", [False, True])
+def test_translate_keeps_the_unitary_and_uses_only_the_requested_gates(gates: str | list[str], optimize: bool) -> None:
     circuit = every_gate_circuit()
-    translated = translate(circuit, gates)
+    translated = translate(circuit, gates, optimize=optimize)
     assert {o.gate for o in translated} <= set(get_gate_set(gates).gate_names)
     assert unitary_fidelity(circuit.unitary(), translated.unitary()) == pytest.approx(1, abs=1e-10)
+
+
+def test_translate_rewrites_only_one_qubit_runs_unless_asked_to_optimize() -> None:
+    circuit = Circuit(2, (op("h", 1), op("cx", 0, 1), op("cx", 0, 1), op("t", 0), op("s", 0)))
+    fast = translate(circuit, ["u3", "cx"])
+    assert [o.gate for o in fast] == ["u3", "cx", "cx", "u3"]
+    assert unitary_fidelity(circuit.unitary(), fast.unitary()) == pytest.approx(1, abs=1e-12)
+    # The optimiser sees that the two CNOTs cancel.
+    assert translate(circuit, ["u3", "cx"], optimize=True).cnot_count == 0
 
 
 def test_translate_uses_fixed_angle_choices_only_with_their_angle() -> None:
