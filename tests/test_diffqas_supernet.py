@@ -92,28 +92,29 @@ def test_encoding_candidates_read_per_sample_inputs() -> None:
 def test_structure_weights_choose_the_entangler_bell_needs() -> None:
     # Position 0 must rotate qubit 0 out of |0> (only ry0 can); position 1 must entangle (only cx01 can).
     space = SearchSpace.from_dict({"n_qubits": 2, "positions": [["rz0", "ry0", "rz1"], ["none", "rz1", "rx0", "cx01"]]})
-    search = DiffQAS(space, BELL, epochs=150, seed=0)
-    while search.epoch < search.config.epochs:
-        search.step()
-        search.epoch += 1
+    search = DiffQAS(space, BELL, epochs=150, warmup=0.2, seed=0)
+    _train(search, 150)
     probs = [p.detach().numpy() for p in search.supernet.probabilities()]
     assert space.names(search.supernet.choice()) == ["ry0", "cx01"]
     assert probs[1][3] > 0.9, probs
     assert float(search.loss().detach()) < 1e-3
 
 
+def _train(search: DiffQAS, epochs: int) -> None:
+    for _ in range(epochs):
+        search.step()
+        search.epoch += 1
+
+
 def test_resumed_search_continues_exactly() -> None:
-    straight = DiffQAS(SearchSpace.dqas(2, 3), BELL, epochs=20, seed=4, update="alternating")
-    for _ in range(20):
-        straight.step()
-    first = DiffQAS(SearchSpace.dqas(2, 3), BELL, epochs=20, seed=4, update="alternating")
-    for _ in range(10):
-        first.step()
-    first.epoch = 10
-    resumed = DiffQAS(SearchSpace.dqas(2, 3), BELL, epochs=20, seed=99, update="alternating")
+    settings = {"epochs": 20, "warmup": 0.25, "update": "alternating"}
+    straight = DiffQAS(SearchSpace.dqas(2, 3), BELL, seed=4, **settings)
+    _train(straight, 20)
+    first = DiffQAS(SearchSpace.dqas(2, 3), BELL, seed=4, **settings)
+    _train(first, 10)
+    resumed = DiffQAS(SearchSpace.dqas(2, 3), BELL, seed=99, **settings)
     resumed.load_state_dict(first.state_dict())
-    for _ in range(10):
-        resumed.step()
+    _train(resumed, 10)
     torch.testing.assert_close(resumed.supernet.theta, straight.supernet.theta, atol=0, rtol=0)
     for a, b in zip(resumed.supernet.alphas, straight.supernet.alphas, strict=True):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
@@ -140,3 +141,15 @@ def test_inference_operators_match_the_gate_path_and_follow_weight_updates() -> 
 def _no_grad_forward(net: Supernet, inputs: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         return net(inputs)
+
+
+def test_warm_up_keeps_the_structure_uniform_then_the_temperature_anneals() -> None:
+    search = DiffQAS(SearchSpace.dqas(2, 2), BELL, epochs=30, warmup=1 / 3, final_temperature=0.1)
+    _train(search, 10)
+    for a in search.supernet.alphas:
+        assert torch.equal(a, torch.zeros_like(a))
+    assert search.temperature(0) == search.temperature(10) == 1.0
+    assert search.temperature(29) == pytest.approx(0.1)
+    _train(search, 20)
+    assert search.supernet.temperature == pytest.approx(0.1)
+    assert all(float(p.detach().max()) > 0.9 for p in search.supernet.probabilities())  # committed to one candidate

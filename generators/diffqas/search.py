@@ -44,6 +44,16 @@ class DiffQASConfig:
     structure_lr: float = 0.12  # structure logits alpha
     update: Literal["joint", "alternating"] = "joint"
     temperature: float = 1.0  # softmax temperature of the structure weights
+    # Anneal the temperature geometrically to this value over the epochs (None: constant). A low final temperature
+    # makes the supernet commit to one candidate per position, so it cannot keep a mixture of candidates that no
+    # single architecture reproduces (a mix of "none" and an entangler entangles, while "none" alone does not).
+    final_temperature: float | None = 0.05
+    # The first fraction of the epochs trains only the circuit weights, with the structure uniform (DARTS-style
+    # warm-up): the candidates' weights become useful before the structure is judged by them, instead of the first
+    # quick win deciding it (on H2 that win is the Hartree-Fock state, with every entangler left out). None: 0.25 for
+    # ground states, 0 otherwise (on small state tasks a uniform mixture alone fits the target, which no single
+    # architecture does, and the structure never separates).
+    warmup: float | None = None
     init_std: float = 0.1  # theta ~ N(0, init_std^2): every candidate starts near the identity
     state_loss: StateLoss = "infidelity"  # "l1" is the DQAS paper's sum |psi_t - psi|
     derive: Literal["argmax", "sample"] = "argmax"
@@ -59,8 +69,10 @@ class DiffQASConfig:
     def __post_init__(self) -> None:
         if self.epochs < 0 or self.retrain_steps < 1 or self.retrain_restarts < 1:
             raise ConfigError("epochs must be >= 0 and retrain_steps, retrain_restarts >= 1")
-        if self.lr <= 0 or self.structure_lr <= 0 or self.temperature <= 0:
-            raise ConfigError("lr, structure_lr and temperature must be positive")
+        if self.warmup is not None and not 0 <= self.warmup < 1:
+            raise ConfigError(f"warmup is a fraction of the epochs in [0, 1), got {self.warmup}")
+        if min(self.lr, self.structure_lr, self.temperature, self.final_temperature or 1.0) <= 0:
+            raise ConfigError("lr, structure_lr, temperature and final_temperature must be positive")
         if self.update not in ("joint", "alternating"):
             raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
         if self.derive not in ("argmax", "sample"):
@@ -138,6 +150,8 @@ class DiffQAS:
             )
         self.space = space
         self.task = task
+        warmup = self.config.warmup if self.config.warmup is not None else 0.25 * isinstance(task, GroundState)
+        self.warmup_epochs = int(warmup * self.config.epochs)
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.supernet = Supernet(
             space, init_std=self.config.init_std, temperature=self.config.temperature, generator=self.generator
@@ -152,13 +166,25 @@ class DiffQAS:
         """The supernet's loss on the task (differentiable in alpha and theta)."""
         return self.objective.loss(self.supernet(initial_states=self.objective.initial_states))
 
+    def temperature(self, epoch: int) -> float:
+        """The softmax temperature at ``epoch`` (geometric from ``temperature`` to ``final_temperature``)."""
+        cfg = self.config
+        span = cfg.epochs - self.warmup_epochs - 1
+        if cfg.final_temperature is None or span < 1:
+            return cfg.temperature
+        progress = min(max(epoch - self.warmup_epochs, 0), span) / span
+        return cfg.temperature * (cfg.final_temperature / cfg.temperature) ** progress
+
     def step(self) -> float:
         """One epoch of training; returns the loss before the update."""
+        self.supernet.temperature = self.temperature(self.epoch)
         self.circuit_optimizer.zero_grad()
         self.structure_optimizer.zero_grad()
         loss = self.loss()
         loss.backward()
         self.circuit_optimizer.step()
+        if self.epoch < self.warmup_epochs:
+            return float(loss.detach())
         if self.config.update == "alternating":
             # DARTS-style: the structure step sees the circuit weights after their update.
             self.structure_optimizer.zero_grad()
