@@ -49,3 +49,13 @@ def test_classifier_search_learns_two_moons() -> None:
     result = search_classifier(space, x, y, x_test, y_test, ClassifierConfig(epochs=80))
     assert len(result.architecture) == 6
     assert result.test_accuracy >= 0.8, result
+
+
+@pytest.mark.slow
+def test_h2_derived_circuit_reaches_chemical_accuracy() -> None:
+    from qas.targets import parse_task
+
+    task = parse_task("ground-state:h2")
+    result = qas.generators.DiffQAS(SearchSpace.layered(4, 3), task, epochs=400, seed=0).fit()
+    assert result.goal_met and result.score.energy_error < 1.6e-3, result.score
+    assert result.circuit.two_qubit_count >= 1  # Hartree-Fock alone is 0.0206 Ha too high

@@ -107,6 +107,7 @@ def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
         if w.exitcode != 0:
             raise RuntimeError(f"A3C worker exited with code {w.exitcode}")
     finished.sort()
+    model.supernet.clear_cache()  # the workers changed the shared weights behind this process's back
     result = A3CResult(model, finished, evaluate_policy(model, config), time.perf_counter() - start)
     logger.info("A3C: %d episodes, greedy return %.1f, %.0f s", len(finished), result.eval_return, result.wall_time)
     return result

@@ -155,6 +155,11 @@ class Supernet(nn.Module):
         self._operator_cache[k] = (key, rows)
         return rows
 
+    def clear_cache(self) -> None:
+        """Forget the cached inference operators; needed only after another process changed the (shared) weights,
+        which this process's version counters cannot see."""
+        self._operator_cache.clear()
+
     def _apply_candidate(
         self, gates: list[_CompiledGate], states: torch.Tensor, inputs: torch.Tensor | None
     ) -> torch.Tensor:
