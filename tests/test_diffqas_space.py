@@ -101,3 +101,8 @@ def test_unknown_gate_in_custom_candidate() -> None:
 def test_wrong_choice_is_rejected() -> None:
     with pytest.raises(QasError, match="does not pick one candidate"):
         SearchSpace.dqas(2, 3).circuit([0, 8, 0], [[0.0], [], [0.0]])
+
+
+def test_explicit_layout_round_trips_every_space() -> None:
+    for space in [SearchSpace.dqas(3, 2), SearchSpace.layered(4, 2, encoding=True)]:
+        assert SearchSpace.from_dict(space.to_dict()) == space
