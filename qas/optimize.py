@@ -29,7 +29,11 @@ _DTYPE = torch.complex128
 
 @dataclass(frozen=True)
 class FitResult:
-    """The best circuit found, its loss, and the best loss after each optimiser step."""
+    """The best circuit found, its loss, and the best loss over the restarts at each objective evaluation.
+
+    Adam evaluates the objective once per step; L-BFGS also evaluates it inside its line search, so its history is
+    longer than ``steps``.
+    """
 
     circuit: Circuit
     loss: float
