@@ -332,12 +332,9 @@ def demo(
     console.rule(f"exported to {exported.device.name} (verified: {exported.verified})")
     print(exported.to_qasm("3.0"), end="")
     console.rule("Toffoli compiled for ibm-line")
-    console.print(
-        _metrics_table(
-            f"method {toffoli.method} (tried: {', '.join(m for m, _ in toffoli.attempts) or toffoli.method})",
-            {"infidelity": toffoli.infidelity, **toffoli.metrics(), "verified on device": toffoli.export.verified},
-        )
-    )
+    tried = ", ".join(m for m, _ in toffoli.attempts) or toffoli.method
+    rows = {"method": toffoli.method, "tried": tried, "infidelity": toffoli.infidelity, **toffoli.metrics()}
+    console.print(_metrics_table("qas.compile", rows | {"verified on device": toffoli.export.verified}))
 
 
 # ----- entry point ---------------------------------------------------------------------------------------------------
