@@ -119,3 +119,14 @@ def test_repair_fixes_a_structure_two_edits_away() -> None:
     fixed, _, score = repair(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles))
     assert score < 1e-12
     assert np.allclose(abs(np.trace(target.conj().T @ vocab.to_circuit(fixed.numpy()).unitary())), 8)
+
+
+def test_repair_inserts_a_missing_rotation_at_its_best_angle() -> None:
+    vocab = PlacementVocabulary(CircuitEncoding(("h", "cx", "rx", "ry", "rz"), 3, 6))
+    target = Circuit(3, (op("ry", 0, params=[0.3]), op("cx", 0, 1), op("rz", 1, params=[1.2]))).unitary()
+    placements, angles = vocab.encode(Circuit(3, (op("ry", 0, params=[0.3]), op("cx", 0, 1))))
+    fixed, fitted, score = repair(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles))
+    assert score < 1e-12
+    repaired = vocab.to_circuit(fixed.numpy(), fitted.numpy())
+    assert [o.gate for o in repaired] == ["ry", "cx", "rz"]
+    assert repaired.operations[2].params[0] == pytest.approx(1.2, abs=1e-6)
