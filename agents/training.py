@@ -53,7 +53,7 @@ from qas.runs import (
     save_line_plot,
     write_yaml,
 )
-from qas.tasks import StatePreparation, Task
+from qas.tasks import GroundState, StatePreparation, Task
 
 AGENTS: dict[str, type[BaseAlgorithm]] = {"dqn": MaskedDQN, "kanq": KANDQN, "ppr": PPRDQN, "ppo": MaskablePPO}
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
@@ -166,11 +166,25 @@ def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> set[str]:
 
 
 # ----- building ------------------------------------------------------------------------------------------------------
+def env_kwargs_of(config: dict[str, Any]) -> dict[str, Any]:
+    """The environment's keyword arguments; a ``noise`` spec such as ``depolarize:0.01`` becomes a noise model.
+
+    Configs stay plain YAML, so noise is written as the CLI's ``--noise`` spec rather than as an object.
+    """
+    kwargs = dict(config.get("env_kwargs") or {})
+    noise = kwargs.get("noise")
+    if isinstance(noise, str) and ":" in noise:
+        from qas.cli import parse_noise
+
+        kwargs["noise"] = parse_noise(noise)
+    return kwargs
+
+
 def make_env(config: dict[str, Any]) -> VecEnv:
     """The run's vector environment (natively batched where the env supports it), with episode statistics."""
     from qas.envs import make_vec
 
-    return VecMonitor(make_vec(config["env_id"], config["n_envs"], **config.get("env_kwargs", {})))
+    return VecMonitor(make_vec(config["env_id"], config["n_envs"], **env_kwargs_of(config)))
 
 
 def _policy_kwargs(config: dict[str, Any]) -> dict[str, Any]:
@@ -200,13 +214,17 @@ def task_of(env: gym.Env) -> Task:
     task = getattr(env, "task", None)
     if task is not None:
         return task
-    if hasattr(env, "target") and getattr(env, "value_key", "") == "fidelity" and np.ndim(env.target) == 1:
-        return StatePreparation(target=env.target, noise=env.noise, name=getattr(env, "target_name", "custom"))
+    name = getattr(env, "target_name", "custom")
+    if getattr(env, "value_key", "") == "energy" and hasattr(env, "hamiltonian"):
+        return GroundState(env.hamiltonian, noise=env.noise, name=name, exact_energy=env.exact_energy)
+    if hasattr(env, "target") and np.ndim(env.target) == 1:
+        return StatePreparation(target=env.target, noise=env.noise, name=name)
     raise ConfigError(f"cannot tell which task {type(env).__name__} optimises (it has no .task)")
 
 
-def _single_env(config: dict[str, Any]) -> gym.Env:
-    return gym.make(config["env_id"], **config.get("env_kwargs", {}))
+def single_env(config: dict[str, Any]) -> gym.Env:
+    """One (unbatched) copy of the run's environment, for greedy rollouts."""
+    return gym.make(config["env_id"], **env_kwargs_of(config))
 
 
 # ----- training ------------------------------------------------------------------------------------------------------
@@ -255,8 +273,8 @@ def train(
             overrides=overrides,
         )
     env = make_env(cfg)
-    value_key = _single_env(cfg).unwrapped.value_key
-    task = task_of(_single_env(cfg))
+    probe = single_env(cfg)
+    value_key, task = probe.unwrapped.value_key, task_of(probe)
     if resume is None:
         run_dir = new_run_dir(cfg["agent"], cfg["env_id"], root)
         write_yaml(run_dir / "config.yaml", cfg)
@@ -350,6 +368,6 @@ def evaluate_agent(run: str | Path, model_file: str = "final_model.zip") -> tupl
     if not path.is_file():
         raise InputFileError(f"{run_dir} holds no trained model ({model_file} or a checkpoint)")
     model = AGENTS[cfg["agent"]].load(path, device=cfg.get("device", "cpu"))
-    env = _single_env(cfg)
+    env = single_env(cfg)
     circuit, _ = rollout(model, env)
     return circuit, evaluate(circuit, task_of(env))

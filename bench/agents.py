@@ -1,0 +1,270 @@
+"""Agent benchmarks: the result table of issue #4, each figure beside its wall time per 10k environment steps.
+
+Experiments (``--only`` picks some; every result is also appended to ``--out`` as one JSON line, so a run cut
+short by its time limit keeps what it measured):
+
+- ``kuo``: Kuo et al. set-up, noiseless. DQN and MaskablePPO train until their *greedy* policy builds an optimal
+  circuit (Bell: 2 gates, GHZ-3: 3 gates; checked every ``--check-every`` steps), at most 20k (Bell) / 50k (GHZ-3)
+  steps. Reports the seeds solved and the steps needed.
+- ``kanqas``: KANQAS set-up. KAN-Q against the MLP double DQN (KANQAS' [30, 30, 30] DDQN) on the same budget:
+  success fraction of training episodes (KANQAS' "success probability") and of greedy policies, parameter counts,
+  time per episode; noisy Bell reports the best fidelity with 2 gates (0.85 is the optimum).
+- ``ppr``: Bell under 4 noise settings learnt in sequence, with policy reuse against from scratch: episodes until
+  the success rate over the last 100 episodes reaches 0.8.
+- ``vqe``: H2 (4 qubits, CRLQAS set-up): does the greedy policy reach chemical accuracy (1.6e-3 Ha); CNOTs, depth.
+
+Run: ``nice -n 10 .venv/bin/python bench/agents.py --seeds 10`` (the full table takes hours on 2 cores;
+``--seeds 3`` and ``--only kuo`` give a first look).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from stable_baselines3.common.callbacks import BaseCallback
+
+import qas
+from qas.agents.training import TrainResult, rollout, task_of, train
+from qas.runs import MetricsLog
+
+STATE, GROUND = "qas/StatePreparation-v0", "qas/GroundState-v0"
+
+
+class StopWhenGreedySolves(BaseCallback):
+    """Every ``every`` steps roll out the greedy policy; stop training once ``solved(info)`` holds for it."""
+
+    def __init__(self, env: gym.Env, every: int, solved: Callable[[Any], bool]) -> None:
+        super().__init__()
+        self.env, self.every, self.solved = env, every, solved
+        self.solved_at: int | None = None
+        self._next = every
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps < self._next:
+            return True
+        self._next += self.every
+        circuit, _ = rollout(self.model, self.env)
+        if self.solved(circuit):
+            self.solved_at = self.num_timesteps
+            return False
+        return True
+
+
+def _fidelity(env: gym.Env, circuit: Any) -> float:
+    return float(abs(env.unwrapped.target.conj() @ circuit.final_state()) ** 2)
+
+
+def run(
+    agent: str,
+    env_kwargs: dict[str, Any],
+    timesteps: int,
+    seed: int,
+    root: Path,
+    overrides: list[str] | None = None,
+    stop: Callable[[gym.Env], StopWhenGreedySolves] | None = None,
+    env_id: str = STATE,
+    hyperparams: dict[str, Any] | None = None,
+) -> tuple[TrainResult, dict[str, Any]]:
+    """Train once; return the result and a row of measurements."""
+    env = gym.make(env_id, **env_kwargs)
+    callbacks = [stop(env)] if stop else []
+    started = time.monotonic()
+    result = train(
+        agent,
+        env_id,
+        env_kwargs=env_kwargs,
+        timesteps=timesteps,
+        seed=seed,
+        overrides=overrides or [],
+        hyperparams=hyperparams,
+        root=root,
+        callbacks=callbacks,
+    )
+    wall = time.monotonic() - started
+    steps = int(result.model.num_timesteps)
+    rows = MetricsLog(result.run_dir / "progress.csv").rows()
+    episodes = int(rows[-1]["episodes"]) if rows else 0
+    successes = int(rows[-1]["successes"]) if rows else 0
+    circuit, _ = rollout(result.model, env)
+    row = {
+        "agent": agent,
+        "env_kwargs": env_kwargs,
+        "seed": seed,
+        "steps": steps,
+        "solved_at": callbacks[0].solved_at if callbacks else None,
+        "episodes": episodes,
+        "train_success_fraction": successes / max(episodes, 1),
+        "greedy_gates": len(circuit),
+        "greedy_circuit": str(circuit.to_dict()["operations"]),
+        "best_gates": len(result.best_circuit) if result.best_circuit else None,
+        "wall_s": round(wall, 2),
+        "s_per_10k_steps": round(wall / max(steps, 1) * 1e4, 1),
+        "s_per_episode": round(wall / max(episodes, 1), 4),
+        "parameters": sum(p.numel() for p in result.model.policy.parameters() if p.requires_grad)
+        // (2 if agent != "ppo" else 1),  # DQN policies hold the Q-network twice (online + target)
+        "run_dir": str(result.run_dir),
+    }
+    if env_id == STATE:
+        row["greedy_fidelity"] = _fidelity(env, circuit)
+        row["best_fidelity"] = result.best_score.fidelity if result.best_score else None
+    else:
+        score = qas.evaluate(circuit, task_of(env))
+        row |= {"greedy_energy_error": score.energy_error, "cnot_count": circuit.cnot_count, "depth": circuit.depth}
+    return result, row
+
+
+def optimal(n_gates: int, env: gym.Env) -> Callable[[Any], bool]:
+    return lambda circuit: len(circuit) == n_gates and _fidelity(env, circuit) > 0.95
+
+
+def kuo(seeds: list[int], root: Path, emit: Callable[[dict], None], check_every: int) -> None:
+    for target, n_gates, budget in (("bell", 2, 20_000), ("ghz3", 3, 50_000)):
+        for agent in ("dqn", "ppo"):
+            for seed in seeds:
+                kwargs = {"target": target, "preset": "kuo"}
+                stop = lambda env, n=n_gates: StopWhenGreedySolves(env, check_every, optimal(n, env))  # noqa: E731
+                _, row = run(agent, kwargs, budget, seed, root, stop=stop)
+                emit({"experiment": f"kuo-{target}", **row})
+
+
+# KANQAS' DDQN: [in, 30, 30, 30, out] ReLU MLP; gamma = 0.005 ** (1 / depth) rounded (0.41 for depth 6, 0.64 for 12).
+KANQAS_SETTINGS = {"bell": (6, 0.41), "ghz3": (12, 0.64)}
+
+
+def kanqas(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int) -> None:
+    for target, (_, gamma) in KANQAS_SETTINGS.items():
+        for agent, net in (("kanq", {"net_arch": [2 if target == "bell" else 3]}), ("dqn", {"net_arch": [30, 30, 30]})):
+            for seed in seeds:
+                kwargs = {"target": target, "preset": "kanqas"}
+                hyper = {"gamma": gamma, "policy_kwargs": net}
+                _, row = run(agent, kwargs, budget * (2 if target == "ghz3" else 1), seed, root, hyperparams=hyper)
+                emit({"experiment": f"kanqas-{target}", **row})
+    for seed in seeds:
+        kwargs = {"target": "bell", "preset": "kanqas-noisy"}
+        hyper = {"gamma": 0.41, "policy_kwargs": {"net_arch": [10, 10, 10], "spline_order": 4}}  # KANQAS noisy net
+        _, row = run("kanq", kwargs, budget, seed, root, hyperparams=hyper)
+        emit({"experiment": "kanqas-noisy-bell", **row})
+
+
+PPR_NOISE = ["none", "kuo", "depolarize:0.005", "depolarize:0.01"]
+
+
+def episodes_to_solve(run_dir: str, rate: float = 0.8, min_episodes: int = 20) -> int | None:
+    for row in MetricsLog(Path(run_dir) / "progress.csv").rows():
+        if int(row["episodes"]) >= min_episodes and float(row["success_rate_100"]) >= rate:
+            return int(row["episodes"])
+    return None
+
+
+def ppr(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int) -> None:
+    from qas.agents.ppr import train_sequence
+
+    overrides = ["log_interval=100"]
+    for seed in seeds:
+        tasks = [{"target": "bell", "preset": "kuo", "noise": noise} for noise in PPR_NOISE]
+        reused = train_sequence(STATE, tasks, timesteps=budget, seed=seed, root=root, overrides=overrides)
+        for noise, result in zip(PPR_NOISE, reused, strict=True):
+            scratch = train("dqn", STATE, env_kwargs={"target": "bell", "preset": "kuo", "noise": noise},
+                            timesteps=budget, seed=seed, root=root, overrides=overrides)  # fmt: skip
+            emit(
+                {
+                    "experiment": "ppr",
+                    "seed": seed,
+                    "noise": noise,
+                    "episodes_reuse": episodes_to_solve(str(result.run_dir)),
+                    "episodes_scratch": episodes_to_solve(str(scratch.run_dir)),
+                    "library_size": len(result.model.library),
+                }
+            )
+
+
+def vqe(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int, check_every: int) -> None:
+    for seed in seeds:
+        kwargs = {"target": "h2"}
+
+        def stop(env: gym.Env) -> StopWhenGreedySolves:
+            error = lambda c: qas.evaluate(c, task_of(env)).energy_error  # noqa: E731
+            return StopWhenGreedySolves(env, check_every, lambda c: error(c) < 1.6e-3)
+
+        hyper = {"policy_kwargs": {"net_arch": [256, 256]}, "gamma": 0.88}  # CRLQAS: gamma 0.88 at depth 40
+        _, row = run("dqn", kwargs, budget, seed, root, stop=stop, env_id=GROUND, hyperparams=hyper)
+        emit({"experiment": "vqe-h2", **row})
+
+
+def summarise(rows: list[dict[str, Any]]) -> None:
+    """Print the table of the issue from the measured rows."""
+    print("\n| experiment | agent | result | steps | s / 10k steps | notes |\n|---|---|---|---|---|---|")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["experiment"], row.get("agent", "ppr")), []).append(row)
+    for (experiment, agent), group in groups.items():
+        speed = statistics.median(r["s_per_10k_steps"] for r in group) if "s_per_10k_steps" in group[0] else None
+        if experiment.startswith("kuo"):
+            solved = [r for r in group if r["solved_at"] is not None]
+            steps = statistics.median(r["solved_at"] for r in solved) if solved else None
+            print(f"| {experiment} | {agent} | greedy optimal in {len(solved)}/{len(group)} seeds | median {steps}"
+                  f" | {speed} | |")  # fmt: skip
+        elif experiment.startswith("kanqas"):
+            train_frac = statistics.mean(r["train_success_fraction"] for r in group)
+            best = max(r["best_fidelity"] or 0 for r in group)
+            greedy = statistics.mean(r["greedy_fidelity"] for r in group)
+            print(f"| {experiment} | {agent} | success fraction {train_frac:.3f}; greedy F {greedy:.3f}; best F"
+                  f" {best:.3f} | {group[0]['steps']} | {speed} | {group[0]['parameters']} params,"
+                  f" {statistics.median(r['s_per_episode'] for r in group)} s/episode |")  # fmt: skip
+        elif experiment == "ppr":
+            lines = ", ".join(f"{r['noise']}: {r['episodes_reuse']} vs {r['episodes_scratch']}" for r in group)
+            print(f"| ppr | ppr vs dqn | episodes to solve (reuse vs scratch) {lines} | | | |")
+        else:
+            ok = sum(r["greedy_energy_error"] < 1.6e-3 for r in group)
+            cnots, depths, steps = ([r[k] for r in group] for k in ("cnot_count", "depth", "steps"))
+            print(f"| {experiment} | {agent} | chemical accuracy {ok}/{len(group)} seeds | {steps} | {speed}"
+                  f" | CNOTs {cnots}, depth {depths} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="kuo,kanqas,ppr,vqe", help="comma-separated experiments")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--check-every", type=int, default=1000, help="steps between greedy checks")
+    parser.add_argument("--kanqas-budget", type=int, default=5000, help="steps per KANQAS Bell run (GHZ-3: twice)")
+    parser.add_argument("--ppr-budget", type=int, default=3000)
+    parser.add_argument("--vqe-budget", type=int, default=20_000)
+    parser.add_argument("--root", type=Path, default=Path("runs/bench-agents"))
+    parser.add_argument("--out", type=Path, default=Path("runs/bench-agents/results.jsonl"))
+    parser.add_argument("--summary", action="store_true", help="only print the table of --out")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not args.summary:
+        seeds = list(range(args.seeds))
+
+        def emit(row: dict[str, Any]) -> None:
+            print(json.dumps(row), flush=True)
+            with open(args.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+        for name in args.only.split(","):
+            if name == "kuo":
+                kuo(seeds, args.root, emit, args.check_every)
+            elif name == "kanqas":
+                kanqas(seeds, args.root, emit, args.kanqas_budget)
+            elif name == "ppr":
+                ppr(seeds, args.root, emit, args.ppr_budget)
+            elif name == "vqe":
+                vqe(seeds, args.root, emit, args.vqe_budget, args.check_every)
+            else:
+                parser.error(f"unknown experiment {name!r}")
+    summarise([json.loads(line) for line in args.out.read_text().splitlines() if line.strip()])
+
+
+if __name__ == "__main__":
+    main()
