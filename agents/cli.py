@@ -50,7 +50,10 @@ def train_command(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a setting: --set learning_rate=3e-4 (repeatable).")
     ] = None,
-    resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run from its folder.")] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue a run from its last checkpoint (its config; --timesteps and --set still apply)."),
+    ] = None,
     runs_dir: RunsOption = Path("runs"),
     as_json: JsonOption = False,
 ) -> None:

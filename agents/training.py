@@ -58,7 +58,18 @@ from qas.tasks import GroundState, StatePreparation, Task
 AGENTS: dict[str, type[BaseAlgorithm]] = {"dqn": MaskedDQN, "kanq": KANDQN, "ppr": PPRDQN, "ppo": MaskablePPO}
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
 # Config keys that describe the run; every other key is a keyword argument of the algorithm.
-RUN_KEYS = ("agent", "env_id", "seed", "n_timesteps", "n_envs", "policy", "policy_kwargs", "env_kwargs")
+RUN_KEYS = (
+    "agent",
+    "env_id",
+    "seed",
+    "n_timesteps",
+    "n_envs",
+    "policy",
+    "policy_kwargs",
+    "env_kwargs",
+    "checkpoint_freq",
+    "log_interval",
+)
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "elu": nn.ELU}
 
 
@@ -141,12 +152,12 @@ def resolve_config(
 
 def _validate(config: dict[str, Any]) -> None:
     algorithm = _check_agent(config["agent"])
-    for key in ("n_timesteps", "n_envs"):
+    for key in ("n_timesteps", "n_envs", "checkpoint_freq", "log_interval"):
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
     accepted = _algorithm_parameters(algorithm)
-    unknown = sorted(set(config) - set(RUN_KEYS) - accepted - {"checkpoint_freq", "log_interval"})
+    unknown = sorted(set(config) - set(RUN_KEYS) - accepted)
     if unknown:
         raise ConfigError(f"unknown setting(s) {unknown} for agent {config['agent']!r}")
     if not isinstance(config.get("env_kwargs", {}), dict) or not isinstance(config.get("policy_kwargs", {}), dict):
@@ -199,7 +210,7 @@ def _policy_kwargs(config: dict[str, Any]) -> dict[str, Any]:
 
 def build_model(config: dict[str, Any], env: VecEnv) -> BaseAlgorithm:
     algorithm = AGENTS[config["agent"]]
-    kwargs = {k: v for k, v in config.items() if k not in RUN_KEYS and k not in ("checkpoint_freq", "log_interval")}
+    kwargs = {k: v for k, v in config.items() if k not in RUN_KEYS}
     try:
         return algorithm(
             config["policy"], env, policy_kwargs=_policy_kwargs(config), seed=config["seed"], verbose=0, **kwargs
@@ -288,8 +299,8 @@ def train(
         # checkpoint) and its artifacts are drawn once at the end, since drawing an SVG costs ~0.1-1 s.
         atomic_write(run_dir / "best_model.zip", lambda p: tracker.model.save(p))
 
-    tracker = SearchTracker(run_dir, value_key, save_best, cfg.get("log_interval", 1000), tracker_state)
-    checkpointer = Checkpointer(run_dir, tracker, cfg.get("checkpoint_freq", 10_000))
+    tracker = SearchTracker(run_dir, value_key, save_best, cfg["log_interval"], tracker_state)
+    checkpointer = Checkpointer(run_dir, tracker, cfg["checkpoint_freq"])
     remaining = cfg["n_timesteps"] - model.num_timesteps
     if remaining > 0:
         model.learn(

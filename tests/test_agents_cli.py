@@ -37,3 +37,13 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys, tmp_path) 
     assert main([*argv, "--runs-dir", str(tmp_path)] if argv[0] != "evaluate-agent" else argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_qas_train_resume_continues_a_ppo_run_to_the_new_budget(tmp_path, capsys) -> None:
+    argv = ["train", "--agent", "ppo", "--env-kwargs", "target=bell", "--timesteps", "1024", "--runs-dir", tmp_path]
+    assert main([*map(str, argv), "--set", "checkpoint_freq=512", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)["run_dir"]
+    assert main(["train", "--resume", run, "--timesteps", "2048", "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["run_dir"] == run and resumed["timesteps"] == 2048
+    assert resumed["best_fidelity"] == pytest.approx(1.0)
