@@ -187,10 +187,11 @@ class Checkpointer(BaseCallback):
         write_json(self.dir / CHECKPOINT_STATE, {"timesteps": self.num_timesteps, **asdict(self.tracker.snapshot())})
 
 
-def load_checkpoint_state(run_dir: Path) -> tuple[int, SearchState] | None:
-    """(timesteps, search state) of the run's last checkpoint, or None when it has none."""
+def load_checkpoint_state(run_dir: Path) -> SearchState | None:
+    """The search state saved with the run's last checkpoint, or None when it has none."""
     path = run_dir / CHECKPOINT_DIR / CHECKPOINT_STATE
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return int(data.pop("timesteps")), SearchState(**data)
+    data.pop("timesteps")  # recorded for people reading the file; the model carries its own step count
+    return SearchState(**data)

@@ -12,7 +12,9 @@ overrides.
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from qas.agents.callbacks import (
     CHECKPOINT_DIR,
     CHECKPOINT_MODEL,
     Checkpointer,
+    SearchState,
     SearchTracker,
     load_checkpoint_state,
 )
@@ -319,25 +322,25 @@ def train(
     return TrainResult(run_dir, best, score, model, cfg, tracker.state.first_success_episode)
 
 
-def _restore(run_dir: Path, cfg: dict[str, Any], env: VecEnv) -> tuple[BaseAlgorithm | None, Any]:
+def _restore(run_dir: Path, cfg: dict[str, Any], env: VecEnv) -> tuple[BaseAlgorithm | None, SearchState | None]:
     """The model and search state of the run's last checkpoint; (None, None) when it has none."""
-    checkpoint = load_checkpoint_state(run_dir)
+    state = load_checkpoint_state(run_dir)
     model_path = run_dir / CHECKPOINT_DIR / CHECKPOINT_MODEL
-    if checkpoint is None or not model_path.is_file():
+    if state is None or not model_path.is_file():
         return None, None
-    timesteps, state = checkpoint
     model = AGENTS[cfg["agent"]].load(model_path, env=env, device=cfg.get("device", "cpu"))
     buffer = run_dir / CHECKPOINT_DIR / CHECKPOINT_BUFFER
     if isinstance(model, OffPolicyAlgorithm) and buffer.is_file():
         model.load_replay_buffer(buffer)
-    # Progress rows written after the checkpoint are replayed by the resumed run: drop them.
+    # Progress rows written after the checkpoint will be written again by the resumed run: drop them.
     log = MetricsLog(run_dir / "progress.csv")
     rows = [r for r in log.rows() if int(r["timesteps"]) <= model.num_timesteps]
     if rows:
-        header = ",".join(rows[0])
-        lines = [header, *(",".join(r.values()) for r in rows)]
-        atomic_write_text(log.path, "\n".join(lines) + "\n")
-    del timesteps
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_text(log.path, text.getvalue())
     return model, state
 
 

@@ -163,13 +163,15 @@ def episodes_to_solve(run_dir: str, rate: float = 0.8, min_episodes: int = 20) -
     return None
 
 
-def ppr(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int) -> None:
+def ppr(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int, reuse_set: list[str]) -> None:
     from qas.agents.ppr import train_sequence
 
     overrides = ["log_interval=100"]
     for seed in seeds:
         tasks = [{"target": "bell", "preset": "kuo", "noise": noise} for noise in PPR_NOISE]
-        reused = train_sequence(STATE, tasks, timesteps=budget, seed=seed, root=root, overrides=overrides)
+        reused = train_sequence(
+            STATE, tasks, timesteps=budget, seed=seed, root=root, overrides=[*overrides, *reuse_set]
+        )
         for noise, result in zip(PPR_NOISE, reused, strict=True):
             scratch = train("dqn", STATE, env_kwargs={"target": "bell", "preset": "kuo", "noise": noise},
                             timesteps=budget, seed=seed, root=root, overrides=overrides)  # fmt: skip
@@ -181,6 +183,7 @@ def ppr(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int)
                     "episodes_reuse": episodes_to_solve(str(result.run_dir)),
                     "episodes_scratch": episodes_to_solve(str(scratch.run_dir)),
                     "library_size": len(result.model.library),
+                    "reuse_set": reuse_set,
                 }
             )
 
@@ -235,6 +238,7 @@ def main() -> None:
     parser.add_argument("--check-every", type=int, default=1000, help="steps between greedy checks")
     parser.add_argument("--kanqas-budget", type=int, default=5000, help="steps per KANQAS Bell run (GHZ-3: twice)")
     parser.add_argument("--ppr-budget", type=int, default=3000)
+    parser.add_argument("--ppr-set", action="append", default=[], help="key=value for the PPR runs (repeatable)")
     parser.add_argument("--vqe-budget", type=int, default=20_000)
     parser.add_argument("--root", type=Path, default=Path("runs/bench-agents"))
     parser.add_argument("--out", type=Path, default=Path("runs/bench-agents/results.jsonl"))
@@ -258,7 +262,7 @@ def main() -> None:
             elif name == "kanqas":
                 kanqas(seeds, args.root, emit, args.kanqas_budget)
             elif name == "ppr":
-                ppr(seeds, args.root, emit, args.ppr_budget)
+                ppr(seeds, args.root, emit, args.ppr_budget, args.ppr_set)
             elif name == "vqe":
                 vqe(seeds, args.root, emit, args.vqe_budget, args.check_every)
             else:
