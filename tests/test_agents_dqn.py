@@ -110,3 +110,15 @@ def test_dqn_on_a_ground_state_task_tracks_the_lowest_energy(tmp_path) -> None:
     # H2 in 2 qubits: RY then CNOT reaches the exact ground energy; exploration finds it within 300 steps.
     assert result.best_score.energy_error < 1.6e-3
     assert summary["best_energy"] == pytest.approx(-1.137270175, abs=1.6e-3)
+
+
+def test_a_noise_spec_in_env_kwargs_stays_a_string_in_the_config_and_makes_the_env_noisy() -> None:
+    from qas.agents.training import single_env
+
+    config = resolve_config("dqn", "qas/StatePreparation-v0", env_kwargs={"noise": "depolarize:0.01"})
+    assert config["env_kwargs"] == {"target": "bell", "preset": "kuo", "noise": "depolarize:0.01"}
+    env = single_env(config)
+    env.reset(seed=0)
+    for action in (4, 10):  # h on qubit 0, cx(0, 1)
+        *_, info = env.step(action)
+    assert 0.95 < info["fidelity"] < 0.995  # depolarising noise after each gate costs about 1-2 % fidelity
