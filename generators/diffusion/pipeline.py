@@ -27,6 +27,7 @@ from .sample import Samples, embed_target, sample
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 PRUNE_TOLERANCE = 1e-9
+REPAIR_TOP = 3  # structures searched by the structural repair (each costs a few batched simulations)
 
 
 def shipped_weights() -> dict[str, Path]:
@@ -166,15 +167,18 @@ class DiffusionGenerator:
         placements, angles = drawn.placements[best].cpu(), drawn.angles[best].cpu()
         fitted = refine(self.vocab, target, placements, angles, seed=seed)
         if repair_rounds and float(fitted.after.min()) > tolerance:
-            # No sample is right yet: search the structures' neighbourhoods, then fit the repaired ones.
-            repaired = [
-                repair(self.vocab, target, placements[i], fitted.angles[i], rounds=repair_rounds, allowed=drawn.allowed)
-                for i in range(len(best))
-            ]
-            placements = torch.stack([r[0] for r in repaired])
-            before = fitted.before
-            fitted = refine(self.vocab, target, placements, torch.stack([r[1] for r in repaired]), seed=seed)
-            fitted = Refined(fitted.angles, before, fitted.after)
+            # No sample is right yet: search the best few structures' neighbourhoods, then fit the repaired ones.
+            order = torch.argsort(fitted.after)[:REPAIR_TOP]
+            placements, angles, after = placements.clone(), fitted.angles.clone(), fitted.after.clone()
+            for i in order.tolist():
+                placements[i], angles[i], score = repair(
+                    self.vocab, target, placements[i], angles[i], rounds=repair_rounds, allowed=drawn.allowed
+                )
+                if score <= tolerance:
+                    break
+            refit = refine(self.vocab, target, placements[order], angles[order], seed=seed)
+            angles[order], after[order] = refit.angles, refit.after
+            fitted = Refined(angles, fitted.before, after)
         out = []
         for i in range(len(best)):
             # Pruning may only drop gates that keep the circuit as good as it is (or exact): never trade accuracy.

@@ -181,7 +181,8 @@ def repair(
             probed = batch_angles.clone()
             if probed.shape[-1]:
                 probed[rows, at, 0] = x
-            fidelity.append(1 - infidelities(target_t, vocab.unitaries(batch, probed, dtype=torch.complex128)))
+            # complex64 suffices to rank edits; the accepted edit is re-scored in complex128 below.
+            fidelity.append(1 - infidelities(target_t.to(torch.complex64), vocab.unitaries(batch, probed)).double())
         f = torch.stack(fidelity, dim=1)  # (V, 3)
         a = f.mean(dim=1)
         b = (2 / 3) * (f * torch.cos(probe)).sum(dim=1)
