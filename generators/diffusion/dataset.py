@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,6 @@ class DatasetConfig:
     size: int = 100_000  # circuits drawn before de-duplication and balancing
     shard_size: int = 50_000
     seed: int = 0
-    extra: dict = field(default_factory=dict)  # free-form notes carried into dataset.json
 
     def __post_init__(self) -> None:
         gates = tuple(get_gate_set(list(self.gates)).gate_names)

@@ -1,4 +1,5 @@
-"""The whole "give a unitary, get circuits" pipeline: sample, rank, refine the best few, prune, rank again.
+"""The whole "give a unitary, get circuits" pipeline: sample, fit the best structures' angles, repair structures
+when none is right, prune unneeded gates, rank.
 
 :class:`DiffusionGenerator` wraps one trained model (shipped weights by name, or any checkpoint folder). Shipped
 weights live in ``weights/<name>/`` inside this package (``model.safetensors`` + ``model.json``), so a fresh install
