@@ -110,7 +110,9 @@ def sample(
     x = torch.randn(samples, steps_total, 2 * vocab.max_params, generator=generator, device=device)
     # With guidance, every call runs the conditional and the unconditional (unitary withheld) model as one batch.
     copies = 1 if guidance == 1 else 2
-    condition = gate_condition(vocab, gates, k).to(device).repeat(copies * samples, 1)
+    # The qubit count is the model's width: a smaller target is embedded as U (x) I, a full-width unitary (the
+    # shipped models were trained on one width; a mixed-width dataset would make this condition informative).
+    condition = gate_condition(vocab, gates, vocab.n_qubits).to(device).repeat(copies * samples, 1)
     features = canonical_phase(target[None])
     features = torch.stack([features.real, features.imag], dim=1).expand(copies * samples, -1, -1, -1)
     drop = torch.arange(copies * samples, device=device) >= samples
