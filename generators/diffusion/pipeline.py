@@ -165,25 +165,28 @@ class DiffusionGenerator:
         order = torch.argsort(drawn.infidelity)
         _, first = np.unique(drawn.placements[order].cpu().numpy(), axis=0, return_index=True)
         best = order[np.sort(first)[:top]].cpu()
+        frozen = torch.as_tensor(drawn.fixed)
         placements, angles = drawn.placements[best].cpu(), drawn.angles[best].cpu()
-        fitted = refine(self.vocab, target, placements, angles, seed=seed)
+        fitted = refine(self.vocab, target, placements, angles, seed=seed, frozen=frozen)
         if repair_rounds and float(fitted.after.min()) > tolerance:
             # No sample is right yet: search the best few structures' neighbourhoods, then fit the repaired ones.
             order = torch.argsort(fitted.after)[:REPAIR_TOP]
             placements, angles, after = placements.clone(), fitted.angles.clone(), fitted.after.clone()
             for i in order.tolist():
                 placements[i], angles[i], score = repair(
-                    self.vocab, target, placements[i], angles[i], rounds=repair_rounds, allowed=drawn.allowed
-                )
+                    self.vocab, target, placements[i], angles[i], rounds=repair_rounds, allowed=drawn.allowed,
+                    frozen=frozen,
+                )  # fmt: skip
                 if score <= tolerance:
                     break
-            refit = refine(self.vocab, target, placements[order], angles[order], seed=seed)
+            refit = refine(self.vocab, target, placements[order], angles[order], seed=seed, frozen=frozen)
             angles[order], after[order] = refit.angles, refit.after
             fitted = Refined(angles, fitted.before, after)
         out = []
         for i in range(len(best)):
             # Pruning may only drop gates that keep the circuit as good as it is (or exact): never trade accuracy.
-            pruned, score = prune(self.vocab, target, placements[i], fitted.angles[i], min(tolerance, PRUNE_TOLERANCE))
+            tol = min(tolerance, PRUNE_TOLERANCE)
+            pruned, score = prune(self.vocab, target, placements[i], fitted.angles[i], tol, frozen=frozen)
             circuit = self.vocab.to_circuit(pruned.numpy(), fitted.angles[i].numpy())
             out.append(GeneratedCircuit(Circuit(k, circuit.operations), score, float(fitted.before[i])))
         return out

@@ -40,8 +40,12 @@ def refine(
     steps: int = 80,
     lr: float = 0.1,
     seed: int = 0,
+    frozen: torch.Tensor | None = None,
 ) -> Refined:
-    """Fit the angles of ``K`` structures ``placements (K, T)`` to ``target``; returns the best restart of each."""
+    """Fit the angles of ``K`` structures ``placements (K, T)`` to ``target``; returns the best restart of each.
+
+    Angles of steps marked in ``frozen`` ``(T,)`` (given by the user) keep their values.
+    """
     target_t = torch.as_tensor(target, dtype=torch.complex128)
     angles = angles.double()
     before = infidelities(target_t, vocab.unitaries(placements, angles, dtype=torch.complex128))
@@ -53,8 +57,11 @@ def refine(
     starts[:, 0] = angles
     theta = starts.reshape(k * restarts, t, p).clone().requires_grad_(True)
     structure = placements.repeat_interleave(restarts, dim=0)
+    keep = (frozen if frozen is not None else torch.zeros(t, dtype=torch.bool))[None, :, None]
+    given = angles.repeat_interleave(restarts, dim=0)
 
     def loss_of(values: torch.Tensor) -> torch.Tensor:
+        values = torch.where(keep, given, values)
         return infidelities(target_t, vocab.unitaries(structure, values, dtype=torch.complex128))
 
     optimizer = torch.optim.Adam([theta], lr=lr)
@@ -76,7 +83,7 @@ def refine(
     with torch.no_grad():
         final = loss_of(theta).reshape(k, restarts)
         best = final.argmin(dim=1)
-        fitted = theta.detach().reshape(k, restarts, t, p)[torch.arange(k), best]
+        fitted = torch.where(keep, given, theta.detach()).reshape(k, restarts, t, p)[torch.arange(k), best]
         after = final[torch.arange(k), best]
     # Keep the sampled angles where fitting made nothing better (e.g. no parameters in that structure).
     worse = after > before
@@ -91,20 +98,23 @@ def prune(
     placements: torch.Tensor,
     angles: torch.Tensor,
     tolerance: float,
+    frozen: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, float]:
     """Drop steps of one structure ``(T,)`` while the infidelity stays under ``tolerance`` (or does not grow).
 
     Each round scores, as one batch, every removal of one step or of two steps (pairs such as ``x x`` or ``cx cx``
     only cancel together) and applies the one that removes the most two-qubit gates, then the most gates.
-    Returns the pruned placements and their infidelity.
+    Steps marked in ``frozen`` ``(T,)`` (given by the user) are never removed. Returns the pruned placements and their
+    infidelity.
     """
     target_t = torch.as_tensor(target, dtype=torch.complex128)
     angles = angles.double()[None]
+    frozen = frozen if frozen is not None else torch.zeros(placements.shape, dtype=torch.bool)
     current = placements.clone()
     score = float(infidelities(target_t, vocab.unitaries(current[None], angles, dtype=torch.complex128))[0])
     two_qubit = torch.as_tensor([0] + [len(p.qubits) > 1 for p in vocab.placements], dtype=torch.float64)
     while True:
-        present = (current != PAD).nonzero().squeeze(1).tolist()
+        present = ((current != PAD) & ~frozen).nonzero().squeeze(1).tolist()
         removals = [(i,) for i in present] + list(itertools.combinations(present, 2))
         if not removals:
             return current, score
@@ -133,6 +143,7 @@ def repair(
     *,
     rounds: int = 8,
     allowed: np.ndarray | None = None,
+    frozen: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Greedy structural local search around one sampled structure ``(T,)``.
 
@@ -144,19 +155,23 @@ def repair(
     A new rotation gets its best angle in closed form (as in Rotosolve): the fidelity as a function of one rotation
     angle is ``a + b cos(x) + c sin(x)``, so three evaluations (x = 0, 2pi/3, 4pi/3) give its maximum
     ``a + sqrt(b^2 + c^2)`` at ``x = atan2(c, b)``. Every edit is evaluated at those three angles of its edited
-    step (edits without a rotation simply score the same three times).
-    Returns the placements, angles and infidelity.
+    step (edits without a rotation simply score the same three times). Steps marked in ``frozen`` ``(T,)`` are
+    kept as they are, and insertions go only after the last of them. Returns the placements, angles and infidelity.
     """
     target_t = torch.as_tensor(target, dtype=torch.complex128)
     steps = placements.shape[0]
     options = torch.as_tensor(np.flatnonzero(allowed if allowed is not None else np.ones(len(vocab), bool)))
     options = options[options != PAD]
     probe = torch.tensor([0.0, 2 * np.pi / 3, 4 * np.pi / 3], dtype=torch.float64)
+    frozen = frozen if frozen is not None else torch.zeros(steps, dtype=torch.bool)
+    first_free = int(frozen.nonzero().max()) + 1 if frozen.any() else 0
     current, theta = placements.clone(), angles.double().clone()
     score = float(infidelities(target_t, vocab.unitaries(current[None], theta[None], dtype=torch.complex128))[0])
     for _ in range(rounds):
         variants, variant_angles, edited = [], [], []
         for t in range(steps):
+            if frozen[t]:
+                continue
             removed = current.clone()
             removed[t] = PAD
             variants.append(removed[None])
@@ -167,7 +182,7 @@ def repair(
             variants.append(replaced)
             variant_angles.append(theta.repeat(len(options), 1, 1))
             edited.append(torch.full((len(options),), t))
-            if current[-1] == PAD:
+            if current[-1] == PAD and t >= first_free:
                 inserted = torch.cat([current[:t], current.new_zeros(1), current[t:-1]]).repeat(len(options), 1)
                 inserted[:, t] = options
                 shifted = torch.cat([theta[:t], theta.new_zeros(1, theta.shape[1]), theta[t:-1]])

@@ -33,13 +33,14 @@ from .train import gate_condition
 
 @dataclass(frozen=True)
 class Samples:
-    """Sampled circuits as tensors: placements ``(S, T)``, angles ``(S, T, max_params)``, their infidelities, and the
-    placements the constraints allowed ``(P + 1,)``."""
+    """Sampled circuits as tensors: placements ``(S, T)``, angles ``(S, T, max_params)``, their infidelities, the
+    placements the constraints allowed ``(P + 1,)`` and the steps given by the caller ``(T,)``."""
 
     placements: torch.Tensor
     angles: torch.Tensor
     infidelity: torch.Tensor
     allowed: np.ndarray
+    fixed: np.ndarray
 
 
 def embed_target(unitary: np.ndarray, n_qubits: int) -> np.ndarray:
@@ -152,7 +153,7 @@ def sample(
     angles = point_angles(x0_hat) if vocab.max_params else x0_hat.new_zeros(samples, steps_total, 0)
     angles = torch.where((fixed_p >= 0)[None, :, None], fixed_a[None], angles)
     scores = infidelities(target, vocab.unitaries(tokens, angles.double(), dtype=torch.complex128))
-    return Samples(tokens, angles, scores.float(), allowed.cpu().numpy())
+    return Samples(tokens, angles, scores.float(), allowed.cpu().numpy(), (fixed_p >= 0).cpu().numpy())
 
 
 def rank(vocab: PlacementVocabulary, samples: Samples) -> list[tuple[Circuit, float]]:
