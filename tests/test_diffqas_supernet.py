@@ -153,3 +153,18 @@ def test_warm_up_keeps_the_structure_uniform_then_the_temperature_anneals() -> N
     _train(search, 20)
     assert search.supernet.temperature == pytest.approx(0.1)
     assert all(float(p.detach().max()) > 0.9 for p in search.supernet.probabilities())  # committed to one candidate
+
+
+def test_top_architectures_are_the_most_probable_in_order() -> None:
+    import itertools
+
+    net = Supernet(SearchSpace.dqas(2, 3))
+    with torch.no_grad():
+        for k, a in enumerate(net.alphas):
+            a.normal_(generator=torch.Generator().manual_seed(5 + k))  # distinct positions: no ties
+    probs = [p.detach() for p in net.probabilities()]
+    every = sorted(
+        itertools.product(range(8), repeat=3), key=lambda c: -float(np.prod([probs[k][j] for k, j in enumerate(c)]))
+    )
+    assert net.choices(5) == [list(c) for c in every[:5]]
+    assert net.choice() == list(every[0])

@@ -4,7 +4,8 @@ The loop (Zhang et al. 2020; Chen 2024):
 
 1. Train the structure logits alpha and the circuit weights theta of a :class:`Supernet` by Adam on the task's loss,
    jointly (one step on both) or alternating (a theta step, then an alpha step on a fresh forward pass, as in DARTS).
-2. Derive the architecture: the most probable candidate at each position (or one drawn from the softmax).
+2. Derive the architecture: the most probable candidate at each position (or one drawn from the softmax); the
+   ``derive_top`` most probable architectures are all re-trained and the best is kept.
 3. Re-train the derived circuit's angles on their own (:func:`qas.optimize.fit_parameters`, warm-started from the
    supernet's weights for it) and tidy it (:mod:`.simplify`: merge repeated rotations, prune unneeded gates).
 4. Score it with the shared evaluator (:func:`qas.evaluate.evaluate`, qsim by default), so a DiffQAS circuit is
@@ -57,6 +58,7 @@ class DiffQASConfig:
     init_std: float = 0.1  # theta ~ N(0, init_std^2): every candidate starts near the identity
     state_loss: StateLoss = "infidelity"  # "l1" is the DQAS paper's sum |psi_t - psi|
     derive: Literal["argmax", "sample"] = "argmax"
+    derive_top: int = 3  # re-train this many of the most probable architectures (or samples) and keep the best
     retrain_steps: int = 100  # L-BFGS iterations for the derived circuit
     retrain_restarts: int = 4  # the warm start plus random starts, fitted as one batch
     simplify: bool = True  # merge repeated rotations and prune gates the task does not need (then re-fit)
@@ -75,6 +77,8 @@ class DiffQASConfig:
             raise ConfigError("lr, structure_lr, temperature and final_temperature must be positive")
         if self.update not in ("joint", "alternating"):
             raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
+        if self.derive_top < 1:
+            raise ConfigError(f"derive_top must be at least 1, got {self.derive_top}")
         if self.derive not in ("argmax", "sample"):
             raise ConfigError(f"derive must be 'argmax' or 'sample', got {self.derive!r}")
 
@@ -211,16 +215,20 @@ class DiffQAS:
         from qas.optimize import fit_parameters
 
         cfg = self.config
-        choice = self.supernet.choice(cfg.derive, self.generator)
         with torch.no_grad():
             search_loss = float(self.loss())
-        fit = fit_parameters(
-            self.supernet.circuit(choice),
-            self.task,
-            steps=cfg.retrain_steps,
-            restarts=cfg.retrain_restarts,
-            seed=cfg.seed,
-        )
+        # The most probable architectures, each re-trained; on equal losses the more probable one wins.
+        fits = []
+        for choice in self.supernet.choices(cfg.derive_top, cfg.derive, self.generator):
+            fit = fit_parameters(
+                self.supernet.circuit(choice),
+                self.task,
+                steps=cfg.retrain_steps,
+                restarts=cfg.retrain_restarts,
+                seed=cfg.seed,
+            )
+            fits.append((fit.loss, len(fits), choice, fit))
+        _, _, choice, fit = min(fits, key=lambda f: (f[0], f[1]))
         circuit, derived_loss = fit.circuit, fit.loss
         if cfg.simplify:
             simplified = prune(merge_rotations(circuit), self.task, cfg.prune_tolerance)

@@ -189,13 +189,26 @@ class Supernet(nn.Module):
     # ----- architectures --------------------------------------------------------------------------------------------
     def choice(self, mode: str = "argmax", generator: torch.Generator | None = None) -> list[int]:
         """One candidate per position: the most probable (``argmax``) or drawn from the softmax (``sample``)."""
+        return self.choices(1, mode, generator)[0]
+
+    def choices(self, k: int, mode: str = "argmax", generator: torch.Generator | None = None) -> list[list[int]]:
+        """The ``k`` most probable architectures, best first (``argmax``), or ``k`` drawn from the softmax."""
         with torch.no_grad():
-            probs = self.probabilities()
-            if mode == "argmax":
-                return [int(torch.argmax(p)) for p in probs]
+            log_probs = [torch.log(p) for p in self.probabilities()]
             if mode == "sample":
-                return [int(torch.multinomial(p, 1, generator=generator)) for p in probs]
-        raise QasError(f"unknown derive mode {mode!r}; use 'argmax' or 'sample'")
+                return [
+                    [int(torch.multinomial(lp.exp(), 1, generator=generator)) for lp in log_probs] for _ in range(k)
+                ]
+            if mode != "argmax":
+                raise QasError(f"unknown derive mode {mode!r}; use 'argmax' or 'sample'")
+            # Beam search is exact here: positions are independent, so the k best prefixes extend to the k best.
+            beam: list[tuple[float, list[int]]] = [(0.0, [])]
+            for lp in log_probs:
+                beam = sorted(
+                    ((score + float(lp[j]), [*prefix, j]) for score, prefix in beam for j in range(len(lp))),
+                    key=lambda item: -item[0],
+                )[:k]
+            return [prefix for _, prefix in beam]
 
     def circuit(self, choice: Sequence[int], inputs: Sequence[float] | None = None) -> Circuit:
         """The :class:`qas.Circuit` of architecture ``choice`` with the supernet's current weights for it."""
