@@ -137,10 +137,10 @@ class KAN(nn.Module):
         return x
 
     @th.no_grad()
-    def update_grid(self, x: th.Tensor, margin: float = 0.01) -> None:
+    def update_grid(self, x: th.Tensor, margin: float = 0.01, grid_eps: float = 0.02) -> None:
         """Refit every layer's grid to the activations that ``x`` produces at its input."""
         for layer in self.layers:
-            layer.update_grid(x, margin=margin)
+            layer.update_grid(x, margin=margin, grid_eps=grid_eps)
             x = layer(x)
 
     def regularization_loss(self, activation_weight: float = 1.0, entropy_weight: float = 1.0) -> th.Tensor:

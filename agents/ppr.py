@@ -48,7 +48,7 @@ class PPRDQN(MaskedDQN):
         psi: float = 1.0,
         psi_decay: float = 0.95,
         temperature: float = 0.0,
-        temperature_step: float = 0.01,
+        temperature_step: float = 0.05,
         **kwargs: Any,
     ) -> None:
         if not 0.0 <= psi <= 1.0 or not 0.0 <= psi_decay <= 1.0:
@@ -96,8 +96,9 @@ class PPRDQN(MaskedDQN):
         return weights / weights.sum()
 
     def _start_episode(self, i: int) -> None:
-        probabilities = self.option_probabilities()
-        self._option[i] = np.random.choice(len(probabilities), p=probabilities)
+        # With an empty library there is nothing to choose (and no random draw: the run matches plain masked DQN).
+        own = len(self.library)
+        self._option[i] = np.random.choice(own + 1, p=self.option_probabilities()) if self.library else own
         self._step_psi[i] = self.psi
         self._episode_return[i] = 0.0
 
@@ -110,18 +111,23 @@ class PPRDQN(MaskedDQN):
             for i in range(n_envs):
                 self._start_episode(i)
         action, _ = super()._sample_action(learning_starts, action_noise, n_envs)
-        reusing = (self._option < len(self.library)) & (np.random.random_sample(n_envs) < self._step_psi)
-        if reusing.any():
-            masks = get_action_masks(self.env)
-            obs_tensor, _ = self.policy.obs_to_tensor(self._last_obs)
-            for j, net in enumerate(self._library_q_nets()):
-                rows = np.flatnonzero(reusing & (self._option == j))
-                if rows.size:
-                    legal = np.asarray(masks[rows])
-                    q = masked_q_values(net, obs_tensor[rows], th.as_tensor(legal, device=self.device))
-                    action[rows] = q.argmax(dim=1).cpu().numpy()
+        if self.library:
+            self._reuse(action)
         self._step_psi *= self.psi_decay
         return action, action
+
+    def _reuse(self, action: np.ndarray) -> None:
+        """Overwrite ``action`` where an episode reusing a library policy follows it this step (probability psi)."""
+        reusing = (self._option < len(self.library)) & (np.random.random_sample(len(action)) < self._step_psi)
+        if not reusing.any():
+            return
+        masks = get_action_masks(self.env)
+        obs_tensor, _ = self.policy.obs_to_tensor(self._last_obs)
+        for j, net in enumerate(self._library_q_nets()):
+            rows = np.flatnonzero(reusing & (self._option == j))
+            if rows.size:
+                legal = th.as_tensor(np.asarray(masks[rows]), device=self.device)
+                action[rows] = masked_q_values(net, obs_tensor[rows], legal).argmax(dim=1).cpu().numpy()
 
     def _store_transition(
         self,

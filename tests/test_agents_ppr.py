@@ -52,3 +52,15 @@ def test_bad_library_entries_are_reported(tmp_path) -> None:
         PPRDQN("MlpPolicy", env, library=[str(tmp_path / "ghz.zip")], seed=0)
     with pytest.raises(ConfigError, match="psi and psi_decay"):
         PPRDQN("MlpPolicy", env, psi=1.5)
+
+
+def test_ppr_with_an_empty_library_is_exactly_masked_dqn() -> None:
+    from qas.agents.masked_dqn import MaskedDQN
+
+    runs = []
+    for algorithm in (PPRDQN, MaskedDQN):
+        env = make_vec("qas/StatePreparation-v0", 2, target="bell", preset="kuo")
+        model = algorithm("MlpPolicy", env, seed=3, learning_starts=100, buffer_size=1000)
+        model.learn(300)
+        runs.append(model.replay_buffer.actions[:150].copy())
+    np.testing.assert_array_equal(*runs)
