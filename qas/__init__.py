@@ -20,6 +20,7 @@ from qas.gate_sets import GATE_SETS, GateChoice, GateSet, get_gate_set
 from qas.gates import GATES, GateSpec, get_gate
 from qas.noise import NoiseModel
 from qas.pauli import PauliSum
+from qas.plugins import run_registrations as _run_registrations
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 
 __all__ = [
@@ -50,8 +51,6 @@ __all__ = [
     "op",
     "to_device",
 ]
-
-from qas.plugins import run_registrations as _run_registrations  # noqa: E402
 
 # Installed capability packages register themselves here (the environments' Gymnasium ids, for instance).
 _run_registrations()

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from qas.errors import InvalidCircuitError, QasError
@@ -173,6 +174,12 @@ class Circuit:
 
     def key(self) -> str:
         """A string that is equal for circuits with equal canonical forms (used as a cache key)."""
+        return self._key
+
+    @cached_property
+    def _key(self) -> str:
+        # Cached: canonicalising costs more than simulating a small circuit, and caches ask for it repeatedly.
+        # cached_property writes the instance __dict__ directly, which a frozen dataclass allows.
         return self.canonical().to_json()
 
     # ----- plain-data serialisation -------------------------------------------------------------------------------
