@@ -138,15 +138,19 @@ def kuo(seeds: list[int], root: Path, emit: Callable[[dict], None], check_every:
 KANQAS_SETTINGS = {"bell": (6, 0.41), "ghz3": (12, 0.64)}
 
 
-def kanqas(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int) -> None:
+def kanqas(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int, parts: list[str]) -> None:
     for target, (_, gamma) in KANQAS_SETTINGS.items():
+        if target not in parts:
+            continue
         for agent, net in (("kanq", {"net_arch": [2 if target == "bell" else 3]}), ("dqn", {"net_arch": [30, 30, 30]})):
+            if agent not in parts:
+                continue
             for seed in seeds:
                 kwargs = {"target": target, "preset": "kanqas"}
                 hyper = {"gamma": gamma, "policy_kwargs": net}
                 _, row = run(agent, kwargs, budget * (2 if target == "ghz3" else 1), seed, root, hyperparams=hyper)
                 emit({"experiment": f"kanqas-{target}", **row})
-    for seed in seeds:
+    for seed in seeds if "noisy" in parts else []:
         kwargs = {"target": "bell", "preset": "kanqas-noisy"}
         hyper = {"gamma": 0.41, "policy_kwargs": {"net_arch": [10, 10, 10], "spline_order": 4}}  # KANQAS noisy net
         _, row = run("kanq", kwargs, budget, seed, root, hyperparams=hyper)
@@ -237,6 +241,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--check-every", type=int, default=1000, help="steps between greedy checks")
     parser.add_argument("--kanqas-budget", type=int, default=5000, help="steps per KANQAS Bell run (GHZ-3: twice)")
+    parser.add_argument("--kanqas-parts", default="bell,ghz3,noisy,kanq,dqn", help="targets and agents to run")
     parser.add_argument("--ppr-budget", type=int, default=3000)
     parser.add_argument("--ppr-set", action="append", default=[], help="key=value for the PPR runs (repeatable)")
     parser.add_argument("--vqe-budget", type=int, default=20_000)
@@ -260,7 +265,7 @@ def main() -> None:
             if name == "kuo":
                 kuo(seeds, args.root, emit, args.check_every)
             elif name == "kanqas":
-                kanqas(seeds, args.root, emit, args.kanqas_budget)
+                kanqas(seeds, args.root, emit, args.kanqas_budget, args.kanqas_parts.split(","))
             elif name == "ppr":
                 ppr(seeds, args.root, emit, args.ppr_budget, args.ppr_set)
             elif name == "vqe":
