@@ -11,7 +11,9 @@ best circuit found. It is imported on first use, because the agents pull in torc
 
 from typing import Any
 
-__all__ = ["AGENTS", "TrainResult", "evaluate_agent", "train", "tune"]
+# Tuning lives in qas.agents.tune (``from qas.agents.tune import tune``); a lazy alias here would be shadowed by the
+# submodule of the same name once it is imported.
+__all__ = ["AGENTS", "TrainResult", "evaluate_agent", "train"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,8 +21,4 @@ def __getattr__(name: str) -> Any:
         from qas.agents import training
 
         return getattr(training, name)
-    if name == "tune":
-        from qas.agents.tune import tune
-
-        return tune
     raise AttributeError(f"module 'qas.agents' has no attribute {name!r}")
