@@ -124,14 +124,18 @@ def optimal(n_gates: int, env: gym.Env) -> Callable[[Any], bool]:
     return lambda circuit: len(circuit) == n_gates and _fidelity(env, circuit) > 0.95
 
 
-def kuo(seeds: list[int], root: Path, emit: Callable[[dict], None], check_every: int) -> None:
+def kuo(
+    seeds: list[int], root: Path, emit: Callable[[dict], None], check_every: int, parts: list[str], sets: list[str]
+) -> None:
     for target, n_gates, budget in (("bell", 2, 20_000), ("ghz3", 3, 50_000)):
         for agent in ("dqn", "ppo"):
+            if target not in parts or agent not in parts:
+                continue
             for seed in seeds:
                 kwargs = {"target": target, "preset": "kuo"}
                 stop = lambda env, n=n_gates: StopWhenGreedySolves(env, check_every, optimal(n, env))  # noqa: E731
-                _, row = run(agent, kwargs, budget, seed, root, stop=stop)
-                emit({"experiment": f"kuo-{target}", **row})
+                _, row = run(agent, kwargs, budget, seed, root, overrides=sets, stop=stop)
+                emit({"experiment": f"kuo-{target}", "set": sets, **row})
 
 
 # KANQAS' DDQN: [in, 30, 30, 30, out] ReLU MLP; gamma = 0.005 ** (1 / depth) rounded (0.41 for depth 6, 0.64 for 12).
@@ -241,6 +245,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--check-every", type=int, default=1000, help="steps between greedy checks")
     parser.add_argument("--kanqas-budget", type=int, default=5000, help="steps per KANQAS Bell run (GHZ-3: twice)")
+    parser.add_argument("--kuo-parts", default="bell,ghz3,dqn,ppo", help="targets and agents to run")
+    parser.add_argument("--kuo-set", action="append", default=[], help="key=value for the Kuo runs (repeatable)")
     parser.add_argument("--kanqas-parts", default="bell,ghz3,noisy,kanq,dqn", help="targets and agents to run")
     parser.add_argument("--ppr-budget", type=int, default=3000)
     parser.add_argument("--ppr-set", action="append", default=[], help="key=value for the PPR runs (repeatable)")
@@ -263,7 +269,7 @@ def main() -> None:
 
         for name in args.only.split(","):
             if name == "kuo":
-                kuo(seeds, args.root, emit, args.check_every)
+                kuo(seeds, args.root, emit, args.check_every, args.kuo_parts.split(","), args.kuo_set)
             elif name == "kanqas":
                 kanqas(seeds, args.root, emit, args.kanqas_budget, args.kanqas_parts.split(","))
             elif name == "ppr":
