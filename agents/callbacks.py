@@ -79,7 +79,7 @@ class SearchTracker(BaseCallback):
     def best_circuit(self) -> Circuit | None:
         return Circuit.from_dict(self.state.best_circuit) if self.state.best_circuit else None
 
-    def is_better(self, value: float, circuit: Circuit) -> bool:
+    def is_better(self, value: float, n_gates: int) -> bool:
         """Better task value, or an equal value (to 1e-9) with fewer gates."""
         best = self.state.best_value
         if best is None:
@@ -88,7 +88,7 @@ class SearchTracker(BaseCallback):
         if sign * (value - best) > 1e-9:
             return True
         best_gates = len(self.state.best_circuit["operations"]) if self.state.best_circuit else 0
-        return abs(value - best) <= 1e-9 and len(circuit) < best_gates
+        return abs(value - best) <= 1e-9 and n_gates < best_gates
 
     def _on_training_start(self) -> None:
         self._episode_returns = np.zeros(self.training_env.num_envs)
@@ -100,21 +100,29 @@ class SearchTracker(BaseCallback):
         self._episode_returns += np.asarray(self.locals["rewards"], dtype=float)
         improved = False
         for i, (info, done) in enumerate(zip(self.locals["infos"], self.locals["dones"], strict=True)):
-            if not done:
-                continue
-            self._returns.append(float(self._episode_returns[i]))
-            self._episode_returns[i] = 0.0
-            self._record_episode(info)
-            circuit, value = info.get("circuit"), info.get(self.value_key)
-            if circuit is not None and value is not None and self.is_better(float(value), circuit):
-                self.state.best_value, self.state.best_circuit = float(value), circuit.to_dict()
-                self.state.best_timestep = self.num_timesteps
-                improved = True
+            # Every circuit built along the way is a candidate, not only finished episodes: under noise the best
+            # circuit is often a prefix (longer circuits collect more noise), and episodes end only at the limit.
+            value, n_gates = info.get(self.value_key), info.get("gate_count")
+            if value is not None and n_gates is not None and self.is_better(float(value), int(n_gates)):
+                circuit = info.get("circuit") or self._current_circuit(i)
+                if circuit is not None:
+                    self.state.best_value, self.state.best_circuit = float(value), circuit.to_dict()
+                    self.state.best_timestep = self.num_timesteps
+                    improved = True
+            if done:
+                self._returns.append(float(self._episode_returns[i]))
+                self._episode_returns[i] = 0.0
+                self._record_episode(info)
         if improved and self.on_new_best is not None:
             self.on_new_best(self)
         if self.num_timesteps - self._last_logged >= self.log_interval:
             self.log_progress()
         return True
+
+    def _current_circuit(self, i: int) -> Circuit | None:
+        """The circuit environment ``i`` has built so far (batched envs build it on request)."""
+        venv = self.training_env.unwrapped
+        return venv.circuit(i) if hasattr(venv, "circuit") else None
 
     def _record_episode(self, info: dict[str, Any]) -> None:
         success = bool(info.get("is_success", False))

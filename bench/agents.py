@@ -154,11 +154,12 @@ def kanqas(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: i
                 hyper = {"gamma": gamma, "policy_kwargs": net}
                 _, row = run(agent, kwargs, budget * (2 if target == "ghz3" else 1), seed, root, hyperparams=hyper)
                 emit({"experiment": f"kanqas-{target}", **row})
-    for seed in seeds if "noisy" in parts else []:
-        kwargs = {"target": "bell", "preset": "kanqas-noisy"}
-        hyper = {"gamma": 0.41, "policy_kwargs": {"net_arch": [10, 10, 10], "spline_order": 4}}  # KANQAS noisy net
-        _, row = run("kanq", kwargs, budget, seed, root, hyperparams=hyper)
-        emit({"experiment": "kanqas-noisy-bell", **row})
+    noisy_nets = {"kanq": {"net_arch": [10, 10, 10], "spline_order": 4}, "dqn": {"net_arch": [30, 30, 30]}}  # KANQAS
+    for agent, net in noisy_nets.items():
+        for seed in seeds if "noisy" in parts and agent in parts else []:
+            kwargs = {"target": "bell", "preset": "kanqas-noisy"}
+            _, row = run(agent, kwargs, budget, seed, root, hyperparams={"gamma": 0.41, "policy_kwargs": net})
+            emit({"experiment": "kanqas-noisy-bell", **row})
 
 
 PPR_NOISE = ["none", "kuo", "depolarize:0.005", "depolarize:0.01"]

@@ -122,3 +122,13 @@ def test_a_noise_spec_in_env_kwargs_stays_a_string_in_the_config_and_makes_the_e
     for action in (4, 10):  # h on qubit 0, cx(0, 1)
         *_, info = env.step(action)
     assert 0.95 < info["fidelity"] < 0.995  # depolarising noise after each gate costs about 1-2 % fidelity
+
+
+def test_under_noise_the_best_circuit_is_the_best_prefix_not_the_episode_end(tmp_path) -> None:
+    # KANQAS' noisy Bell: no episode can reach the 0.98 threshold, so every episode runs to 6 gates, and each extra
+    # gate adds noise; the best circuit (H + CNOT, F = 0.85) only ever appears as a 2-gate prefix.
+    kwargs = {"target": "bell", "preset": "kanqas-noisy"}
+    result = train("dqn", "qas/StatePreparation-v0", env_kwargs=kwargs, timesteps=900, root=tmp_path, n_envs=4)
+    assert result.first_success_episode is None
+    assert len(result.best_circuit) == 2
+    assert result.best_score.fidelity == pytest.approx(0.85, abs=1e-6)
