@@ -244,6 +244,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="kuo,kanqas,ppr,vqe", help="comma-separated experiments")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--check-every", type=int, default=1000, help="steps between greedy checks")
     parser.add_argument("--kanqas-budget", type=int, default=5000, help="steps per KANQAS Bell run (GHZ-3: twice)")
     parser.add_argument("--kuo-parts", default="bell,ghz3,dqn,ppo", help="targets and agents to run")
@@ -261,7 +262,7 @@ def main() -> None:
     torch.set_num_threads(1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not args.summary:
-        seeds = list(range(args.seeds))
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
 
         def emit(row: dict[str, Any]) -> None:
             print(json.dumps(row), flush=True)
