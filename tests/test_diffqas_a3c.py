@@ -41,5 +41,9 @@ def test_policy_must_encode_every_observation_feature() -> None:
 def test_a3c_learns_cartpole_with_a_hand_designed_circuit() -> None:
     space = SearchSpace.layered(4, 2, encoding=True)
     fixed = space.fixed([1, 3, 1, 1, 3, 1])  # Rx encoding, general rotations, CNOT ring, twice
-    result = train_a3c(make_policy(fixed, seed=0), A3CConfig(total_steps=12_000, workers=2, seed=0))
-    assert result.eval_return >= 60, result.eval_returns  # a random policy averages about 20
+    result = train_a3c(make_policy(fixed, seed=0), A3CConfig(total_steps=30_000, workers=2, seed=0))
+    returns = [ret for _, ret in result.episodes]
+    tenth = len(returns) // 10
+    first, last = sum(returns[:tenth]) / tenth, sum(returns[-tenth:]) / tenth
+    # A random policy averages about 20 steps; the learnt one at least doubles that and its own start.
+    assert last >= 50 and last >= 2 * first, (first, last)
