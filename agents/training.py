@@ -295,6 +295,7 @@ def train(
     model, tracker_state = _restore(run_dir, cfg, env) if resume is not None else (None, None)
     if model is None:
         model = build_model(cfg, env)
+    _trim_progress(run_dir, model.num_timesteps)
     model.set_logger(configure(str(run_dir / "tb"), ["tensorboard"]))
 
     def save_best(tracker: SearchTracker) -> None:
@@ -332,16 +333,21 @@ def _restore(run_dir: Path, cfg: dict[str, Any], env: VecEnv) -> tuple[BaseAlgor
     buffer = run_dir / CHECKPOINT_DIR / CHECKPOINT_BUFFER
     if isinstance(model, OffPolicyAlgorithm) and buffer.is_file():
         model.load_replay_buffer(buffer)
-    # Progress rows written after the checkpoint will be written again by the resumed run: drop them.
-    log = MetricsLog(run_dir / "progress.csv")
-    rows = [r for r in log.rows() if int(r["timesteps"]) <= model.num_timesteps]
-    if rows:
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write_text(log.path, text.getvalue())
     return model, state
+
+
+def _trim_progress(run_dir: Path, up_to: int) -> None:
+    """Drop progress rows after step ``up_to``: the resumed run writes them again (from its last checkpoint)."""
+    log = MetricsLog(run_dir / "progress.csv")
+    rows = log.rows()
+    kept = [r for r in rows if int(r["timesteps"]) <= up_to]
+    if len(kept) == len(rows):
+        return
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(kept)
+    atomic_write_text(log.path, text.getvalue())
 
 
 def _plot(run_dir: Path, value_key: str) -> None:
