@@ -1,0 +1,96 @@
+"""End to end with the shipped weights: qas.compile(method="diffusion"), auto's fallback, and the CLI commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import unitary_group
+
+import qas
+from qas.circuit import Circuit, op
+from qas.cli import main
+from qas.generators.diffusion.pipeline import DiffusionGenerator, shipped_weights
+
+torch.set_num_threads(1)
+
+GHZ = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
+ROTATIONS = Circuit(3, (op("ry", 0, params=[0.3]), op("cx", 0, 1), op("rz", 1, params=[1.2])))
+
+
+def test_both_models_are_shipped_and_small() -> None:
+    weights = shipped_weights()
+    assert set(weights) >= {"clifford-3q", "param-3q"}
+    total = sum(f.stat().st_size for folder in weights.values() for f in folder.iterdir())
+    assert total < 25e6
+
+
+def test_compiles_a_discrete_circuit_exactly() -> None:
+    result = qas.compile(GHZ.unitary(), method="diffusion", gates="h,cx,z,x,ccx,swap", seed=0)
+    assert isinstance(result.circuit, Circuit) and result.method == "diffusion"
+    assert result.infidelity < 1e-9
+    assert {o.gate for o in result.circuit} <= {"h", "cx", "z", "x", "ccx", "swap"}
+    assert result.metrics()["cnot_count"] <= 2 and "OPENQASM 3" in result.to_qasm()
+
+
+def test_refinement_makes_a_parameterised_compilation_exact() -> None:
+    result = qas.compile(ROTATIONS.unitary(), method="diffusion", gates="h,cx,rx,ry,rz", seed=0)
+    assert result.infidelity < 1e-9
+    assert result.circuit.cnot_count <= 1
+
+
+def test_auto_falls_back_to_exact_for_a_haar_random_unitary() -> None:
+    # Outside the generator's reach (a generic unitary needs ~14+ CNOTs); auto must still answer exactly.
+    haar = unitary_group.rvs(8, random_state=1)
+    result = qas.compile(haar, samples=8)
+    assert result.method == "exact" and result.infidelity < 1e-9
+    assert result.attempts[0][0] == "diffusion" and result.attempts[0][1] > 1e-6
+
+
+def test_cli_generate_prints_json_with_infidelities(tmp_path, capsys) -> None:
+    path = tmp_path / "ghz.npy"
+    np.save(path, GHZ.unitary())
+    code = main(["generate", "--unitary", str(path), "--gates", "h,cx", "--samples", "32", "--seed", "1", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    best = out["circuits"][0]
+    assert best["infidelity"] < 1e-3 and best["sampled_infidelity"] >= best["infidelity"]
+    assert {o["gate"] for o in best["circuit"]["operations"]} <= {"h", "cx"}
+
+
+@pytest.mark.parametrize(
+    ("matrix", "message"),
+    [
+        (np.ones((8, 8)), "not unitary"),
+        (np.eye(16), "handle 4 qubits"),
+    ],
+)
+def test_cli_generate_rejects_bad_targets(tmp_path, capsys, matrix, message) -> None:
+    path = tmp_path / "bad.npy"
+    np.save(path, matrix)
+    code = main(["generate", "--unitary", str(path), "--samples", "4"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_generate_rejects_an_unknown_gate(capsys) -> None:
+    code = main(["generate", "--unitary", "toffoli", "--gates", "h,cx,foo", "--samples", "4"])
+    assert code == 2 and "foo" in capsys.readouterr().err
+
+
+def test_cli_dataset_writes_shards(tmp_path, capsys) -> None:
+    out = tmp_path / "data"
+    code = main(["dataset", "--out", str(out), "--gates", "h,cx,rz", "--size", "500", "--seed", "3", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["circuits"] > 0 and (out / summary["shards"][0]).is_file()
+
+
+def test_generation_keeps_given_steps_through_refinement_and_repair() -> None:
+    generator = DiffusionGenerator("param-3q")
+    target = ROTATIONS.unitary()
+    fixed = {0: op("rx", 2, params=[0.5]), 1: op("h", 1)}
+    result = generator.generate(target, samples=16, fixed=fixed, seed=0)
+    for candidate in result.candidates:
+        assert candidate.circuit.operations[:2] == (fixed[0], fixed[1])
