@@ -7,8 +7,10 @@ scored the same way wherever it came from.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,15 +27,18 @@ def _digest(*parts: bytes | str) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class StatePreparation:
-    """Prepare ``target`` from |0...0>; scored by the fidelity <target|rho|target>."""
+class _ArrayTargetTask:
+    """Shared shape of the tasks whose target is an array (a state or a unitary), validated on construction."""
 
     target: np.ndarray = field(repr=False)
     noise: NoiseModel = NOISELESS
     name: str = "custom"
 
+    kind: ClassVar[str]
+    validate: ClassVar[Callable[[object], np.ndarray]]
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "target", validate_state(self.target))
+        object.__setattr__(self, "target", type(self).validate(self.target))
 
     @property
     def n_qubits(self) -> int:
@@ -42,27 +47,23 @@ class StatePreparation:
     @cached_property
     def key(self) -> str:
         """Identifies the task for the evaluation cache."""
-        return "state:" + _digest(np.round(self.target, 12).tobytes(), self.noise.describe())
+        return f"{self.kind}:" + _digest(np.round(self.target, 12).tobytes(), self.noise.describe())
 
 
 @dataclass(frozen=True, eq=False)
-class UnitarySynthesis:
+class StatePreparation(_ArrayTargetTask):
+    """Prepare ``target`` from |0...0>; scored by the fidelity <target|rho|target>."""
+
+    kind: ClassVar[str] = "state"
+    validate = staticmethod(validate_state)
+
+
+@dataclass(frozen=True, eq=False)
+class UnitarySynthesis(_ArrayTargetTask):
     """Implement ``target`` up to a global phase; scored by the Hilbert-Schmidt fidelity |Tr(U^dagger V)|^2 / d^2."""
 
-    target: np.ndarray = field(repr=False)
-    noise: NoiseModel = NOISELESS
-    name: str = "custom"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "target", validate_unitary(self.target))
-
-    @property
-    def n_qubits(self) -> int:
-        return int(np.log2(self.target.shape[0]))
-
-    @cached_property
-    def key(self) -> str:
-        return "unitary:" + _digest(np.round(self.target, 12).tobytes(), self.noise.describe())
+    kind: ClassVar[str] = "unitary"
+    validate = staticmethod(validate_unitary)
 
 
 @dataclass(frozen=True, eq=False)
