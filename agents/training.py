@@ -181,17 +181,12 @@ def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> set[str]:
 
 # ----- building ------------------------------------------------------------------------------------------------------
 def env_kwargs_of(config: dict[str, Any]) -> dict[str, Any]:
-    """The environment's keyword arguments; a ``noise`` spec such as ``depolarize:0.01`` becomes a noise model.
+    """The environment's keyword arguments, as written in the run's config.
 
-    Configs stay plain YAML, so noise is written as the CLI's ``--noise`` spec rather than as an object.
+    Configs stay plain YAML: noise is written as a spec string (``kuo``, ``depolarize:0.01``), which the
+    environments resolve themselves.
     """
-    kwargs = dict(config.get("env_kwargs") or {})
-    noise = kwargs.get("noise")
-    if isinstance(noise, str) and ":" in noise:
-        from qas.cli import parse_noise
-
-        kwargs["noise"] = parse_noise(noise)
-    return kwargs
+    return dict(config.get("env_kwargs") or {})
 
 
 def make_env(config: dict[str, Any]) -> VecEnv:

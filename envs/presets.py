@@ -22,8 +22,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from qas.errors import ConfigError
-from qas.noise import NOISELESS, NoiseModel, bit_flip, depolarize
+from qas.errors import ConfigError, QasError
+from qas.noise import NOISELESS, NoiseModel, bit_flip, depolarize, parse_noise
 
 NOISE_PRESETS: dict[str, NoiseModel] = {
     "none": NOISELESS,
@@ -94,11 +94,19 @@ def preset_defaults(preset: str, n_qubits: int, allowed: tuple[str, ...]) -> dic
 
 
 def resolve_noise(noise: NoiseModel | str | None) -> NoiseModel:
-    """A noise model, a preset name (``none``, ``kuo``, ``kanqas``) or None (noiseless)."""
+    """A noise model, a preset name (``none``, ``kuo``, ``kanqas``), a spec for :func:`qas.noise.parse_noise`
+    (``depolarize:0.01``, ``1q=bit_flip:0.3,2q=depolarize:0.2``) or None (noiseless)."""
     if noise is None:
         return NOISELESS
     if isinstance(noise, NoiseModel):
         return noise
     if isinstance(noise, str) and noise in NOISE_PRESETS:
         return NOISE_PRESETS[noise]
-    raise ConfigError(f"noise must be a qas.NoiseModel or one of {sorted(NOISE_PRESETS)}, got {noise!r}")
+    if isinstance(noise, str) and ":" in noise:
+        try:
+            return parse_noise(noise) or NOISELESS
+        except QasError as err:
+            raise ConfigError(str(err)) from None
+    raise ConfigError(
+        f"noise must be a qas.NoiseModel, a spec like depolarize:0.01, or one of {sorted(NOISE_PRESETS)}, got {noise!r}"
+    )

@@ -34,7 +34,7 @@ from qas.export import FORMATS, to_device, to_qiskit
 from qas.export import export as export_text
 from qas.gate_sets import GATE_SETS
 from qas.gates import GATES
-from qas.noise import NoiseModel, amplitude_damp, bit_flip, depolarize, phase_flip
+from qas.noise import parse_noise
 from qas.plugins import plugins
 from qas.targets import parse_task
 
@@ -86,40 +86,6 @@ def read_circuit(path: str | Path) -> Circuit:
     except (OSError, UnicodeDecodeError) as err:
         raise InputFileError(f"cannot read circuit file {str(path)!r}: {err}") from None
     return Circuit.from_qasm(text) if suffix == ".qasm" else Circuit.from_json(text)
-
-
-_CHANNELS = {"depolarize": depolarize, "bit_flip": bit_flip, "phase_flip": phase_flip, "amplitude_damp": amplitude_damp}
-_NOISE_SLOTS = {"1q": "after_one_qubit", "2q": "after_two_qubit", "readout": "before_measurement"}
-
-
-def parse_noise(text: str | None) -> NoiseModel | None:
-    """A noise model from ``CHANNEL:P`` (after every gate, on each qubit) or ``1q=CHANNEL:P,2q=...,readout=...``.
-
-    Channels: depolarize, bit_flip, phase_flip, amplitude_damp. ``2q=depolarize:P`` is the two-qubit depolarising
-    channel on the gate's qubits. Example: ``--noise 1q=depolarize:0.001,2q=depolarize:0.01,readout=bit_flip:0.02``.
-    """
-    if not text:
-        return None
-    slots: dict[str, Any] = {}
-    for item in (part.strip() for part in text.split(",") if part.strip()):
-        where, _, spec = item.partition("=") if "=" in item else ("", "", item)
-        name, _, value = spec.partition(":")
-        if (where and where not in _NOISE_SLOTS) or name not in _CHANNELS or not value:
-            raise QasError(
-                f"bad noise item {item!r}: use CHANNEL:P or WHERE=CHANNEL:P with WHERE in {', '.join(_NOISE_SLOTS)} "
-                f"and CHANNEL in {', '.join(_CHANNELS)}"
-            )
-        try:
-            p = float(value)
-        except ValueError:
-            raise QasError(f"bad noise probability {value!r} in {item!r}") from None
-        if not where:
-            slots["after_one_qubit"] = slots["after_two_qubit"] = _CHANNELS[name](p)
-        elif where == "2q" and name == "depolarize":
-            slots["after_two_qubit"] = depolarize(p, 2)
-        else:
-            slots[_NOISE_SLOTS[where]] = _CHANNELS[name](p)
-    return NoiseModel(**slots)
 
 
 def _metrics_table(title: str, rows: dict[str, Any]) -> Table:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -156,3 +157,42 @@ class NoiseModel:
 
 
 NOISELESS = NoiseModel()
+
+
+_CHANNELS: dict[str, Callable[[float], Channel]] = {
+    "depolarize": depolarize,
+    "bit_flip": bit_flip,
+    "phase_flip": phase_flip,
+    "amplitude_damp": amplitude_damp,
+}
+_NOISE_SLOTS = {"1q": "after_one_qubit", "2q": "after_two_qubit", "readout": "before_measurement"}
+
+
+def parse_noise(text: str | None) -> NoiseModel | None:
+    """A noise model from ``CHANNEL:P`` (after every gate, on each qubit) or ``1q=CHANNEL:P,2q=...,readout=...``.
+
+    Channels: depolarize, bit_flip, phase_flip, amplitude_damp. ``2q=depolarize:P`` is the two-qubit depolarising
+    channel on the gate's qubits. Example: ``--noise 1q=depolarize:0.001,2q=depolarize:0.01,readout=bit_flip:0.02``.
+    """
+    if not text:
+        return None
+    slots: dict[str, Channel] = {}
+    for item in (part.strip() for part in text.split(",") if part.strip()):
+        where, _, spec = item.partition("=") if "=" in item else ("", "", item)
+        name, _, value = spec.partition(":")
+        if (where and where not in _NOISE_SLOTS) or name not in _CHANNELS or not value:
+            raise QasError(
+                f"bad noise item {item!r}: use CHANNEL:P or WHERE=CHANNEL:P with WHERE in {', '.join(_NOISE_SLOTS)} "
+                f"and CHANNEL in {', '.join(_CHANNELS)}"
+            )
+        try:
+            p = float(value)
+        except ValueError:
+            raise QasError(f"bad noise probability {value!r} in {item!r}") from None
+        if not where:
+            slots["after_one_qubit"] = slots["after_two_qubit"] = _CHANNELS[name](p)
+        elif where == "2q" and name == "depolarize":
+            slots["after_two_qubit"] = depolarize(p, 2)
+        else:
+            slots[_NOISE_SLOTS[where]] = _CHANNELS[name](p)
+    return NoiseModel(**slots)

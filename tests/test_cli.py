@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from qas import Circuit, op
-from qas.cli import main, parse_noise
+from qas.cli import main
 from qas.errors import QasError
+from qas.noise import parse_noise
 
 GHZ3 = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
 
