@@ -94,7 +94,7 @@ class TrainResult:
         value = None if score is None else (score.energy if score.energy is not None else score.fidelity)
         return {
             value_key: value,
-            "circuit": self.best_circuit.to_dict() if self.best_circuit else None,
+            "circuit": self.best_circuit.to_qasm("3.0") if self.best_circuit else None,
             "run_dir": str(self.run_dir),
             "agent": self.config["agent"],
             "env_id": self.config["env_id"],

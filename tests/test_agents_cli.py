@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from qas import Circuit
 from qas.cli import main
 
 
@@ -14,7 +15,7 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
     assert main([*argv, "--runs-dir", str(tmp_path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["best_fidelity"] == pytest.approx(1.0)
-    assert len(summary["circuit"]["operations"]) == 2
+    assert len(Circuit.from_qasm(summary["circuit"])) == 2
     run = tmp_path / "ppo" / "qas-StatePreparation-v0_1"
     assert summary["run_dir"] == str(run) and (run / "best_model.zip").is_file()
     # MaskablePPO's greedy policy builds a 2-gate Bell circuit.

@@ -57,7 +57,8 @@ def test_cli_generate_prints_json_with_infidelities(tmp_path, capsys) -> None:
     assert code == 0
     best = out["circuits"][0]
     assert best["infidelity"] < 1e-3 and best["sampled_infidelity"] >= best["infidelity"]
-    assert {o["gate"] for o in best["circuit"]["operations"]} <= {"h", "cx"}
+    assert {o.gate for o in Circuit.from_qasm(best["circuit"])} <= {"h", "cx"}
+    assert out["circuit"] == best["circuit"] and out["best_fidelity"] == pytest.approx(1 - best["infidelity"])
 
 
 @pytest.mark.parametrize(

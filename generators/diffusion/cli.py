@@ -144,6 +144,10 @@ def generate(
     if as_json:
         print_json(
             {
+                "best_fidelity": 1.0 - result.best.infidelity,
+                "best_infidelity": result.best.infidelity,
+                "circuit": result.best.circuit.to_qasm("3.0"),
+                **result.best.circuit.metrics(),
                 "weights": result.weights,
                 "samples": samples,
                 "seconds": round(result.seconds, 3),
@@ -152,7 +156,7 @@ def generate(
                         "infidelity": c.infidelity,
                         "sampled_infidelity": c.sampled_infidelity,
                         **c.circuit.metrics(),
-                        "circuit": c.circuit.to_dict(),
+                        "circuit": c.circuit.to_qasm("3.0"),
                     }
                     for c in best
                 ],
