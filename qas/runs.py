@@ -61,6 +61,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         written = tmp if tmp.exists() and tmp.stat().st_size else next(tmp.parent.glob(tmp.name + "*"), tmp)
         with open(written, "rb") as f:
             os.fsync(f.fileno())
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(written, 0o666 & ~umask)
         os.replace(written, path)
     finally:
         for leftover in tmp.parent.glob(tmp.name + "*"):

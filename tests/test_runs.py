@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from qas.errors import ConfigError, InputFileError
@@ -14,6 +16,9 @@ def test_atomic_write_leaves_no_temporaries(tmp_path) -> None:
     p = atomic_write_text(tmp_path / "x" / "config.yaml", "a: 1\n")
     assert p.read_text() == "a: 1\n"
     assert [f.name for f in p.parent.iterdir()] == ["config.yaml"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_overrides_parse_yaml_values_and_nest() -> None:
