@@ -25,15 +25,15 @@ def dataset(tmp_path_factory) -> str:
 
 
 def test_tiny_training_run_lowers_both_losses(dataset, tmp_path) -> None:
-    result = train(TrainConfig(dataset=dataset, steps=150, **TINY), tmp_path, log=lambda _: None)
-    assert result["step"] == 150
+    result = train(TrainConfig(dataset=dataset, steps=300, **TINY), tmp_path, log=lambda _: None)
+    assert result["step"] == 300
     rows = MetricsLog(tmp_path / "progress.csv").rows()
     tokens = [float(r["token_loss"]) for r in rows]
     angles = [float(r["angle_loss"]) for r in rows]
     assert np.mean(tokens[-3:]) < 0.8 * tokens[0]
     assert np.mean(angles[-3:]) < 0.8 * angles[0]
     model, meta = load_weights(tmp_path)
-    assert meta["gates"] == ["h", "cx", "rz"] and meta["trained_steps"] == 150
+    assert meta["gates"] == ["h", "cx", "rz"] and meta["trained_steps"] == 300
     assert model.config.max_steps == 6 and not model.training
 
 

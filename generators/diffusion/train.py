@@ -146,7 +146,10 @@ def train(config: TrainConfig, run_dir: str | Path, *, log: Any = print) -> dict
         layers=config.layers,
         heads=config.heads,
     )
-    model = Denoiser(model_config).to(device)
+    # Initial weights come from the run's seed, not from whatever the global RNG holds, so a run is reproducible.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = Denoiser(model_config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.01)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     gen = torch.Generator(device=device).manual_seed(config.seed)
