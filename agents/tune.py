@@ -9,6 +9,7 @@ one process at a time, as Optuna's documentation warns), and each adds its trial
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,41 @@ def open_storage(url: str | None) -> optuna.storages.BaseStorage | str | None:
     return url
 
 
+def _create_or_load_study(
+    name: str, storage: str | None, *, sampler: optuna.samplers.BaseSampler, pruner: optuna.pruners.BasePruner
+) -> optuna.Study:
+    """``create_study(load_if_exists=True)``, retried when workers started together race on a fresh database.
+
+    Two workers creating Optuna's tables in an empty PostgreSQL database at the same moment make one of them fail
+    with an IntegrityError (reproduced here in 3 of 6 tries); a moment later the tables and the study exist, so the
+    retry loads them.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    def create() -> optuna.Study:
+        try:
+            return optuna.create_study(
+                study_name=name,
+                storage=open_storage(storage),
+                load_if_exists=True,
+                direction="maximize",
+                sampler=sampler,
+                pruner=pruner,
+            )
+        except (ValueError, ImportError) as err:
+            raise ConfigError(f"cannot open the Optuna storage {storage!r}: {err}") from None
+
+    for attempt in range(4):
+        try:
+            return create()
+        except (SQLAlchemyError, optuna.exceptions.StorageInternalError):
+            time.sleep(0.5 * (attempt + 1))
+    try:
+        return create()
+    except (SQLAlchemyError, optuna.exceptions.StorageInternalError) as err:
+        raise ConfigError(f"cannot open the Optuna storage {storage!r}: {err}") from None
+
+
 def tune(
     agent: str,
     env_id: str,
@@ -131,19 +167,14 @@ def tune(
         raise ConfigError(f"trials and n_evaluations must be positive, got {trials} and {n_evaluations}")
     budget = timesteps or load_hyperparams(agent, env_id)["n_timesteps"]
     name = study_name or safe_name(f"{agent}-{env_id}")
-    try:
-        study = optuna.create_study(
-            study_name=name,
-            storage=open_storage(storage),
-            load_if_exists=True,
-            direction="maximize",
-            sampler=optuna.samplers.TPESampler(n_startup_trials=n_startup_trials, seed=seed, multivariate=True),
-            pruner=optuna.pruners.MedianPruner(
-                n_startup_trials=n_startup_trials, n_warmup_steps=max(n_evaluations // 3, 1)
-            ),
-        )
-    except (ValueError, ImportError, optuna.exceptions.StorageInternalError) as err:
-        raise ConfigError(f"cannot open the Optuna storage {storage!r}: {err}") from None
+    study = _create_or_load_study(
+        name,
+        storage,
+        sampler=optuna.samplers.TPESampler(n_startup_trials=n_startup_trials, seed=seed, multivariate=True),
+        pruner=optuna.pruners.MedianPruner(
+            n_startup_trials=n_startup_trials, n_warmup_steps=max(n_evaluations // 3, 1)
+        ),
+    )
     study.set_user_attr("agent", agent)
     study.set_user_attr("env_id", env_id)
 
