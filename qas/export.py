@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qas.circuit import Circuit, Operation
+from qas.circuit import Circuit, Operation, op
 from qas.cirq_interop import from_cirq
 from qas.devices import Device, load_device
 from qas.errors import InvalidCircuitError, MissingDependencyError, QasError
@@ -97,6 +97,7 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet, *, optimiz
     gate_set = get_gate_set(gates)
     if all(_in_gate_set(o, gate_set) for o in circuit.operations):
         return circuit
+    circuit = _expand_three_qubit_gates(circuit, gate_set)
     # Gates placed with any angle; a choice with fixed angles (Kuo et al.'s rz(pi/4)) can only stand in as a whole.
     names = {c.gate for c in gate_set.choices if c.fixed_params is None}
     entangler = next((g for g in _ENTANGLERS if g in names), None)
@@ -120,6 +121,29 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet, *, optimiz
     if entangler == "cx":
         optimized = cirq.merge_single_qubit_gates_to_phxz(optimized.map_operations(_cz_to_cx))
     return _rewrite_one_qubit_runs(from_cirq(optimized, qubits=qubits), basis, fixed)
+
+
+def _toffoli(a: int, b: int, c: int) -> list[Operation]:
+    """Nielsen & Chuang's 6-CNOT Toffoli (Fig. 4.9): Cirq's own decomposition, re-synthesised, needs 8."""
+    return [
+        op("h", c), op("cx", b, c), op("tdg", c), op("cx", a, c), op("t", c), op("cx", b, c), op("tdg", c),
+        op("cx", a, c), op("t", b), op("t", c), op("h", c), op("cx", a, b), op("t", a), op("tdg", b),
+        op("cx", a, b),
+    ]  # fmt: skip
+
+
+def _expand_three_qubit_gates(circuit: Circuit, gate_set: GateSet) -> Circuit:
+    """Write the set's missing ccx and cswap gates with the fewest known CNOTs (6 and 8) before any re-synthesis."""
+    ops: list[Operation] = []
+    for o in circuit.operations:
+        if o.gate == "ccx" and not _in_gate_set(o, gate_set):
+            ops.extend(_toffoli(*o.qubits))
+        elif o.gate == "cswap" and not _in_gate_set(o, gate_set):
+            a, b, c = o.qubits
+            ops.extend([op("cx", c, b), *_toffoli(a, b, c), op("cx", c, b)])
+        else:
+            ops.append(o)
+    return Circuit(circuit.n_qubits, tuple(ops))
 
 
 def _rewrite_one_qubit_runs(circuit: Circuit, basis: str, fixed: list[GateChoice]) -> Circuit:
@@ -252,9 +276,9 @@ def _final_mapping(routed: cirq.AbstractCircuit, initial: tuple[int, ...]) -> tu
     import cirq
 
     where = list(initial)
-    for op in routed.all_operations():
-        if cirq.RoutingSwapTag() in op.tags:
-            a, b = (q.x for q in op.qubits)
+    for operation in routed.all_operations():
+        if cirq.RoutingSwapTag() in operation.tags:
+            a, b = (q.x for q in operation.qubits)
             where = [b if p == a else a if p == b else p for p in where]
     return tuple(where)
 
