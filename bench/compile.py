@@ -32,11 +32,12 @@ import torch
 
 from qas.circuit import Circuit
 from qas.generators.diffusion.dataset import CircuitDataset, canonical_phase, random_circuits
+from qas.generators.diffusion.lookup import CX_EQUIVALENT
 from qas.generators.diffusion.pipeline import DiffusionGenerator
 
 BENCH_SEED = 90_210
+VALIDATION_SEED = 777  # the seed for design choices (with --count 80); the benchmark's seed is never used for them
 SUCCESS = 1e-3
-CX_EQUIVALENT = {"cx": 1, "swap": 3, "ccx": 6, "cswap": 8}
 SETS = {"discrete {h,cx,z,x,ccx,swap}": "clifford-3q", "param {h,cx,rx,ry,rz}": "param-3q"}
 
 
@@ -65,9 +66,9 @@ def cx_count(circuit: Circuit) -> int:
     return sum(CX_EQUIVALENT.get(o.gate, 0) for o in circuit)
 
 
-def make_targets(generator: DiffusionGenerator, count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+def make_targets(generator: DiffusionGenerator, count: int, seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
     placements, angles = random_circuits(
-        generator.vocab, count, 1, generator.vocab.max_steps, np.random.default_rng(BENCH_SEED)
+        generator.vocab, count, 1, generator.vocab.max_steps, np.random.default_rng(seed)
     )
     unitaries = generator.vocab.unitaries(
         torch.as_tensor(placements), torch.as_tensor(angles).double(), dtype=torch.complex128
@@ -102,7 +103,7 @@ def run_ours(
                   file=sys.stderr, flush=True)  # fmt: skip
         generation = generator.generate(u, samples=samples, stop_early=True, seed=i)
         best = generation.best
-        sampled.append(min(c.sampled_infidelity for c in generation.candidates))
+        sampled.append(generation.best_sampled)
         result.infidelities.append(best.infidelity)
         result.cnots.append(cx_count(best.circuit))
         result.seconds.append(generation.seconds)
@@ -155,6 +156,12 @@ def run_bqskit(targets: list[np.ndarray], timeout: float) -> MethodResult | str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300, help="targets per gate set")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=BENCH_SEED,
+        help=f"target seed (default {BENCH_SEED}; choices use {VALIDATION_SEED})",
+    )
     parser.add_argument("--peer-count", type=int, default=100, help="targets given to BQSKit (slowest)")
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--bqskit-timeout", type=float, default=120.0)
@@ -173,7 +180,7 @@ def main() -> None:
         if args.set not in ("all", weights):
             continue
         generator = DiffusionGenerator(replaced.get(weights, weights))
-        sources, targets = make_targets(generator, args.count)
+        sources, targets = make_targets(generator, args.count, args.seed)
         ours, sampled = run_ours(generator, targets, args.samples, args.max_minutes)
         done = len(ours.infidelities)
         targets, sources = targets[:done], sources[:done]

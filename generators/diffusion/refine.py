@@ -36,9 +36,10 @@ def refine(
     placements: torch.Tensor,
     angles: torch.Tensor,
     *,
-    restarts: int = 3,
-    steps: int = 80,
-    lr: float = 0.1,
+    restarts: int = 2,
+    steps: int = 30,
+    polish_steps: int = 30,
+    lr: float = 0.2,
     seed: int = 0,
     frozen: torch.Tensor | None = None,
 ) -> Refined:
@@ -64,14 +65,15 @@ def refine(
         values = torch.where(keep, given, values)
         return infidelities(target_t, vocab.unitaries(structure, values, dtype=torch.complex128))
 
-    optimizer = torch.optim.Adam([theta], lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss_of(theta).sum().backward()
-        optimizer.step()
-        schedule.step()
-    polish = torch.optim.LBFGS([theta], lr=1, max_iter=30, line_search_fn="strong_wolfe")
+    if steps:
+        optimizer = torch.optim.Adam([theta], lr=lr)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss_of(theta).sum().backward()
+            optimizer.step()
+            schedule.step()
+    polish = torch.optim.LBFGS([theta], lr=1, max_iter=polish_steps, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         polish.zero_grad()
