@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -30,11 +32,29 @@ def test_workers_train_the_shared_supernet_policy() -> None:
     assert len(result.eval_returns) == 2 and result.wall_time > 0
 
 
+def test_one_worker_trains_deterministically_and_evaluates_on_schedule() -> None:
+    config = A3CConfig(total_steps=480, workers=1, envs_per_worker=4, eval_every=160, eval_episodes=3, score_last=2)
+    first, second = (train_a3c(make_policy(SPACE, seed=5), replace(config, seed=5)) for _ in range(2))
+    assert [e.step for e in first.evaluations] == [160, 320, 480]
+    # Same seed, same everything: episodes, greedy returns and weights agree exactly.
+    assert first.episodes == second.episodes
+    assert [e.returns for e in first.evaluations] == [e.returns for e in second.evaluations]
+    for name, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[name]), name
+    assert first.score == pytest.approx((first.evaluations[1].mean_return + first.evaluations[2].mean_return) / 2)
+    # The structure probabilities are recorded at each evaluation and move with training.
+    assert first.evaluations[0].probabilities != first.evaluations[-1].probabilities
+    other = train_a3c(make_policy(SPACE, seed=6), replace(config, seed=6))
+    assert other.episodes != first.episodes
+
+
 def test_policy_must_encode_every_observation_feature() -> None:
     with pytest.raises(ConfigError, match="CartPole-v1 has 4 observation features but the space encodes 2"):
         make_policy(SearchSpace.layered(2, 1, encoding=True))
     with pytest.raises(ConfigError, match="at least 1"):
         A3CConfig(workers=0)
+    with pytest.raises(ConfigError, match="score_last >= 1"):
+        A3CConfig(score_last=0)
 
 
 @pytest.mark.slow

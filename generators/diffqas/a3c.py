@@ -8,10 +8,17 @@ any other, so structure and circuit weights train jointly by the same asynchrono
 
 The actor and the critic share the circuit: a :class:`VariationalModel` with ``n_actions + 1`` outputs (action
 logits, then the state value).
+
+Measuring a policy: greedy returns are noisy (one CartPole episode can end at 9 steps or at 500), so every
+``eval_every`` steps the policy plays ``eval_episodes`` greedy episodes from fixed start states (``eval_seed``: the same
+episodes for every circuit and training seed, so comparisons are paired), and :attr:`A3CResult.score` averages the
+last ``score_last`` of these evaluations rather than trusting the final one. With ``workers=1`` the learner runs in the
+calling process and training is deterministic per seed; with more workers the Hogwild interleaving is not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import queue
@@ -43,29 +50,63 @@ class A3CConfig:
     gamma: float = 0.99
     lr: float = 0.05  # circuit angles, input scaling and read-out
     structure_lr: float = 0.05  # structure logits (supernet policies only)
+    # Decay both learning rates linearly to 0 over total_steps (SB3's linear schedule): at a constant rate the greedy
+    # return of a circuit policy keeps swinging between ~10 and 500 late in training, so where training stops decides
+    # the result more than the circuit does.
+    anneal_lr: bool = True
     entropy_coef: float = 0.01
     value_coef: float = 0.5
     max_grad_norm: float = 10.0
-    eval_episodes: int = 10
+    eval_every: int = 5_000  # environment steps between greedy evaluations (0: only at the end)
+    eval_episodes: int = 10  # greedy episodes per evaluation
+    eval_seed: int = 10_000  # evaluation episode i starts from env.reset(seed=eval_seed + i)
+    score_last: int = 3  # the score averages this many of the last evaluations
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if min(self.workers, self.envs_per_worker, self.rollout, self.total_steps) < 1:
-            raise ConfigError("workers, envs_per_worker, rollout and total_steps must be at least 1")
+        if min(self.workers, self.envs_per_worker, self.rollout, self.total_steps, self.eval_episodes) < 1:
+            raise ConfigError("workers, envs_per_worker, rollout, total_steps and eval_episodes must be at least 1")
+        if self.eval_every < 0 or self.score_last < 1:
+            raise ConfigError("eval_every must be >= 0 and score_last >= 1")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Greedy returns of the policy after ``step`` environment steps, and its structure probabilities then."""
+
+    step: int
+    returns: list[float]
+    probabilities: list[list[float]]  # [position][candidate]; one-candidate positions of a fixed circuit too
+
+    @property
+    def mean_return(self) -> float:
+        return float(np.mean(self.returns))
 
 
 @dataclass
 class A3CResult:
-    """The trained model, every finished training episode as (global step, return), and the greedy evaluation."""
+    """The trained model, every finished training episode as (global step, return), and the greedy evaluations."""
 
     model: VariationalModel
+    config: A3CConfig
     episodes: list[tuple[int, float]] = field(default_factory=list)
-    eval_returns: list[float] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)  # in step order; the last one is the final policy
     wall_time: float = 0.0
 
     @property
+    def eval_returns(self) -> list[float]:
+        """The final policy's greedy returns."""
+        return self.evaluations[-1].returns
+
+    @property
     def eval_return(self) -> float:
-        return float(np.mean(self.eval_returns)) if self.eval_returns else float("nan")
+        """The final policy's mean greedy return."""
+        return self.evaluations[-1].mean_return
+
+    @property
+    def score(self) -> float:
+        """Mean greedy return over the last ``config.score_last`` evaluations (less noisy than the final one)."""
+        return float(np.mean([e.mean_return for e in self.evaluations[-self.config.score_last :]]))
 
 
 def make_policy(space: SearchSpace, env_id: str = "CartPole-v1", seed: int = 0) -> VariationalModel:
@@ -81,22 +122,47 @@ def make_policy(space: SearchSpace, env_id: str = "CartPole-v1", seed: int = 0) 
 
 
 def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
-    """Train ``model`` in place with ``config.workers`` asynchronous workers; return its episodes and evaluation."""
+    """Train ``model`` in place with ``config.workers`` asynchronous workers; return its episodes and evaluations."""
     start = time.perf_counter()
+    # One learner needs no second process: running it here keeps training deterministic per seed.
+    run = _train_here if config.workers == 1 else _train_in_processes
+    steps, episodes, evaluations = run(model, config)
+    evaluations.append(evaluate(model, config, steps))
+    result = A3CResult(model, config, sorted(episodes), evaluations, time.perf_counter() - start)
+    logger.info("A3C: %d episodes, score %.1f, %.0f s", len(result.episodes), result.score, result.wall_time)
+    return result
+
+
+class _Counter:
+    """The shared step counter's interface (``value``, ``get_lock``) for a learner in this process."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def get_lock(self) -> contextlib.nullcontext:
+        return contextlib.nullcontext()
+
+
+def _train_here(model: VariationalModel, config: A3CConfig) -> tuple[int, list, list[Evaluation]]:
+    counter, episodes, evaluations = _Counter(), queue.SimpleQueue(), queue.SimpleQueue()
+    _worker(0, model, config, counter, episodes, evaluations)
+    return counter.value, _drain(episodes), _drain(evaluations)
+
+
+def _train_in_processes(model: VariationalModel, config: A3CConfig) -> tuple[int, list, list[Evaluation]]:
     model.share_memory()
     # Forkserver: workers fork from a clean single-threaded server (a plain fork after torch's thread pools have
     # started can deadlock) that has imported torch and this module once, so later trainings start their workers fast.
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload([__name__])
-    counter = ctx.Value("i", 0)
-    episodes = ctx.Queue()
+    counter, episodes, evaluations = ctx.Value("i", 0), ctx.Queue(), ctx.Queue()
     workers = [
-        ctx.Process(target=_worker, args=(rank, model, config, counter, episodes), daemon=True)
+        ctx.Process(target=_worker, args=(rank, model, config, counter, episodes, evaluations), daemon=True)
         for rank in range(config.workers)
     ]
     for w in workers:
         w.start()
-    finished: list[tuple[int, float]] = []
+    finished = []  # drained while the workers run: a worker cannot exit while its queued items are unread
     while any(w.is_alive() for w in workers) or not episodes.empty():
         try:
             finished.append(episodes.get(timeout=0.2))
@@ -106,11 +172,15 @@ def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
         w.join()
         if w.exitcode != 0:
             raise RuntimeError(f"A3C worker exited with code {w.exitcode}")
-    finished.sort()
     model.supernet.clear_cache()  # the workers changed the shared weights behind this process's back
-    result = A3CResult(model, finished, evaluate_policy(model, config), time.perf_counter() - start)
-    logger.info("A3C: %d episodes, greedy return %.1f, %.0f s", len(finished), result.eval_return, result.wall_time)
-    return result
+    return counter.value, finished, _drain(evaluations)
+
+
+def _drain(q: Any) -> list:
+    items = []
+    while not q.empty():
+        items.append(q.get())
+    return items
 
 
 def _optimizer(model: VariationalModel, config: A3CConfig) -> torch.optim.Optimizer:
@@ -122,8 +192,13 @@ def _optimizer(model: VariationalModel, config: A3CConfig) -> torch.optim.Optimi
     )
 
 
-def _worker(rank: int, shared: VariationalModel, config: A3CConfig, counter: Any, episodes: Any) -> None:
-    """One asynchronous learner: ``config.envs_per_worker`` environments stepped together as one batch."""
+def _worker(
+    rank: int, shared: VariationalModel, config: A3CConfig, counter: Any, episodes: Any, evaluations: Any
+) -> None:
+    """One asynchronous learner: ``config.envs_per_worker`` environments stepped together as one batch.
+
+    Worker 0 also evaluates the policy every ``config.eval_every`` steps (on its fresh copy of the shared weights).
+    """
     import gymnasium as gym
 
     torch.set_num_threads(1)
@@ -134,8 +209,12 @@ def _worker(rank: int, shared: VariationalModel, config: A3CConfig, counter: Any
     episode_returns = np.zeros(len(envs))
     local = copy.deepcopy(shared)
     optimizer = _optimizer(shared, config)
+    next_eval = config.eval_every or config.total_steps
     while counter.value < config.total_steps:
         local.load_state_dict(shared.state_dict())
+        if rank == 0 and counter.value >= next_eval:
+            evaluations.put(evaluate(local, config, counter.value))
+            next_eval += config.eval_every
         inputs, actions, rewards, ended = [], [], [], []
         # ----- rollout (no gradients: the loss below recomputes the forward pass as one batch) -----
         for _ in range(config.rollout):
@@ -188,6 +267,10 @@ def _worker(rank: int, shared: VariationalModel, config: A3CConfig, counter: Any
         # Hogwild: hand the local gradients to the shared parameters and step them without a lock.
         for shared_p, local_p in zip(shared.parameters(), local.parameters(), strict=True):
             shared_p.grad = None if local_p.grad is None else local_p.grad.clone()
+        if config.anneal_lr:
+            remaining = max(0.0, 1 - counter.value / config.total_steps)
+            for group, base in zip(optimizer.param_groups, (config.lr, config.structure_lr), strict=True):
+                group["lr"] = base * remaining
         optimizer.step()
         with counter.get_lock():
             counter.value += config.rollout * len(envs)
@@ -195,20 +278,31 @@ def _worker(rank: int, shared: VariationalModel, config: A3CConfig, counter: Any
         env.close()
 
 
+def evaluate(model: VariationalModel, config: A3CConfig, step: int) -> Evaluation:
+    """An :class:`Evaluation` of ``model`` after ``step`` training steps."""
+    probabilities = [p.detach().tolist() for p in model.supernet.probabilities()]
+    return Evaluation(step, evaluate_policy(model, config), probabilities)
+
+
 def evaluate_policy(model: VariationalModel, config: A3CConfig) -> list[float]:
-    """Returns of ``config.eval_episodes`` greedy episodes on fresh, seeded environments."""
+    """Returns of ``config.eval_episodes`` greedy episodes from the fixed start states ``eval_seed + i``.
+
+    The episodes run side by side, one batched forward pass per step for those still going.
+    """
     import gymnasium as gym
 
-    env = gym.make(config.env_id)
-    returns = []
-    for episode in range(config.eval_episodes):
-        obs, _ = env.reset(seed=10_000 + config.seed * 100 + episode)
-        total, done, truncated = 0.0, False, False
-        while not (done or truncated):
-            with torch.no_grad():
-                logits = model(torch.as_tensor(obs, dtype=torch.float32)[None])[0, :-1]
-            obs, reward, done, truncated, _ = env.step(int(torch.argmax(logits)))
-            total += float(reward)
-        returns.append(total)
-    env.close()
-    return returns
+    envs = [gym.make(config.env_id) for _ in range(config.eval_episodes)]
+    obs = np.stack([env.reset(seed=config.eval_seed + i)[0] for i, env in enumerate(envs)])
+    returns = np.zeros(len(envs))
+    running = np.ones(len(envs), dtype=bool)
+    while running.any():
+        index = np.flatnonzero(running)
+        with torch.no_grad():
+            actions = torch.argmax(model(torch.as_tensor(obs[index], dtype=torch.float32))[:, :-1], -1)
+        for i, action in zip(index, actions.tolist(), strict=True):
+            obs[i], reward, terminated, truncated, _ = envs[i].step(action)
+            returns[i] += float(reward)
+            running[i] = not (terminated or truncated)
+    for env in envs:
+        env.close()
+    return returns.tolist()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.model import VariationalModel
+from qas.generators.diffqas.settings import from_mapping
 from qas.generators.diffqas.space import SearchSpace
 
 
@@ -42,21 +43,34 @@ class ClassifierConfig:
     structure_lr: float = 0.05
     update: Literal["joint", "alternating"] = "joint"
     seed: int = 0
+    # The data set of ``qas search --task classify:moons``: ``samples`` training points and as many test points.
+    samples: int = 200
+    noise: float = 0.1
+    goal_accuracy: float = 0.85  # test accuracy that counts as success (the CLI's exit code)
 
     def __post_init__(self) -> None:
         if self.update not in ("joint", "alternating"):
             raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
+        if self.epochs < 1 or self.samples < 2 or self.noise < 0:
+            raise ConfigError("epochs must be >= 1, samples >= 2 and noise >= 0")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassifierConfig:
+        """From a mapping (a run's config, ``--set`` overrides); unknown keys are an error."""
+        return from_mapping(cls, data, "classifier")
 
 
 @dataclass
 class ClassifierResult:
-    """The derived architecture, its re-trained model and accuracies, and the search's loss per epoch."""
+    """The derived architecture, its re-trained model and accuracies, and the search's history per epoch."""
 
     architecture: tuple[str, ...]
+    choice: tuple[int, ...]
     model: VariationalModel
     train_accuracy: float
     test_accuracy: float
     search_losses: list[float] = field(default_factory=list)
+    probabilities: list[list[list[float]]] = field(default_factory=list)  # [epoch][position][candidate]
 
 
 def accuracy(model: VariationalModel, x: np.ndarray, y: np.ndarray) -> float:
@@ -67,13 +81,14 @@ def accuracy(model: VariationalModel, x: np.ndarray, y: np.ndarray) -> float:
 
 def _train(
     model: VariationalModel, x: torch.Tensor, y: torch.Tensor, config: ClassifierConfig, *, search: bool
-) -> list[float]:
+) -> tuple[list[float], list[list[list[float]]]]:
+    """Full-batch training; returns the loss and the structure probabilities after every epoch."""
     loss_fn = torch.nn.BCEWithLogitsLoss()
     weights = torch.optim.Adam(model.weight_parameters(), lr=config.lr)
     structure = torch.optim.Adam(model.structure_parameters(), lr=config.structure_lr) if search else None
     alternate = search and config.update == "alternating"
     n_train = int(0.7 * len(x)) if alternate else len(x)
-    losses = []
+    losses, probabilities = [], []
     for _ in range(config.epochs):
         weights.zero_grad()
         if structure is not None:
@@ -87,7 +102,8 @@ def _train(
                 loss_fn(model(x[n_train:])[:, 0], y[n_train:]).backward()
             structure.step()
         losses.append(float(loss.detach()))
-    return losses
+        probabilities.append([p.detach().tolist() for p in model.supernet.probabilities()])
+    return losses, probabilities
 
 
 def search_classifier(
@@ -106,14 +122,16 @@ def search_classifier(
         raise QasError("labels must be 0 or 1")
     x, y = torch.as_tensor(x_train), torch.as_tensor(y_train)
     supernet_model = VariationalModel(space, 1, generator=torch.Generator().manual_seed(config.seed))
-    losses = _train(supernet_model, x, y, config, search=True)
+    losses, probabilities = _train(supernet_model, x, y, config, search=True)
     choice = supernet_model.supernet.choice()
     derived = VariationalModel(space.fixed(choice), 1, generator=torch.Generator().manual_seed(config.seed + 1))
     _train(derived, x, y, config, search=False)
     return ClassifierResult(
         architecture=tuple(space.names(choice)),
+        choice=tuple(choice),
         model=derived,
         train_accuracy=accuracy(derived, x_train, y_train),
         test_accuracy=accuracy(derived, x_test, y_test),
         search_losses=losses,
+        probabilities=probabilities,
     )

@@ -21,19 +21,31 @@ def register(app: typer.Typer) -> None:
 
 def search(
     task: Annotated[
-        str | None, typer.Option(help="What to search for: state:bell|ghz3|FILE.npy, unitary:..., ground-state:h2|...")
+        str | None,
+        typer.Option(
+            help="What to search for: state:bell|ghz3|FILE.npy, unitary:..., ground-state:h2|..., classify:moons "
+            "(a variational classifier) or rl:CartPole-v1 (a policy circuit trained by A3C)."
+        ),
     ] = None,
     method: Annotated[str, typer.Option(help="Search method (diffqas: differentiable supernet search).")] = "diffqas",
     layers: Annotated[int | None, typer.Option(help="Repeat the search space's layer this many times.")] = None,
     candidates: Annotated[
         Path | None, typer.Option(help="Search-space YAML (positions of candidate operations); default per task.")
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Supernet training epochs (default 400).")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Supernet training epochs (default 400; classify: 150; rl: use --set).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     update: Annotated[
         str | None, typer.Option(help="joint: one step on structure and circuit weights; alternating: DARTS-style.")
     ] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML file of DiffQAS settings (see DiffQASConfig).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of settings (DiffQASConfig; classify: ClassifierConfig; rl: PolicySearchConfig "
+            "and A3CConfig keys)."
+        ),
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a setting: --set lr=0.03 (repeatable).")
     ] = None,
@@ -43,37 +55,98 @@ def search(
 ) -> None:
     """Search for a circuit by differentiable architecture search, writing a run folder.
 
-    Exit code 0 when the derived circuit meets the task's goal (fidelity >= 0.99, or chemical accuracy), else 1.
+    Exit code 0 when the result meets the task's goal (fidelity >= 0.99, chemical accuracy, the classifier's
+    goal_accuracy on test points, or the environment's reward threshold), else 1.
     """
     from qas.cli import print_json
-    from qas.generators.diffqas.run import resume_search, run_search
-    from qas.generators.diffqas.search import DiffQASConfig
+    from qas.generators.diffqas.learning_runs import is_learning_task
 
     if method not in METHODS:
         raise ConfigError(f"unknown search method {method!r}; available: {', '.join(METHODS)}")
+    if resume is None and task is None:
+        raise ConfigError("give --task (e.g. --task state:bell) or --resume RUN_DIR")
+    explicit = {"epochs": epochs, "seed": seed, "update": update}
     if resume is not None:
-        run = resume_search(resume)
+        summary = _resume(resume)
+    elif is_learning_task(task):  # type: ignore[arg-type]
+        summary = _learning_search(task, explicit, config, set_ or [], layers, candidates, runs_dir)  # type: ignore[arg-type]
     else:
-        if task is None:
-            raise ConfigError("give --task (e.g. --task state:bell) or --resume RUN_DIR")
-        settings: dict[str, Any] = asdict(DiffQASConfig()) | (load_config(config) if config else {})
-        explicit = {"epochs": epochs, "seed": seed, "update": update}
-        settings |= {k: v for k, v in explicit.items() if v is not None}
-        settings = apply_overrides(settings, set_ or [])
-        run = run_search(
-            task,
-            config=DiffQASConfig.from_dict(settings),
-            layers=layers,
-            candidates=candidates,
-            runs_root=runs_dir,
-        )
+        summary = _circuit_search(task, explicit, config, set_ or [], layers, candidates, runs_dir)  # type: ignore[arg-type]
+    if json_output:
+        print_json({"method": method, **summary})
+    else:
+        _print_summary(summary)
+    if not summary["goal_met"]:
+        raise typer.Exit(code=1)
+
+
+def _settings(defaults: dict[str, Any], explicit: dict[str, Any], config: Path | None, overrides: list[str]) -> dict:
+    """Defaults, then the config file, then the explicit options, then ``--set`` overrides."""
+    settings = defaults | (load_config(config) if config else {})
+    settings |= {k: v for k, v in explicit.items() if v is not None}
+    return apply_overrides(settings, overrides)
+
+
+def _circuit_search(
+    task: str,
+    explicit: dict[str, Any],
+    config: Path | None,
+    overrides: list[str],
+    layers: int | None,
+    candidates: Path | None,
+    runs_dir: Path,
+) -> dict[str, Any]:
+    from qas.generators.diffqas.run import run_search
+    from qas.generators.diffqas.search import DiffQASConfig
+
+    settings = _settings(asdict(DiffQASConfig()), explicit, config, overrides)
+    run = run_search(
+        task, config=DiffQASConfig.from_dict(settings), layers=layers, candidates=candidates, runs_root=runs_dir
+    )
+    return _circuit_summary(run)
+
+
+def _learning_search(
+    task: str,
+    explicit: dict[str, Any],
+    config: Path | None,
+    overrides: list[str],
+    layers: int | None,
+    candidates: Path | None,
+    runs_dir: Path,
+) -> dict[str, Any]:
+    from qas.generators.diffqas.learning_runs import run_learning_search
+
+    if task.partition(":")[0].strip().lower() == "rl":
+        given = [f"--{k}" for k in ("epochs", "update") if explicit[k] is not None]
+        if given:
+            raise ConfigError(
+                f"{' and '.join(given)} do(es) not apply to rl tasks (A3C trains structure and weights together); "
+                "set the budget with --set total_steps=N search_steps=N validation_steps=N"
+            )
+    settings = _settings({}, explicit, config, overrides)
+    run = run_learning_search(task, settings, layers=layers, candidates=candidates, runs_root=runs_dir)
+    return _learning_summary(run)
+
+
+def _resume(run_dir: Path) -> dict[str, Any]:
+    from qas.generators.diffqas.learning_runs import is_learning_task, resume_learning_search
+    from qas.generators.diffqas.run import resume_search
+
+    saved = load_config(run_dir / "config.yaml") if (run_dir / "config.yaml").is_file() else {}
+    if saved.get("method") == "diffqas" and is_learning_task(str(saved.get("task", ""))):
+        return _learning_summary(resume_learning_search(run_dir, saved))
+    return _circuit_summary(resume_search(run_dir))
+
+
+def _circuit_summary(run: Any) -> dict[str, Any]:
     result, score = run.result, run.result.score
-    summary: dict[str, Any] = {"method": method, "task": score.task_name}
+    summary: dict[str, Any] = {"task": score.task_name}
     if score.energy is not None:
         summary |= {"best_energy": score.energy, "energy_error": score.energy_error}
     else:
         summary["best_fidelity"] = score.fidelity
-    summary |= {
+    return summary | {
         "goal_met": result.goal_met,
         "architecture": list(result.architecture),
         "search_loss": result.search_loss,
@@ -83,26 +156,36 @@ def search(
         "metrics": score.metrics,
         "run_dir": str(run.run_dir),
     }
-    if json_output:
-        print_json(summary)
-    else:
-        _print_summary(summary, result.circuit)
-    if not result.goal_met:
-        raise typer.Exit(code=1)
 
 
-def _print_summary(summary: dict[str, Any], circuit: Any) -> None:
+def _learning_summary(run: Any) -> dict[str, Any]:
+    return {
+        "task": run.task,
+        **run.metrics,
+        "goal_met": run.goal_met,
+        "architecture": list(run.architecture),
+        "run_dir": str(run.run_dir),
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
 
     console = Console()
     goal = "[green]goal met[/green]" if summary["goal_met"] else "[red]goal not met[/red]"
-    value = (
-        f"energy {summary['best_energy']:.6f} Ha (error {summary['energy_error']:.2e})"
-        if "best_energy" in summary
-        else f"fidelity {summary['best_fidelity']:.6f}"
-    )
+    if "best_energy" in summary:
+        value = f"energy {summary['best_energy']:.6f} Ha (error {summary['energy_error']:.2e})"
+    elif "best_fidelity" in summary:
+        value = f"fidelity {summary['best_fidelity']:.6f}"
+    elif "test_accuracy" in summary:
+        value = f"test accuracy {summary['test_accuracy']:.3f} (train {summary['train_accuracy']:.3f})"
+    else:
+        value = f"mean greedy return {summary['score']:.1f} over the last evaluations"
     console.print(f"DiffQAS on {summary['task']}: {value}, {goal}")
     console.print(f"architecture: {' -> '.join(summary['architecture'])}")
-    console.print(str(circuit), markup=False, highlight=False)
-    console.print(f"metrics: {summary['metrics']}")
+    if "circuit" in summary:
+        from qas.circuit import Circuit
+
+        console.print(str(Circuit.from_qasm(summary["circuit"])), markup=False, highlight=False)
+        console.print(f"metrics: {summary['metrics']}")
     console.print(f"run folder: {summary['run_dir']}")

@@ -15,7 +15,6 @@ import csv
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -105,10 +104,9 @@ def _run(search: DiffQAS, run_dir: Path, checkpoint_every: int = 25) -> SearchRu
     names = [[c.name for c in cands] for cands in search.space.positions]
 
     def on_epoch(s: DiffQAS) -> None:
-        row: dict[str, Any] = {"epoch": s.epoch, "train/loss": s.history.losses[-1]}
-        for k, probs in enumerate(s.history.probabilities[-1]):
-            row |= {f"structure/p{k}/{name}": p for name, p in zip(names[k], probs, strict=True)}
-        metrics.append(row)
+        metrics.append(
+            {"epoch": s.epoch, "train/loss": s.history.losses[-1], **structure_row(names, s.history.probabilities[-1])}
+        )
         if s.epoch % checkpoint_every == 0 or s.epoch == s.config.epochs:
             save_checkpoint(s, run_dir)
 
@@ -143,11 +141,25 @@ def _truncate_progress(path: Path, epoch: int) -> None:
 def _plot(search: DiffQAS, run_dir: Path, names: list[list[str]]) -> None:
     history = search.history
     epochs = [e + 1 for e in history.epochs]
-    for k, cands in enumerate(names):
-        if len(cands) < 2:
-            continue
-        series = {name: (epochs, [p[k][j] for p in history.probabilities]) for j, name in enumerate(cands)}
-        save_line_plot(
-            run_dir / f"structure_weights_p{k}.png", series, "epoch", "probability", f"structure weights, position {k}"
-        )
+    plot_structure_weights(run_dir, names, epochs, history.probabilities, "epoch")
     save_line_plot(run_dir / "loss.png", {"supernet": (epochs, history.losses)}, "epoch", "loss", "search loss")
+
+
+def structure_row(names: list[list[str]], probabilities: list[list[float]]) -> dict[str, float]:
+    """A progress row's structure columns: ``structure/p<k>/<candidate>`` -> probability."""
+    return {
+        f"structure/p{k}/{name}": p
+        for k, (cands, probs) in enumerate(zip(names, probabilities, strict=True))
+        for name, p in zip(cands, probs, strict=True)
+    }
+
+
+def plot_structure_weights(
+    run_dir: Path, names: list[list[str]], xs: list[int], probabilities: list[list[list[float]]], xlabel: str
+) -> None:
+    """``structure_weights_p<k>.png``: the probability of every candidate at position k over training."""
+    for k, cands in enumerate(names):
+        if len(cands) > 1:
+            series = {name: (xs, [p[k][j] for p in probabilities]) for j, name in enumerate(cands)}
+            title = f"structure weights, position {k}"
+            save_line_plot(run_dir / f"structure_weights_p{k}.png", series, xlabel, "probability", title)

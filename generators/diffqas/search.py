@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import torch
@@ -24,6 +24,7 @@ import torch
 from qas.circuit import Circuit
 from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.objectives import StateLoss, objective_for
+from qas.generators.diffqas.settings import from_mapping
 from qas.generators.diffqas.simplify import merge_rotations, prune
 from qas.generators.diffqas.space import SearchSpace
 from qas.generators.diffqas.supernet import Supernet
@@ -85,14 +86,7 @@ class DiffQASConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DiffQASConfig:
         """From a mapping (a config file, ``--set`` overrides); unknown keys are an error, not silently dropped."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ConfigError(f"unknown DiffQAS setting(s) {unknown}; known: {sorted(names)}")
-        try:
-            return cls(**data)
-        except TypeError as err:
-            raise ConfigError(f"bad DiffQAS settings: {err}") from None
+        return from_mapping(cls, data, "DiffQAS")
 
 
 @dataclass

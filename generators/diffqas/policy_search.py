@@ -1,0 +1,141 @@
+"""DiffQAS for reinforcement learning: search a policy circuit under A3C, then pick among the top architectures.
+
+The search (DiffQAS-QRL, Chen 2024): a supernet policy trains by A3C, structure logits and circuit weights together.
+The softmax structure weights then rank the architectures; rather than trusting the single most probable one (its
+lead is often a few percent, and a supernet's mixture can act well where no single circuit does), the ``top_k`` most
+probable ones are each re-trained from scratch for ``validation_steps`` on a *validation* seed and scored on validation
+start states, and the best is chosen. Only that choice is then trained for the full budget by the caller (the CLI or
+the benchmark), exactly like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from qas.errors import ConfigError
+from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
+from qas.generators.diffqas.settings import from_mapping
+from qas.generators.diffqas.space import SearchSpace
+
+logger = logging.getLogger(__name__)
+
+VALIDATION_OFFSET = 7_919
+"""Added to the seed and the evaluation seed of validation trainings, so they share nothing with the final ones."""
+
+
+@dataclass(frozen=True)
+class PolicySearchConfig:
+    """How long the supernet trains and how the derived architecture is chosen; A3C settings are separate."""
+
+    search_steps: int = 30_000  # A3C steps of the supernet policy
+    top_k: int = 4  # the most probable architectures re-trained on the validation seed
+    validation_steps: int = 15_000  # A3C steps of each validation re-training
+
+    def __post_init__(self) -> None:
+        if min(self.search_steps, self.top_k, self.validation_steps) < 1:
+            raise ConfigError("search_steps, top_k and validation_steps must be at least 1")
+
+    @classmethod
+    def split(cls, data: dict[str, Any]) -> tuple[PolicySearchConfig, A3CConfig]:
+        """One flat settings mapping (a run's config, ``--set`` overrides) into the search and the A3C settings."""
+        own = {f.name for f in fields(cls)}
+        # The environment comes from the task (rl:ENV_ID), so env_id is not a setting here.
+        known = own | {f.name for f in fields(A3CConfig)} - {"env_id"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown policy-search setting(s) {unknown}; known: {sorted(known)}")
+        search = from_mapping(cls, {k: v for k, v in data.items() if k in own}, "policy-search")
+        return search, from_mapping(A3CConfig, {k: v for k, v in data.items() if k not in own}, "A3C")
+
+    def to_dict(self, a3c: A3CConfig) -> dict[str, Any]:
+        """The flat mapping :meth:`split` reads back (without env_id, which the task names)."""
+        return asdict(self) | {k: v for k, v in asdict(a3c).items() if k != "env_id"}
+
+
+@dataclass(frozen=True)
+class ValidatedArchitecture:
+    """An architecture re-trained on the validation seed: its choice, names and score (mean greedy return)."""
+
+    choice: tuple[int, ...]
+    architecture: tuple[str, ...]
+    probability: float  # of the architecture under the supernet's final structure weights
+    validation_score: float
+
+
+@dataclass
+class PolicySearchResult:
+    """The supernet's training, the validated candidates (most probable first) and the chosen one."""
+
+    supernet: A3CResult
+    candidates: list[ValidatedArchitecture] = field(default_factory=list)
+
+    @property
+    def best(self) -> ValidatedArchitecture:
+        return best_of(self.candidates)
+
+
+def best_of(candidates: list[ValidatedArchitecture]) -> ValidatedArchitecture:
+    """The highest validation score; on a tie the more probable architecture."""
+    return max(candidates, key=lambda c: (c.validation_score, c.probability))
+
+
+def validation_config(config: A3CConfig, steps: int) -> A3CConfig:
+    """The A3C settings of a validation re-training: a shorter budget, another seed, other start states."""
+    return replace(
+        config,
+        total_steps=steps,
+        seed=config.seed + VALIDATION_OFFSET,
+        eval_seed=config.eval_seed + VALIDATION_OFFSET,
+        eval_every=min(config.eval_every, steps // 3) if config.eval_every else 0,
+    )
+
+
+def train_supernet(space: SearchSpace, config: A3CConfig, steps: int) -> A3CResult:
+    """A supernet policy over ``space`` trained by A3C for ``steps`` (structure and circuit weights together)."""
+    return train_a3c(make_policy(space, config.env_id, seed=config.seed), replace(config, total_steps=steps))
+
+
+def ranked_architectures(supernet: A3CResult, k: int) -> list[tuple[list[int], float]]:
+    """The ``k`` most probable architectures of a trained supernet policy, with their probabilities."""
+    probabilities = supernet.model.supernet.probabilities()
+    ranked = []
+    for choice in supernet.model.supernet.choices(k):
+        probability = 1.0
+        for position, j in enumerate(choice):
+            probability *= float(probabilities[position][j].detach())
+        ranked.append((choice, probability))
+    return ranked
+
+
+def validate(
+    space: SearchSpace, config: A3CConfig, steps: int, choice: list[int], probability: float
+) -> ValidatedArchitecture:
+    """Re-train architecture ``choice`` from scratch on the validation seed and score it."""
+    retrained = train_a3c(
+        make_policy(space.fixed(choice), config.env_id, seed=config.seed + VALIDATION_OFFSET),
+        validation_config(config, steps),
+    )
+    validated = ValidatedArchitecture(tuple(choice), tuple(space.names(choice)), probability, retrained.score)
+    logger.info("validated %s (p=%.3f): %.1f", validated.architecture, probability, validated.validation_score)
+    return validated
+
+
+def search_policy(
+    space: SearchSpace, config: A3CConfig, search: PolicySearchConfig | None = None
+) -> PolicySearchResult:
+    """Train a supernet policy over ``space`` by A3C and validate its ``top_k`` most probable architectures.
+
+    Example:
+        >>> space = SearchSpace.layered(4, 2, encoding=True)  # doctest: +SKIP
+        >>> found = search_policy(space, A3CConfig(seed=0))  # doctest: +SKIP
+        >>> found.best.architecture, found.best.validation_score  # doctest: +SKIP
+    """
+    search = search or PolicySearchConfig()
+    supernet = train_supernet(space, config, search.search_steps)
+    candidates = [
+        validate(space, config, search.validation_steps, choice, p)
+        for choice, p in ranked_architectures(supernet, search.top_k)
+    ]
+    return PolicySearchResult(supernet, candidates)

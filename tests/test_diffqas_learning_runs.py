@@ -1,0 +1,123 @@
+"""``qas search --method diffqas`` on learning tasks: ``classify:moons`` and ``rl:CartPole-v1`` run folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from qas.cli import main
+from qas.generators.diffqas import SearchSpace, policy_search
+from qas.generators.diffqas.a3c import A3CConfig, evaluate_policy, make_policy
+from qas.generators.diffqas.classify import accuracy, make_moons
+from qas.generators.diffqas.model import VariationalModel
+from qas.runs import MetricsLog
+
+torch.set_num_threads(1)
+
+# Tiny A3C budgets (each stage a few hundred environment steps); one worker, so every stage is deterministic.
+TINY_RL = [
+    *("--set", "search_steps=320", "--set", "top_k=2", "--set", "validation_steps=160"),
+    *("--set", "total_steps=320", "--set", "envs_per_worker=4", "--set", "eval_every=160", "--set", "eval_episodes=3"),
+    *("--set", "workers=1"),
+]
+
+
+def _search(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture) -> tuple[int, dict]:
+    code = main(["search", *args, "--runs-dir", str(tmp_path), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_classify_task_writes_a_reloadable_classifier(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out = _search(["--task", "classify:moons", "--epochs", "60", "--set", "samples=120"], tmp_path, capsys)
+    assert code == 0 and out["goal_met"] is True and out["test_accuracy"] >= 0.85
+    run_dir = Path(out["run_dir"])
+    assert run_dir == tmp_path / "diffqas" / "classify-moons_1"
+    rows = MetricsLog(run_dir / "progress.csv").rows()
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 61))
+    assert float(rows[-1]["train/loss"]) < float(rows[0]["train/loss"])
+    assert len(list(run_dir.glob("structure_weights_p*.png"))) == 6
+    # The saved architecture and weights rebuild the classifier: same accuracy on the same test points.
+    fixed = SearchSpace.load(run_dir / "derived_space.yaml")
+    assert [c[0].name for c in fixed.positions] == out["architecture"]
+    model = VariationalModel(fixed, 1)
+    model.load_state_dict(torch.load(run_dir / "model.pt"))
+    x_test, y_test = make_moons(120, seed=1)
+    assert accuracy(model, x_test, y_test) == pytest.approx(out["test_accuracy"])
+
+
+def test_rl_task_validates_the_top_architectures_and_trains_the_best(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    code, out = _search(["--task", "rl:CartPole-v1", "--seed", "3", *TINY_RL], tmp_path, capsys)
+    # 320 steps cannot reach CartPole's reward threshold (475): the goal is missed, exit code 1.
+    assert code == 1 and out["goal_met"] is False and 8 <= out["score"] < 475
+    run_dir = Path(out["run_dir"])
+    result = json.loads((run_dir / "result.json").read_text())
+    validation = result["validation"]
+    assert len(validation) == 2 and validation[0]["probability"] >= validation[1]["probability"]
+    best = max(validation, key=lambda v: (v["validation_score"], v["probability"]))
+    assert out["architecture"] == best["architecture"] == result["architecture"]
+    stages = [(r["stage"], int(r["step"])) for r in MetricsLog(run_dir / "progress.csv").rows()]
+    assert stages == [("supernet", 160), ("supernet", 320), ("final", 160), ("final", 320)]
+    # The saved policy plays exactly the returns of its final evaluation (greedy, fixed start states).
+    policy = make_policy(SearchSpace.load(run_dir / "derived_space.yaml"))
+    policy.load_state_dict(torch.load(run_dir / "model.pt"))
+    final = evaluate_policy(policy, A3CConfig(eval_episodes=3))
+    assert sum(final) / 3 == pytest.approx(out["final_return"])
+
+
+def test_interrupted_rl_search_resumes_at_the_next_stage(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["--task", "rl:CartPole-v1", "--seed", "1", *TINY_RL]
+    calls = {"n": 0}
+    original = policy_search.validate
+
+    def stop_in_second_validation(*a: object, **k: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(*a, **k)
+
+    monkeypatch.setattr("qas.generators.diffqas.learning_runs.validate", stop_in_second_validation)
+    assert main(["search", *args, "--runs-dir", str(tmp_path)]) == 130  # Ctrl-C
+    run_dir = tmp_path / "diffqas" / "rl-CartPole-v1_1"
+    assert (run_dir / "supernet.pt").is_file() and len(json.loads((run_dir / "validation.json").read_text())) == 1
+    capsys.readouterr()
+
+    def no_supernet_training(*a: object, **k: object) -> None:
+        raise AssertionError("the finished supernet stage ran again")
+
+    monkeypatch.setattr("qas.generators.diffqas.learning_runs.train_supernet", no_supernet_training)
+    code, resumed = _search(["--resume", str(run_dir)], tmp_path, capsys)
+    monkeypatch.undo()
+    _, straight = _search(args, tmp_path, capsys)
+    # One A3C worker is deterministic per seed, so the resumed run ends exactly where an uninterrupted one does.
+    assert code == 1 and calls["n"] == 3
+    assert resumed["architecture"] == straight["architecture"] and resumed["score"] == straight["score"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "classify:spirals"], "unknown data set 'spirals'"),
+        (["--task", "rl:NoSuchEnv-v0"], "cannot make Gymnasium environment 'NoSuchEnv-v0'"),
+        (["--task", "rl:Pendulum-v1"], "needs a flat Box observation and Discrete actions"),
+        (["--task", "rl:CartPole-v1", "--epochs", "5"], "--epochs do(es) not apply to rl tasks"),
+        (["--task", "rl:CartPole-v1", "--set", "topk=2"], "unknown policy-search setting(s) ['topk']"),
+        (["--task", "rl:CartPole-v1", "--set", "top_k=0"], "top_k and validation_steps must be at least 1"),
+        (["--task", "classify:moons", "--set", "sample=9"], "unknown classifier setting(s) ['sample']"),
+        (["--task", "classify:moons", "--layers", "1", "--candidates", "missing.yaml"], "missing.yaml"),
+    ],
+)
+def test_bad_learning_task_input_is_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    code = main(["search", *args, "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1
+    assert message in err
+    assert not (tmp_path / "diffqas").exists()  # bad settings are caught before a run folder is made
