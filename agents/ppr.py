@@ -48,7 +48,7 @@ class PPRDQN(MaskedDQN):
         psi: float = 1.0,
         psi_decay: float = 0.95,
         temperature: float = 0.0,
-        temperature_step: float = 0.05,
+        temperature_step: float = 0.25,
         **kwargs: Any,
     ) -> None:
         if not 0.0 <= psi <= 1.0 or not 0.0 <= psi_decay <= 1.0:
