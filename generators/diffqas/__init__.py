@@ -19,6 +19,8 @@ _EXPORTS = {
     "GateTemplate": "space",
     "SearchSpace": "space",
     "Supernet": "supernet",
+    "PolicySearchConfig": "policy_search",
+    "search_policy": "policy_search",
 }
 
 __all__ = sorted(_EXPORTS)
