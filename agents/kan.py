@@ -93,9 +93,13 @@ class KANLinear(nn.Module):
         """Move the grid to the inputs' distribution (``x``: (batch, in)) and refit the splines to keep each curve.
 
         The new knots mix the sample quantiles (weight ``1 - grid_eps``) with a uniform grid over the data range
-        (weight ``grid_eps``), as pykan's ``update_grid_from_samples`` does.
+        (weight ``grid_eps``), as pykan's ``update_grid_from_samples`` does. Unlike pykan, an input that takes a
+        single value in ``x`` keeps its grid and its curve: one point says nothing about where the data lies, and a
+        refit through it would erase the curve everywhere else (a circuit-tensor entry that is 0 throughout the
+        sample would forget what its 1 is worth, and a grid collapsed onto 0 would give 1 no spline at all).
         """
         batch = x.size(0)
+        varied = (x.amax(0) - x.amin(0)) > 1e-6  # (in,)
         old_output = th.einsum("bik,oik->bio", self.b_splines(x), self.scaled_spline_weight)  # (batch, in, out)
         x_sorted = th.sort(x, dim=0).values
         quantiles = th.linspace(0, batch - 1, self.grid_size + 1, device=x.device).long()
@@ -107,8 +111,9 @@ class KANLinear(nn.Module):
         k = self.spline_order
         offsets = th.arange(1, k + 1, device=x.device, dtype=x.dtype).unsqueeze(1) * step
         grid = th.cat([inner[:1] - offsets.flip(0), inner, inner[-1:] + offsets])  # (G + 2k + 1, in)
-        self.grid.copy_(grid.T)
-        self.spline_weight.copy_(self._curve_to_coefficients(x, old_output) / self.spline_scaler.unsqueeze(-1))
+        self.grid.copy_(th.where(varied.unsqueeze(1), grid.T, self.grid))
+        refitted = self._curve_to_coefficients(x, old_output) / self.spline_scaler.unsqueeze(-1)
+        self.spline_weight.copy_(th.where(varied.unsqueeze(-1), refitted, self.spline_weight))
 
     def regularization_loss(self, activation_weight: float = 1.0, entropy_weight: float = 1.0) -> th.Tensor:
         """pykan's sparsity regulariser, on the spline coefficients (a proxy for the activations' L1 norms)."""

@@ -45,6 +45,27 @@ def test_kan_fits_a_smooth_function_and_keeps_it_through_a_grid_update() -> None
     assert net.regularization_loss().item() > 0
 
 
+def test_grid_update_keeps_inputs_that_take_one_value_in_the_sample() -> None:
+    # A binary circuit-tensor entry that is 0 throughout the replayed sample: its grid must not collapse onto 0,
+    # and what its curve gives at 1 must survive the refit.
+    th.manual_seed(0)
+    layer = KANLinear(2, 1, grid_size=5, spline_order=3)
+    with th.no_grad():
+        layer.spline_weight.normal_()
+
+    def edge_values(x: th.Tensor) -> th.Tensor:  # (batch, in, out): each edge's spline at x
+        return th.einsum("bik,oik->bio", layer.b_splines(x), layer.scaled_spline_weight).detach()
+
+    sample = th.stack([th.zeros(64), th.rand(64) * 0.5], dim=1)  # input 0 constant, input 1 varies
+    ones, grid_before = th.ones(1, 2), layer.grid.clone()
+    at_one, on_sample = edge_values(ones)[:, 0], edge_values(sample)[:, 1]
+    layer.update_grid(sample)
+    assert th.equal(layer.grid[0], grid_before[0])
+    assert layer.grid[1, -1].item() < 1.0  # input 1's grid moved in to its data
+    assert th.allclose(edge_values(ones)[:, 0], at_one)
+    assert th.allclose(edge_values(sample)[:, 1], on_sample, atol=0.05)
+
+
 def test_kan_rejects_bad_widths() -> None:
     with pytest.raises(ValueError, match="at least two positive integers"):
         KAN([4])
