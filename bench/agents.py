@@ -231,8 +231,7 @@ def vqe(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int,
             error = lambda c: qas.evaluate(c, task_of(env)).energy_error  # noqa: E731
             return StopWhenGreedySolves(env, check_every, lambda c: error(c) < 1.6e-3)
 
-        hyper = {"policy_kwargs": {"net_arch": [256, 256]}, "gamma": 0.88}  # CRLQAS: gamma 0.88 at depth 40
-        _, row = run("dqn", kwargs, budget, seed, root, stop=stop, env_id=GROUND, hyperparams=hyper)
+        _, row = run("dqn", kwargs, budget, seed, root, stop=stop, env_id=GROUND)  # CRLQAS settings: dqn.yml
         emit({"experiment": "vqe-h2", **row})
 
 
