@@ -1,5 +1,6 @@
-"""The whole "give a unitary, get circuits" pipeline: sample, fit the best structures' angles, repair structures
-when none is right, prune unneeded gates, rank.
+"""The whole "give a unitary, get circuits" pipeline: sample; complete samples exactly from a table of short
+circuits (discrete gates) or fit the angles of the best structures and of the samples' entangling skeletons
+(rotations); repair structures when none is right; prune and simplify; rank.
 
 :class:`DiffusionGenerator` wraps one trained model (shipped weights by name, or any checkpoint folder). Shipped
 weights live in ``weights/<name>/`` inside this package (``model.safetensors`` + ``model.json``), so a fresh install
@@ -24,15 +25,16 @@ from qas.linalg import validate_unitary
 from .lookup import ShortCircuits, placement_costs, short_circuits
 from .model import Denoiser, load_weights
 from .placements import PlacementVocabulary, infidelities
-from .refine import Refined, prune, refine, repair
+from .refine import prune, refine, repair
 from .sample import Samples, embed_target, sample
-from .skeleton import Skeleton, ansatz, by_frequency, euler_gates, skeletons_of
+from .skeleton import Skeleton, ansatz, by_frequency, rotation_gates, skeletons_of
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 PRUNE_TOLERANCE = 1e-9
+PRUNE_TOP = 3  # exact circuits pruned per batch, fewest CX first (pruning a wide ansatz costs ~0.1 s)
 REPAIR_TOP = 3  # structures searched by the structural repair (each costs a few batched simulations)
 SIMPLIFY_TOP = 8  # cheapest exact completions simplified per batch (the cheapest before is not always after)
-SKELETON_TOP = 6  # new entangling skeletons fitted per batch, most frequent first (each costs two fitted restarts)
+SKELETONS_PER_16 = 6  # new entangling skeletons fitted per 16 samples, most frequent first
 
 
 def shipped_weights() -> dict[str, Path]:
@@ -109,24 +111,31 @@ class DiffusionGenerator:
         refine_top: int | None = None,
         tolerance: float = 1e-3,
         chunk: int | None = None,
-        denoising_steps: int | None = None,
+        denoising_steps: int | None = 6,
         repair_rounds: int = 8,
         stop_early: bool = False,
         seed: int | None = None,
     ) -> Generation:
-        """Sample up to ``samples`` circuits for ``unitary`` in batches of ``chunk``; after each batch refine the
-        angles of its ``refine_top`` best distinct structures and prune gates not needed within ``tolerance``. When
-        none of them is within ``tolerance``, up to ``repair_rounds`` greedy structural edits are tried on each
-        (:func:`.refine.repair`) before fitting again; 0 turns this off (the model's samples alone).
+        """Sample ``samples`` circuits for ``unitary`` in two batches, the first of ``chunk`` (default 16), and turn
+        each batch into exact compilations where possible:
 
-        ``denoising_steps`` defaults to the model's step count (one step revealed per call; 6 was ~1.4x faster and
-        a few points worse on validation targets). Defaults: for gates without parameters, batches of 16 and the best
-        4 structures of each (sampling dominates the cost, so stopping early pays); with parameters, one batch and
-        its best 8 (fitting dominates).
+        - gates without parameters: every sample one window away from the target is completed exactly from the table
+          of short circuits (:mod:`.lookup`) and the results simplified to fewer CX;
+        - otherwise: the angles of the batch's ``refine_top`` best distinct structures (default 8) and of the Euler
+          ansatzes of its most frequent new entangling skeletons (:mod:`.skeleton`) are fitted together, then gates
+          not needed within ``tolerance`` are pruned.
 
-        With ``stop_early``, stop after the first batch that yields a circuit within ``tolerance`` (an adaptive
-        budget: easy targets cost one batch); otherwise draw all ``samples``. Returns the distinct circuits, those
-        within tolerance first (fewest two-qubit gates first), the rest by infidelity. Circuits act on the target's
+        When nothing is within ``tolerance`` and there is no ansatz (fewer than two rotation axes allowed, or steps
+        fixed by the caller), up to ``repair_rounds`` greedy structural edits are tried on the best sampled
+        structures (:func:`.refine.repair`) before fitting again; 0 turns this off.
+
+        ``denoising_steps`` is 6 by default (two steps revealed per model call): with the completion and skeleton
+        fits it solved as many validation targets as one step per call (37/40 on the parameterised set) at ~0.6x
+        the cost; ``None`` reveals one step per call.
+
+        With ``stop_early``, stop after the first batch if it yields a circuit within ``tolerance`` (an adaptive
+        budget: easy targets cost one small batch); otherwise draw all ``samples``. Returns the distinct circuits, those
+        within tolerance first (fewest CX equivalents first), the rest by infidelity. Circuits act on the target's
         own qubit count (a target smaller than the model is embedded on its first qubits).
         """
         start = time.monotonic()
@@ -135,15 +144,15 @@ class DiffusionGenerator:
         if k > self.n_qubits:
             raise QasError(f"weights {self.name!r} handle up to {self.n_qubits} qubits; the target has {k}")
         target = embed_target(unitary, self.n_qubits)
-        parametric = self.vocab.max_params > 0
         chunk = chunk or 16
-        refine_top = refine_top or (8 if parametric else 4)
+        refine_top = refine_top or (8 if self.vocab.max_params else 4)
         rng = np.random.default_rng(seed)
         candidates: dict[str, GeneratedCircuit] = {}
         tried: set[Skeleton] = set()  # skeletons fitted in earlier batches
         drawn_total, best_sampled = 0, 1.0
         while drawn_total < samples:
-            size = min(chunk, samples - drawn_total)
+            # The first batch is small (easy targets stop there); the rest come as one batch (cheaper per sample).
+            size = min(chunk, samples) if drawn_total == 0 else samples - drawn_total
             drawn = sample(
                 self.model, self.vocab, unitary, samples=size, gates=gates, coupling=coupling, fixed=fixed,
                 guidance=guidance, steps=denoising_steps, seed=int(rng.integers(2**31)),
@@ -178,8 +187,8 @@ class DiffusionGenerator:
         seed: int,
         tried: set[Skeleton],
     ) -> list[GeneratedCircuit]:
-        """Complete exactly, or refine the ``top`` best distinct structures and the new skeletons' ansatzes (adding
-        them to ``tried``), repair if none is right, and prune."""
+        """Complete exactly, or refine the ``top`` best distinct structures together with the ansatzes of new
+        skeletons (adding them to ``tried``), repair when there is no ansatz and nothing fits, and prune."""
         # Without parameters (and with nothing fixed by the caller), one-window completion from the table of short
         # circuits is exact and searches far more edits than the greedy repair: on validation targets it solved
         # 78/80 from 64 samples (the samples alone 30/80, refinement + repair 71/80).
@@ -195,51 +204,60 @@ class DiffusionGenerator:
         frozen = torch.as_tensor(drawn.fixed)
         placements, angles = drawn.placements[best].cpu(), drawn.angles[best].cpu()
         before = drawn.infidelity[best].cpu().double()
-        sampled = len(best)
-        # With rotations (and nothing fixed), also fit the Euler ansatz of the most frequent new skeletons.
-        euler = None if discrete or drawn.fixed.any() else euler_gates(self.vocab, drawn.allowed)
-        if euler is not None:
+        # With rotations (and nothing fixed), the Euler ansatzes of the batch's most frequent new skeletons are
+        # fitted in the same batch as the sampled structures: fitting costs per iteration far more than per row.
+        rotations = None if discrete or drawn.fixed.any() else rotation_gates(self.vocab, drawn.allowed)
+        fresh: list[Skeleton] = []
+        if rotations is not None:
             skeletons = skeletons_of(self.vocab, drawn.placements.cpu().numpy())
-            fresh = [s for s in by_frequency(skeletons) if s not in tried][:SKELETON_TOP]
+            budget = -(-SKELETONS_PER_16 * len(skeletons) // 16)
+            fresh = [s for s in by_frequency(skeletons) if s not in tried][:budget]
             tried.update(fresh)
-            if fresh:
-                extra = ansatz(self.vocab, fresh, euler)
-                width = max(placements.shape[1], extra.shape[1])
-                placements = torch.cat([_pad(placements, width), _pad(extra, width)])
-                angles = torch.cat([_pad(angles, width), angles.new_zeros(len(extra), width, angles.shape[2])])
-                frozen = _pad(frozen, width)
-                best_of = {s: float(drawn.infidelity[skeletons.index(s)]) for s in fresh}  # samples are unsorted
-                for i, s in enumerate(skeletons):
-                    if s in best_of:
-                        best_of[s] = min(best_of[s], float(drawn.infidelity[i]))
-                before = torch.cat([before, torch.tensor([best_of[s] for s in fresh], dtype=torch.float64)])
+        if fresh:
+            structures = ansatz(self.vocab, fresh, rotations)
+            width = max(structures.shape[1], placements.shape[1])
+            placements = torch.cat([_widen(placements, width), _widen(structures, width)])
+            angles = torch.cat([_widen(angles, width), angles.new_zeros(len(fresh), width, angles.shape[2])])
+            frozen = _widen(frozen, width)
+            scores = drawn.infidelity.tolist()
+            sampled_of = [min(x for x, t in zip(scores, skeletons, strict=True) if t == s) for s in fresh]
+            before = torch.cat([before, torch.tensor(sampled_of, dtype=torch.float64)])
         fitted = refine(self.vocab, target, placements, angles, seed=seed, frozen=frozen)
-        if repair_rounds and float(fitted.after.min()) > tolerance:
+        rows = [
+            (placements[i], fitted.angles[i], float(fitted.after[i]), float(before[i]))
+            for i in range(len(placements))
+            if i < len(best) or float(fitted.after[i]) <= tolerance  # an ansatz that misses is no candidate
+        ]
+        if rotations is None and repair_rounds and float(fitted.after.min()) > tolerance:
             # Nothing is right yet: search the best few sampled structures' neighbourhoods, then fit the repaired ones.
-            order = torch.argsort(fitted.after[:sampled])[:REPAIR_TOP]
-            placements, angles, after = placements.clone(), fitted.angles.clone(), fitted.after.clone()
-            for i in order.tolist():
-                placements[i], angles[i], score = repair(
-                    self.vocab, target, placements[i], angles[i], rounds=repair_rounds, allowed=drawn.allowed,
+            order = torch.argsort(fitted.after)[:REPAIR_TOP].tolist()
+            repaired = placements.clone()
+            for i in order:
+                repaired[i], angles_i, score = repair(
+                    self.vocab, target, placements[i], fitted.angles[i], rounds=repair_rounds, allowed=drawn.allowed,
                     frozen=frozen,
                 )  # fmt: skip
+                rows[i] = (repaired[i], angles_i, score, rows[i][3])
                 if score <= tolerance:
                     break
-            refit = refine(self.vocab, target, placements[order], angles[order], seed=seed, frozen=frozen)
-            angles[order], after[order] = refit.angles, refit.after
-            fitted = Refined(angles, fitted.before, after)
+            refit = refine(self.vocab, target, repaired[order], torch.stack([rows[i][1] for i in order]), seed=seed,
+                           frozen=frozen)  # fmt: skip
+            for j, i in enumerate(order):
+                rows[i] = (repaired[i], refit.angles[j], float(refit.after[j]), rows[i][3])
         out = []
-        for i in range(len(placements)):
-            if i >= sampled and float(fitted.after[i]) > tolerance:
-                continue  # an ansatz that cannot make the target is no candidate
-            # Pruning may only drop gates that keep the circuit as good as it is (or exact): never trade accuracy.
-            tol = min(tolerance, PRUNE_TOLERANCE)
-            pruned, score = prune(self.vocab, target, placements[i], fitted.angles[i], tol, frozen=frozen)
+        costs = placement_costs(self.vocab)
+        exact = sorted((int(costs[r[0]].sum()), r[2], i) for i, r in enumerate(rows) if r[2] <= tolerance)
+        cheapest = {i for _, _, i in exact[:PRUNE_TOP]}
+        for i, (steps, fitted_angles, score, sampled) in enumerate(rows):
+            if i in cheapest:
+                # Pruning may only drop gates that keep the circuit as exact as it is: never trade accuracy.
+                tol = min(tolerance, PRUNE_TOLERANCE)
+                steps, score = prune(self.vocab, target, steps, fitted_angles, tol, frozen=frozen)
             if table is not None:
-                out.append(self._discrete_result(table, target, k, pruned.tolist(), float(before[i])))
+                out.append(self._discrete_result(table, target, k, steps.tolist(), sampled))
                 continue
-            circuit = self.vocab.to_circuit(pruned.numpy(), fitted.angles[i].numpy())
-            out.append(GeneratedCircuit(Circuit(k, circuit.operations), score, float(before[i])))
+            circuit = self.vocab.to_circuit(steps.numpy(), fitted_angles.numpy())
+            out.append(GeneratedCircuit(Circuit(k, circuit.operations), score, sampled))
         return out
 
     def _discrete_result(
@@ -253,8 +271,9 @@ class DiffusionGenerator:
         return GeneratedCircuit(Circuit(k, self.vocab.to_circuit(steps).operations), score, sampled)
 
 
-def _pad(steps: torch.Tensor, width: int) -> torch.Tensor:
-    """Steps ``(K, T, ...)`` or ``(T,)`` padded to ``width`` steps (padding placements, zero angles, not frozen)."""
+def _widen(steps: torch.Tensor, width: int) -> torch.Tensor:
+    """Steps ``(K, T, ...)`` or flags ``(T,)`` padded to ``width`` steps (padding placements, zero angles, not
+    frozen)."""
     axis = 0 if steps.dim() == 1 else 1
     shape = list(steps.shape)
     shape[axis] = width - steps.shape[axis]

@@ -211,7 +211,7 @@ class PlacementVocabulary:
         """Unitaries ``(B, d, d)`` of placement sequences ``(B, T)`` with angles ``(B, T, max_params)``.
 
         Differentiable in ``angles`` (pass float64 angles and complex128 for refinement to 1e-10). Rotations are
-        built for all steps at once as ``cos(a/2) I - i sin(a/2) P``; other parametric gates group by placement.
+        built for all steps at once as ``cos(a/2) I - i sin(a/2) P``; other parametric gates one by one.
         """
         batch, steps = placements.shape
         device = placements.device
@@ -219,13 +219,13 @@ class PlacementVocabulary:
         matrices = self.fixed_matrices(dtype, device)[placements]  # (B, T, d, d)
         rotation = torch.as_tensor(self.is_rotation, device=device)[placements]
         if rotation.any():
-            half = angles[..., 0].to(_REAL[dtype]) / 2
-            eye = torch.eye(dim, dtype=dtype, device=device)
-            rotated = (
-                torch.cos(half)[..., None, None] * eye
-                - 1j * torch.sin(half)[..., None, None] * (self.rotation_generators(dtype, device)[placements])
-            )
-            matrices = torch.where(rotation[..., None, None], rotated, matrices)
+            # fixed_matrices holds the identity for a rotation and its generator is zero elsewhere, so one
+            # expression covers every step: fixed * c - i s * P with (c, s) = (cos, sin)(a/2) on rotations, (1, 0)
+            # elsewhere (scaling the (B, T) factors, not the (B, T, d, d) matrices, keeps this cheap).
+            half = torch.where(rotation, angles[..., 0].to(_REAL[dtype]) / 2, 0.0)
+            c, s = torch.cos(half).to(dtype), (-1j * torch.sin(half)).to(dtype)
+            generators = self.rotation_generators(dtype, device)[placements]
+            matrices = matrices * c[..., None, None] + generators * s[..., None, None]
         other = (torch.as_tensor(self.num_params, device=device)[placements] > 0) & ~rotation
         for b, t in other.nonzero().tolist():
             i = int(placements[b, t])

@@ -39,6 +39,7 @@ def refine(
     restarts: int = 2,
     steps: int = 30,
     polish_steps: int = 30,
+    polish_below: float = 0.2,
     lr: float = 0.2,
     seed: int = 0,
     frozen: torch.Tensor | None = None,
@@ -61,9 +62,9 @@ def refine(
     keep = (frozen if frozen is not None else torch.zeros(t, dtype=torch.bool))[None, :, None]
     given = angles.repeat_interleave(restarts, dim=0)
 
-    def loss_of(values: torch.Tensor) -> torch.Tensor:
-        values = torch.where(keep, given, values)
-        return infidelities(target_t, vocab.unitaries(structure, values, dtype=torch.complex128))
+    def loss_of(values: torch.Tensor, rows: torch.Tensor | slice = slice(None)) -> torch.Tensor:
+        values = torch.where(keep, given[rows], values)
+        return infidelities(target_t, vocab.unitaries(structure[rows], values, dtype=torch.complex128))
 
     if steps:
         optimizer = torch.optim.Adam([theta], lr=lr)
@@ -73,15 +74,27 @@ def refine(
             loss_of(theta).sum().backward()
             optimizer.step()
             schedule.step()
-    polish = torch.optim.LBFGS([theta], lr=1, max_iter=polish_steps, line_search_fn="strong_wolfe")
+    # L-BFGS polishes only the rows Adam brought near a solution: its line search is shared by the whole batch, so
+    # far-off rows would hold the good ones back (and cost evaluations for nothing). Its tolerances are far below
+    # the defaults (1e-7 on the gradient) so that a right structure reaches ~1e-12, not 1e-8.
+    with torch.no_grad():
+        rows = (loss_of(theta) < polish_below).nonzero().squeeze(1)
+    if len(rows):
+        subset = theta.detach()[rows].clone().requires_grad_(True)
+        polish = torch.optim.LBFGS(
+            [subset], lr=1, max_iter=polish_steps, tolerance_grad=1e-12, tolerance_change=1e-15,
+            line_search_fn="strong_wolfe",
+        )  # fmt: skip
 
-    def closure() -> torch.Tensor:
-        polish.zero_grad()
-        total = loss_of(theta).sum()
-        total.backward()
-        return total
+        def closure() -> torch.Tensor:
+            polish.zero_grad()
+            total = loss_of(subset, rows).sum()
+            total.backward()
+            return total
 
-    polish.step(closure)
+        polish.step(closure)
+        with torch.no_grad():
+            theta[rows] = subset
     with torch.no_grad():
         final = loss_of(theta).reshape(k, restarts)
         best = final.argmin(dim=1)
