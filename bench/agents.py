@@ -10,7 +10,8 @@ short by its time limit keeps what it measured):
   success fraction of training episodes (KANQAS' "success probability") and of greedy policies, parameter counts,
   time per episode; noisy Bell reports the best fidelity with 2 gates (0.85 is the optimum).
 - ``ppr``: Bell under 4 noise settings learnt in sequence, with policy reuse against from scratch: episodes until
-  the success rate over the last 100 episodes reaches 0.8.
+  the success rate over the last 100 episodes reaches 0.8 (counted from episode 20 on, so 20 is the best possible),
+  per setting and summed over the sequence (the first setting has an empty library: reuse and scratch tie).
 - ``vqe``: H2 (4 qubits, CRLQAS set-up): does the greedy policy reach chemical accuracy (1.6e-3 Ha); CNOTs, depth.
 
 Run: ``nice -n 10 .venv/bin/python bench/agents.py --seeds 10`` (the full table takes hours on 2 cores;
