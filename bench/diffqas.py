@@ -166,10 +166,10 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
             choice, how = job.result()
             print(f"seed {s}: searched {' '.join(space.names(choice))} ({how})", flush=True)
             finals[s] = pool.submit(_train_fixed, choice, replace(config, seed=s))
-        for (name, s), job in hand_jobs.items():
-            scores[name][s] = job.result()[0]
-        for s, job in finals.items():
-            scores[SEARCHED][s] = job.result()[0]
+        # Each training's score is printed as it comes in, so an interrupted run still leaves its figures.
+        for (name, s), job in [*hand_jobs.items(), *(((SEARCHED, s), job) for s, job in finals.items())]:
+            scores[name][s], wall = job.result()
+            print(f"seed {s} {name}: score {scores[name][s]:.1f} ({wall:.0f} s)", flush=True)
     print("method | mean score | std over seeds | per seed")
     for name, per_seed in scores.items():
         values = [per_seed[s] for s in seeds]
