@@ -192,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["bell", "h2", "cartpole", "all"], default="all")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed + seeds - 1")
     parser.add_argument("--h2-layers", type=int, default=3)
     parser.add_argument("--search-steps", type=int, default=30_000, help="A3C steps of the supernet search")
     parser.add_argument("--top-k", type=int, default=4, help="architectures validated per search")
@@ -201,7 +202,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="trainings run side by side")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     if args.part in ("bell", "all"):
         bench_bell(seeds)
     if args.part in ("h2", "all"):
