@@ -95,3 +95,24 @@ def test_generation_keeps_given_steps_through_refinement_and_repair() -> None:
     result = generator.generate(target, samples=16, fixed=fixed, seed=0)
     for candidate in result.candidates:
         assert candidate.circuit.operations[:2] == (fixed[0], fixed[1])
+
+
+def test_a_skeleton_the_samples_missed_is_found_among_their_neighbours(monkeypatch) -> None:
+    from qas.generators.diffusion import pipeline, skeleton
+
+    target = Circuit(
+        3,
+        (
+            op("cx", 0, 2),
+            op("ry", 0, params=[0.7]),
+            op("cx", 1, 2),
+            op("rx", 2, params=[1.3]),
+            op("cx", 0, 1),
+            op("rz", 1, params=[0.4]),
+        ),
+    ).unitary()
+    edited = []
+    monkeypatch.setattr(pipeline, "neighbours", lambda *a: edited.append(a[1]) or skeleton.neighbours(*a))
+    # Four samples: none has a right skeleton, so the last (only) batch fits the neighbours of the closest ones.
+    best = DiffusionGenerator("param-3q").generate(target, samples=4, seed=2).best
+    assert edited and best.infidelity < 1e-6 and best.circuit.cnot_count == 3

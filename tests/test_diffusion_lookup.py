@@ -12,7 +12,7 @@ from qas.encoding import CircuitEncoding
 from qas.generators.diffusion.lookup import ShortCircuits, short_circuits, unitary_keys
 from qas.generators.diffusion.placements import PlacementVocabulary
 from qas.generators.diffusion.refine import prune, refine
-from qas.generators.diffusion.skeleton import ansatz, by_frequency, rotation_gates, skeletons_of
+from qas.generators.diffusion.skeleton import ansatz, by_frequency, neighbours, rotation_gates, skeletons_of
 
 torch.set_num_threads(1)
 
@@ -109,3 +109,16 @@ def test_no_euler_ansatz_without_two_rotation_axes() -> None:
     structures = ansatz(ROTATIONS, [(steps_of(ROTATIONS, Circuit(3, (op("cx", 0, 1),)))[0],)], rotations)
     gates = [ROTATIONS.placements[i - 1].gate for i in structures[0].tolist()]
     assert gates == ["rz", "rx", "rz"] * 3 + ["cx"] + ["rz", "rx", "rz"] * 2
+
+
+def test_skeletons_ignore_cnot_direction_and_have_one_edit_neighbours() -> None:
+    cx01, cx10, cx02, cx12 = (
+        steps_of(ROTATIONS, Circuit(3, (op("cx", a, b),)))[0] for a, b in [(0, 1), (1, 0), (0, 2), (1, 2)]
+    )
+    samples = np.array([[cx10, 0, 0], [cx01, 0, 0]])
+    assert skeletons_of(ROTATIONS, samples) == [(cx01,), (cx01,)]
+    found = neighbours(ROTATIONS, (cx01,), ROTATIONS.allowed())
+    inserted = {(a, b) for a in (cx01, cx02, cx12) for b in (cx01, cx02, cx12) if cx01 in (a, b)}
+    assert set(found) == {(), (cx02,), (cx12,)} | inserted and len(found) == 3 + 5
+    only_01 = ROTATIONS.allowed(coupling=[(0, 1)])
+    assert set(neighbours(ROTATIONS, (cx01,), only_01)) == {(), (cx01, cx01)}

@@ -24,6 +24,10 @@ from .placements import PAD, PlacementVocabulary
 # 2 of 4 seeds stalled at 1e-8 and 6e-7 where the full one reached 1e-10 or better in all 4.)
 _EULER_AXES = ("rz", "ry", "rx")
 
+# Gates whose direction the surrounding one-qubit gates can undo (H on both qubits reverses a CNOT): skeletons hold
+# them with ascending qubits, so skeletons that differ only in directions are fitted once.
+_REVERSIBLE = {"cx", "cz"}
+
 Skeleton = tuple[int, ...]
 Rotations = dict[str, dict[int, int]]  # allowed rotation gate -> {qubit: placement}
 
@@ -41,10 +45,33 @@ def rotation_gates(vocab: PlacementVocabulary, allowed: np.ndarray) -> Rotations
     return by_gate
 
 
+def _canonical(vocab: PlacementVocabulary) -> dict[int, int]:
+    """Multi-qubit placement -> its skeleton form (reversible gates with ascending qubits)."""
+    index = {(p.gate, p.qubits): i for i, p in enumerate(vocab.placements, start=1)}
+    return {
+        i: index.get((p.gate, tuple(sorted(p.qubits))), i) if p.gate in _REVERSIBLE else i
+        for i, p in enumerate(vocab.placements, start=1)
+        if len(p.qubits) > 1
+    }
+
+
 def skeletons_of(vocab: PlacementVocabulary, samples: np.ndarray) -> list[Skeleton]:
-    """The skeleton (multi-qubit placements in order) of each sample ``(S, T)``."""
-    wide = [False] + [len(p.qubits) > 1 for p in vocab.placements]
-    return [tuple(p for p in row if wide[p]) for row in np.asarray(samples).tolist()]
+    """The skeleton (multi-qubit placements in order, directions canonical) of each sample ``(S, T)``."""
+    canonical = _canonical(vocab)
+    return [tuple(canonical[p] for p in row if p in canonical) for row in np.asarray(samples).tolist()]
+
+
+def neighbours(vocab: PlacementVocabulary, skeleton: Skeleton, allowed: np.ndarray) -> list[Skeleton]:
+    """The skeletons one edit away from ``skeleton``: a gate removed, replaced or inserted (allowed gates only)."""
+    options = sorted({c for i, c in _canonical(vocab).items() if allowed[i]})
+    found: dict[Skeleton, None] = {}
+    for i in range(len(skeleton) + 1):
+        if i < len(skeleton):
+            found[skeleton[:i] + skeleton[i + 1 :]] = None
+            found.update({(*skeleton[:i], o, *skeleton[i + 1 :]): None for o in options})
+        found.update({(*skeleton[:i], o, *skeleton[i:]): None for o in options})
+    found.pop(skeleton, None)
+    return list(found)
 
 
 def by_frequency(skeletons: list[Skeleton]) -> list[Skeleton]:
