@@ -12,8 +12,8 @@ placements reach, each with its cheapest circuit (fewest CX equivalents, then fe
   peephole optimiser solved by dynamic programming over split points): it cancels inverse pairs, merges gates and
   swaps a costly stretch (a swap, a Toffoli) for a cheaper equal one, which lowers the CX count of the results.
 
-Depth 4 over the 21 placements of {h, cx, z, x, ccx, swap} on 3 qubits holds ~47k unitaries and builds in about a
-second; it is built once per (vocabulary, allowed placements) and cached.
+Depth 4 over the 21 placements of {h, cx, z, x, ccx, swap} on 3 qubits holds 26,264 unitaries and built in 1.4 s
+here (depth 5 would be ~8x both); it is built once per (vocabulary, allowed placements) and cached.
 """
 
 from __future__ import annotations

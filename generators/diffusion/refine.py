@@ -3,8 +3,9 @@
 The diffusion model gets a circuit's structure right far more often than its angles to 1e-3. Fitting the angles of
 the best few structures turns a right structure into an exact compilation. All structures and random restarts are
 fitted together as one batch through :meth:`PlacementVocabulary.unitaries` in complex128 (Adam, then an L-BFGS
-polish), which is much faster than fitting circuit by circuit: a 3-qubit, 12-step batch of 32 costs about as much
-as one circuit. Restart 0 starts from the sampled angles; the others from uniformly random ones.
+polish of the rows Adam brought near a solution), which is much faster than fitting circuit by circuit: a 3-qubit,
+12-step batch of 32 costs about as much as one circuit. Restart 0 starts from the given angles; the others from
+uniformly random ones.
 
 :func:`prune` then removes steps (one or two at a time) whose removal keeps the infidelity under the tolerance,
 two-qubit gates first, so a sample carrying a redundant pair such as ``h h`` comes out shorter.
