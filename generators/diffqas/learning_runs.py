@@ -17,10 +17,12 @@ kept, and ``--resume`` continues with the next one (each stage is deterministic 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import torch
 
 from qas.errors import ConfigError, UnknownTargetError
@@ -117,8 +119,6 @@ def _space(kind: str, target: str, layers: int | None, candidates: str | Path | 
 
 
 def _observation_size(env_id: str) -> int:
-    import gymnasium as gym
-
     try:
         env = gym.make(env_id)
     except gym.error.Error as err:
@@ -184,7 +184,10 @@ def _run_policy(
         _log_evaluations(log, "supernet", supernet, names)
         steps = [e.step for e in supernet.evaluations]
         plot_structure_weights(run_dir, names, steps, [e.probabilities for e in supernet.evaluations], "step")
-    validated = [ValidatedArchitecture(**v) for v in _read_json_list(validation_file)]
+    validated = [
+        ValidatedArchitecture(tuple(v["choice"]), tuple(v["architecture"]), v["probability"], v["validation_score"])
+        for v in _read_json_list(validation_file)
+    ]
     for choice, probability in ranked[len(validated) :]:
         validated.append(validate(space, config, search.validation_steps, choice, probability))
         write_json(validation_file, [asdict(v) for v in validated])
@@ -195,8 +198,6 @@ def _run_policy(
     curve = {"greedy return": ([e.step for e in final.evaluations], [e.mean_return for e in final.evaluations])}
     save_line_plot(run_dir / "learning_curve.png", curve, "environment steps", "mean greedy return", config.env_id)
     _save_model(run_dir, fixed, final.model)
-    import gymnasium as gym
-
     threshold = gym.spec(config.env_id).reward_threshold
     goal_met = threshold is not None and final.score >= threshold
     metrics = {"score": final.score, "final_return": final.eval_return, "wall_time": final.wall_time}
@@ -221,8 +222,6 @@ def _log_evaluations(log: MetricsLog, stage: str, result: A3CResult, names: list
 
 
 def _read_json_list(path: Path) -> list[dict[str, Any]]:
-    import json
-
     return json.loads(path.read_text()) if path.is_file() else []
 
 
