@@ -235,7 +235,7 @@ class PlacementVocabulary:
             return torch.eye(dim, dtype=dtype, device=device).repeat(batch, 1, 1)
         # Multiply neighbours pairwise (a tree of log2(T) batched products) instead of T products in sequence: far
         # fewer operations, and autograd's backward no longer materialises a full-size gradient per sliced step
-        # (fitting a 30-step batch ran ~10x faster).
+        # (forward + backward of a 54 x 30-step batch: 104 ms -> 39-61 ms, measured on the loaded machine).
         while matrices.shape[1] > 1:
             if matrices.shape[1] % 2:
                 identity = torch.eye(dim, dtype=dtype, device=device).expand(batch, 1, dim, dim)
