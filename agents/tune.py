@@ -54,7 +54,7 @@ def sample_kanq(trial: optuna.Trial) -> dict[str, Any]:
 def sample_ppr(trial: optuna.Trial) -> dict[str, Any]:
     return sample_dqn(trial) | {
         "psi_decay": trial.suggest_float("psi_decay", 0.8, 0.99),
-        "temperature_step": trial.suggest_float("temperature_step", 1e-3, 0.1, log=True),
+        "temperature_step": trial.suggest_float("temperature_step", 1e-2, 1.0, log=True),
     }
 
 
