@@ -9,11 +9,12 @@ measured in the same run:
   DiffQAS's.
 - h2: ``ground-state:h2`` (4 qubits, JW), alternating variational/entangling positions; the derived circuit's
   energy error from the shared evaluator (qsim) against chemical accuracy (1.6e-3 Ha).
-- cartpole (slow): per benchmark seed, a supernet policy trained by A3C, its ``top_k`` most probable architectures
-  re-trained briefly on a validation seed (other start states too) and the best kept; then that circuit and three
-  hand-designed circuits from the same search space (same positions, so the same size) are each trained from scratch
-  by the same A3C routine, budget, seed and evaluation episodes. The score of a training is its mean greedy return
-  over the last evaluations (fixed start states, annealed learning rate); the table averages it over the seeds.
+- cartpole (slow): per benchmark seed, a supernet policy trained by A3C, ``top_k`` probable architectures (the most
+  probable one per encoding) re-trained briefly on a validation seed (other start states too) and the best kept;
+  then that circuit and three hand-designed circuits from the same search space (same positions, so the same size)
+  are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. The score of a
+  training is its mean greedy return over the last evaluations (fixed start states, annealed learning rate); the
+  table averages it over the seeds.
   Every training runs one deterministic A3C learner; ``--jobs`` trainings run side by side.
 """
 
@@ -136,14 +137,15 @@ def _search(config: A3CConfig, search: PolicySearchConfig) -> tuple[list[int], s
     ranked = ", ".join(
         f"{' '.join(c.architecture)} p={c.probability:.3f} val={c.validation_score:.0f}" for c in found.candidates
     )
-    return list(found.best.choice), f"supernet score {found.supernet.score:.0f}; top-{search.top_k}: {ranked}"
+    return list(found.best.choice), f"supernet score {found.supernet.score:.0f}; candidates: {ranked}"
 
 
 def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConfig, jobs: int) -> None:
     space = cartpole_space()
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "
-        f"{search.search_steps} steps, top-{search.top_k} validated {search.validation_steps} steps each on seed+"
+        f"{search.search_steps} steps, {search.top_k} candidates (one per encoding: {search.distinct_first}) "
+        f"validated {search.validation_steps} steps each on seed+"
         f"offset, then every circuit (searched and hand-designed) {config.total_steps} steps from scratch; score = "
         f"mean greedy return of the last {config.score_last} evaluations x {config.eval_episodes} episodes; "
         f"seeds {seeds}",
@@ -196,6 +198,9 @@ def main() -> None:
     parser.add_argument("--h2-layers", type=int, default=3)
     parser.add_argument("--search-steps", type=int, default=30_000, help="A3C steps of the supernet search")
     parser.add_argument("--top-k", type=int, default=4, help="architectures validated per search")
+    parser.add_argument(
+        "--global-top-k", action="store_true", help="validate the global top-k, not one per encoding (the default)"
+    )
     parser.add_argument("--validation-steps", type=int, default=15_000, help="A3C steps of each validation training")
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
@@ -210,7 +215,9 @@ def main() -> None:
     if args.part in ("cartpole", "all"):
         steps = args.cartpole_steps
         config = A3CConfig(total_steps=steps, workers=args.workers, eval_every=steps // 10, eval_episodes=20)
-        search = PolicySearchConfig(args.search_steps, args.top_k, args.validation_steps)
+        search = PolicySearchConfig(
+            args.search_steps, args.top_k, args.validation_steps, distinct_first=not args.global_top_k
+        )
         bench_cartpole(seeds, config, search, args.jobs)
 
 

@@ -178,7 +178,7 @@ def _run_policy(
         ranked = torch.load(supernet_file, weights_only=False)["ranked"]
     else:
         supernet = train_supernet(space, config, search.search_steps)
-        ranked = ranked_architectures(supernet, search.top_k)
+        ranked = ranked_architectures(supernet, search.top_k, search.distinct_first)
         state = {"model": supernet.model.state_dict(), "ranked": ranked, "score": supernet.score}
         atomic_write(supernet_file, lambda p: torch.save(state, p))
         _log_evaluations(log, "supernet", supernet, names)

@@ -2,10 +2,14 @@
 
 The search (DiffQAS-QRL, Chen 2024): a supernet policy trains by A3C, structure logits and circuit weights together.
 The softmax structure weights then rank the architectures; rather than trusting the single most probable one (its
-lead is often a few percent, and a supernet's mixture can act well where no single circuit does), the ``top_k`` most
-probable ones are each re-trained from scratch for ``validation_steps`` on a *validation* seed and scored on validation
-start states, and the best is chosen. Only that choice is then trained for the full budget by the caller (the CLI or
-the benchmark), exactly like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
+lead is often a few percent, and a supernet's mixture can act well where no single circuit does), ``top_k`` probable
+ones are each re-trained from scratch for ``validation_steps`` on a *validation* seed and scored on validation start
+states, and the best is chosen. By default (``distinct_first``) these are the most probable architecture for each
+candidate of the first position (the encoding of a policy space), not the global top ``top_k``: in ten CartPole
+searches the supernet always put H+Ry encoding first, so the global top four differed only in later positions and
+the other encodings, Rx among them (the most consistent hand design's), were never tried. Only the chosen
+architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly like any
+hand-designed circuit, so the comparison seeds and start states never steer a choice.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+import torch
 
 from qas.errors import ConfigError
 from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
@@ -30,8 +36,9 @@ class PolicySearchConfig:
     """How long the supernet trains and how the derived architecture is chosen; A3C settings are separate."""
 
     search_steps: int = 30_000  # A3C steps of the supernet policy
-    top_k: int = 4  # the most probable architectures re-trained on the validation seed
+    top_k: int = 4  # the probable architectures re-trained on the validation seed
     validation_steps: int = 15_000  # A3C steps of each validation re-training
+    distinct_first: bool = True  # at most one per first-position candidate until each has one (see the module doc)
 
     def __post_init__(self) -> None:
         if min(self.search_steps, self.top_k, self.validation_steps) < 1:
@@ -97,16 +104,25 @@ def train_supernet(space: SearchSpace, config: A3CConfig, steps: int) -> A3CResu
     return train_a3c(make_policy(space, config.env_id, seed=config.seed), replace(config, total_steps=steps))
 
 
-def ranked_architectures(supernet: A3CResult, k: int) -> list[tuple[list[int], float]]:
-    """The ``k`` most probable architectures of a trained supernet policy, with their probabilities."""
-    probabilities = supernet.model.supernet.probabilities()
-    ranked = []
-    for choice in supernet.model.supernet.choices(k):
-        probability = 1.0
-        for position, j in enumerate(choice):
-            probability *= float(probabilities[position][j].detach())
-        ranked.append((choice, probability))
-    return ranked
+def ranked_architectures(supernet: A3CResult, k: int, distinct_first: bool = True) -> list[tuple[list[int], float]]:
+    """``k`` architectures of a trained supernet policy to validate, with their probabilities.
+
+    With ``distinct_first``, the most probable architecture for each candidate of the first position comes first
+    (positions are independent, so it is that candidate followed by the argmax of every other position); the global
+    ranking fills up to ``k`` where the first position has fewer candidates.
+    """
+    probabilities = [p.detach() for p in supernet.model.supernet.probabilities()]
+
+    def probability(choice: list[int]) -> float:
+        return float(torch.prod(torch.stack([p[j] for p, j in zip(probabilities, choice, strict=True)])))
+
+    picks: list[list[int]] = []
+    if distinct_first:
+        rest = [int(p.argmax()) for p in probabilities[1:]]
+        picks = sorted(([j, *rest] for j in range(len(probabilities[0]))), key=probability, reverse=True)[:k]
+    # The global top 2k holds at least k architectures that are not among the (at most k) picks.
+    picks += [c for c in supernet.model.supernet.choices(2 * k) if c not in picks][: k - len(picks)]
+    return [(choice, probability(choice)) for choice in picks]
 
 
 def validate(
@@ -125,7 +141,7 @@ def validate(
 def search_policy(
     space: SearchSpace, config: A3CConfig, search: PolicySearchConfig | None = None
 ) -> PolicySearchResult:
-    """Train a supernet policy over ``space`` by A3C and validate its ``top_k`` most probable architectures.
+    """Train a supernet policy over ``space`` by A3C and validate ``top_k`` probable architectures.
 
     Example:
         >>> space = SearchSpace.layered(4, 2, encoding=True)  # doctest: +SKIP
@@ -136,6 +152,6 @@ def search_policy(
     supernet = train_supernet(space, config, search.search_steps)
     candidates = [
         validate(space, config, search.validation_steps, choice, p)
-        for choice, p in ranked_architectures(supernet, search.top_k)
+        for choice, p in ranked_architectures(supernet, search.top_k, search.distinct_first)
     ]
     return PolicySearchResult(supernet, candidates)
