@@ -32,9 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qas.circuit import Circuit
 from qas.generators.diffusion.dataset import CircuitDataset, canonical_phase, random_circuits
-from qas.generators.diffusion.lookup import CX_EQUIVALENT
+from qas.generators.diffusion.lookup import cx_equivalents
 from qas.generators.diffusion.pipeline import DiffusionGenerator
 
 BENCH_SEED = 90_210
@@ -62,10 +61,6 @@ class MethodResult:
             f"| {name} | {len(ok)} | {100 * np.mean(ok):.1f}% | {cx_text} | "
             f"{statistics.mean(self.seconds):.3f} | {statistics.median(self.seconds):.3f} | {extra} |"
         )
-
-
-def cx_count(circuit: Circuit) -> int:
-    return sum(CX_EQUIVALENT.get(o.gate, 0) for o in circuit)
 
 
 def make_targets(generator: DiffusionGenerator, count: int, seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -108,7 +103,7 @@ def run_ours(
         best = generation.best
         sampled.append(generation.best_sampled)
         result.infidelities.append(best.infidelity)
-        result.cnots.append(cx_count(best.circuit))
+        result.cnots.append(cx_equivalents(best.circuit))
         result.seconds.append(generation.seconds)
         three_qubit.append(any(len(o.qubits) > 2 for o in best.circuit))
     return result, sampled, three_qubit
@@ -194,7 +189,7 @@ def main() -> None:
         if seen is not None:
             unseen = f"{100 * ok[~seen].mean():.1f}%" if (~seen).any() else "-"
             notes += f"; seen in training {seen.sum()}/{len(seen)}, unseen solved {unseen}"
-        source_cx = statistics.median(cx_count(generator.vocab.to_circuit(p)) for p in sources)
+        source_cx = statistics.median(cx_equivalents(generator.vocab.to_circuit(p)) for p in sources)
         notes += f"; source circuits' CX median {source_cx:g}"
         lines.append(f"| **{label}** | | | | | | |")
         lines.append(ours.row(f"qas diffusion ({weights}, up to {args.samples} samples)", notes))

@@ -23,6 +23,9 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from qas.circuit import Circuit
+
+from .dataset import canonical_phase
 from .placements import PAD, PlacementVocabulary
 
 # CNOT equivalents of multi-qubit gates (the usual decompositions); other multi-qubit gates count 1.
@@ -33,24 +36,26 @@ _FRONTIER_CHUNK = 2048  # circuits extended per batch while building (bounds mem
 def unitary_keys(unitaries: np.ndarray) -> list[bytes]:
     """Hashable keys of unitaries ``(B, d, d)`` up to global phase (for products of discrete gates).
 
-    The phase is fixed as in :func:`.dataset.canonical_phase` (the first entry of near-maximal modulus made real and
-    positive); entries are rounded to 1e-6, far coarser than the ~1e-14 error of products of a few gates, and ``+ 0.0``
-    turns ``-0.0`` into ``0.0`` so that equal matrices give equal bytes.
+    The phase is fixed by :func:`.dataset.canonical_phase`; entries are rounded to 1e-6, far coarser than the ~1e-14
+    error of products of a few gates, and ``+ 0.0`` turns ``-0.0`` into ``0.0`` so that equal matrices give equal bytes.
     """
-    flat = unitaries.reshape(len(unitaries), -1)
-    mags = np.abs(flat)
-    first = np.argmax(mags >= mags.max(axis=1, keepdims=True) - 1e-4, axis=1)
-    pivot = flat[np.arange(len(flat)), first]
-    fixed = flat * (np.abs(pivot) / pivot)[:, None]
+    fixed = canonical_phase(torch.from_numpy(np.ascontiguousarray(unitaries))).numpy().reshape(len(unitaries), -1)
     rounded = np.round(np.concatenate([fixed.real, fixed.imag], axis=1), 6) + 0.0
     return [row.tobytes() for row in rounded]
 
 
+def _cx_cost(gate: str, n_qubits: int) -> int:
+    return CX_EQUIVALENT.get(gate, 1) if n_qubits > 1 else 0
+
+
+def cx_equivalents(circuit: Circuit) -> int:
+    """The CX count of ``circuit`` with each multi-qubit gate at its usual decomposition's count."""
+    return sum(_cx_cost(o.gate, len(o.qubits)) for o in circuit)
+
+
 def placement_costs(vocab: PlacementVocabulary) -> np.ndarray:
     """``(P + 1,)`` CX equivalents of each placement (0 for padding and one-qubit gates)."""
-    return np.array(
-        [0] + [CX_EQUIVALENT.get(p.gate, 1) if len(p.qubits) > 1 else 0 for p in vocab.placements], dtype=np.int64
-    )
+    return np.array([0] + [_cx_cost(p.gate, len(p.qubits)) for p in vocab.placements], dtype=np.int64)
 
 
 class ShortCircuits:

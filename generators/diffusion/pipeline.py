@@ -22,7 +22,7 @@ from qas.encoding import CircuitEncoding
 from qas.errors import InputFileError, QasError
 from qas.linalg import validate_unitary
 
-from .lookup import ShortCircuits, placement_costs, short_circuits
+from .lookup import ShortCircuits, cx_equivalents, placement_costs, short_circuits
 from .model import Denoiser, load_weights
 from .placements import PlacementVocabulary, infidelities
 from .refine import prune, refine, repair
@@ -171,11 +171,9 @@ class DiffusionGenerator:
             if stop_early and min(c.infidelity for c in candidates.values()) <= tolerance:
                 break
 
-        cx_cost = {p.gate: int(c) for p, c in zip(self.vocab.placements, placement_costs(self.vocab)[1:], strict=True)}
-
         def quality(c: GeneratedCircuit) -> tuple[bool, int, float]:
             ok = c.infidelity <= tolerance
-            return (not ok, sum(cx_cost[o.gate] for o in c.circuit) if ok else 0, c.infidelity)
+            return (not ok, cx_equivalents(c.circuit) if ok else 0, c.infidelity)
 
         ranked = sorted(candidates.values(), key=quality)
         return Generation(tuple(ranked), drawn_total, best_sampled, time.monotonic() - start, self.name)
