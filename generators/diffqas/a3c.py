@@ -162,8 +162,11 @@ def _train_in_processes(model: VariationalModel, config: A3CConfig) -> tuple[int
     ]
     for w in workers:
         w.start()
-    finished = []  # drained while the workers run: a worker cannot exit while its queued items are unread
+    # Both queues are drained while the workers run: a worker cannot exit while its queued items are unread (past
+    # the pipe's 64 KiB, e.g. ~180 evaluations of a CartPole policy, training would hang).
+    finished, evaluated = [], []
     while any(w.is_alive() for w in workers) or not episodes.empty():
+        evaluated += _drain(evaluations)
         try:
             finished.append(episodes.get(timeout=0.2))
         except queue.Empty:
@@ -173,7 +176,7 @@ def _train_in_processes(model: VariationalModel, config: A3CConfig) -> tuple[int
         if w.exitcode != 0:
             raise RuntimeError(f"A3C worker exited with code {w.exitcode}")
     model.supernet.clear_cache()  # the workers changed the shared weights behind this process's back
-    return counter.value, finished, _drain(evaluations)
+    return counter.value, finished, evaluated + _drain(evaluations)
 
 
 def _drain(q: Any) -> list:
