@@ -152,7 +152,7 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         flush=True,
     )
     start = time.perf_counter()
-    hand = {name: _choice(space, blocks * 2) for name, blocks in HAND_DESIGNED.items()}
+    hand = {name: space.choice_of(blocks * 2) for name, blocks in HAND_DESIGNED.items()}
     scores: dict[str, dict[int, float]] = {SEARCHED: {}, **{name: {} for name in HAND_DESIGNED}}
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
@@ -184,10 +184,6 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         f"difference {np.mean(gaps):+.1f} +- {np.std(gaps, ddof=1) / np.sqrt(len(gaps)):.1f} (standard error); "
         f"target {'met' if ours >= theirs else 'missed'}; wall time {time.perf_counter() - start:.0f} s"
     )
-
-
-def _choice(space: SearchSpace, names: list[str]) -> list[int]:
-    return [[c.name for c in cands].index(name) for cands, name in zip(space.positions, names, strict=True)]
 
 
 def main() -> None:

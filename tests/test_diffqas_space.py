@@ -48,6 +48,7 @@ def test_layered_space_circuit_of_a_choice() -> None:
     weights = [[0.1, 0.2, 0.3], [], [0.0] * 9, []]
     circuit = space.circuit(choice, weights)
     assert space.names(choice) == ["ry", "cnot_ladder", "rot", "cz_all"]
+    assert space.choice_of(["ry", "cnot_ladder", "rot", "cz_all"]) == choice
     assert circuit.metrics()["cnot_count"] == 2 and circuit.gate_count == 3 + 2 + 9 + 3
     assert circuit.operations[0] == op("ry", 0, params=[0.1])
 
@@ -106,3 +107,11 @@ def test_wrong_choice_is_rejected() -> None:
 def test_explicit_layout_round_trips_every_space() -> None:
     for space in [SearchSpace.dqas(3, 2), SearchSpace.layered(4, 2, encoding=True)]:
         assert SearchSpace.from_dict(space.to_dict()) == space
+
+
+def test_choice_of_names_an_unknown_candidate_and_a_wrong_length() -> None:
+    space = SearchSpace.layered(3, layers=1)
+    with pytest.raises(QasError, match="position 1 has no candidate 'cnot_spiral'"):
+        space.choice_of(["ry", "cnot_spiral"])
+    with pytest.raises(QasError, match="does not name one candidate at each of 2 positions"):
+        space.choice_of(["ry"])

@@ -148,7 +148,7 @@ def _run_classifier(task: str, config: ClassifierConfig, space: SearchSpace, run
     progress = run_dir / "progress.csv"
     progress.unlink(missing_ok=True)  # a resumed classifier search starts over (it is deterministic)
     log = MetricsLog(progress)
-    names = _candidate_names(space)
+    names = space.candidate_names
     for epoch, (loss, probs) in enumerate(zip(result.search_losses, result.probabilities, strict=True), start=1):
         log.append({"epoch": epoch, "train/loss": loss, **structure_row(names, probs)})
     steps = list(range(1, len(result.search_losses) + 1))
@@ -171,7 +171,7 @@ def _run_policy(
     task: str, search: PolicySearchConfig, config: A3CConfig, space: SearchSpace, run_dir: Path
 ) -> LearningRun:
     """Supernet, then each validation, then the final training; a stage whose file exists is not run again."""
-    names = _candidate_names(space)
+    names = space.candidate_names
     log = MetricsLog(run_dir / "progress.csv")
     supernet_file, validation_file = run_dir / "supernet.pt", run_dir / "validation.json"
     if supernet_file.is_file():
@@ -226,10 +226,6 @@ def _read_json_list(path: Path) -> list[dict[str, Any]]:
 
 
 # ----- shared ---------------------------------------------------------------------------------------------------------
-
-
-def _candidate_names(space: SearchSpace) -> list[list[str]]:
-    return [[c.name for c in cands] for cands in space.positions]
 
 
 def _save_model(run_dir: Path, fixed: SearchSpace, model: torch.nn.Module) -> None:

@@ -101,7 +101,7 @@ def resume_search(run_dir: str | Path) -> SearchRun:
 
 def _run(search: DiffQAS, run_dir: Path, checkpoint_every: int = 25) -> SearchRun:
     metrics = MetricsLog(run_dir / "progress.csv")
-    names = [[c.name for c in cands] for cands in search.space.positions]
+    names = search.space.candidate_names
 
     def on_epoch(s: DiffQAS) -> None:
         metrics.append(

@@ -237,7 +237,7 @@ class SearchSpace:
         for k, cands in enumerate(self.positions):
             if not cands:
                 raise ConfigError(f"position {k} of the search space has no candidates")
-            names = [c.name for c in cands]
+        for k, names in enumerate(self.candidate_names):
             if len(set(names)) != len(names):
                 raise ConfigError(f"position {k} lists a candidate twice: {names}")
 
@@ -251,8 +251,25 @@ class SearchSpace:
         """Number of distinct architectures."""
         return int(np.prod([len(c) for c in self.positions]))
 
+    @property
+    def candidate_names(self) -> list[list[str]]:
+        """The candidates' names, position by position."""
+        return [[c.name for c in cands] for cands in self.positions]
+
     def names(self, choice: Sequence[int]) -> list[str]:
+        """The names of the candidates that architecture ``choice`` picks."""
         return [self.positions[k][j].name for k, j in enumerate(choice)]
+
+    def choice_of(self, names: Sequence[str]) -> list[int]:
+        """The architecture that picks the candidates named ``names``, one per position (inverse of :meth:`names`)."""
+        if len(names) != len(self.positions):
+            raise QasError(f"{list(names)} does not name one candidate at each of {len(self.positions)} positions")
+        choice = []
+        for k, (name, known) in enumerate(zip(names, self.candidate_names, strict=True)):
+            if name not in known:
+                raise QasError(f"position {k} has no candidate {name!r}; it has {known}")
+            choice.append(known.index(name))
+        return choice
 
     def fixed(self, choice: Sequence[int]) -> SearchSpace:
         """The one-architecture space of ``choice`` (one candidate per position): a plain parametrised circuit."""
@@ -277,12 +294,12 @@ class SearchSpace:
 
     def describe(self) -> str:
         """One line per position: ``k: a | b | c``."""
-        return "\n".join(f"{k}: {' | '.join(c.name for c in cands)}" for k, cands in enumerate(self.positions))
+        return "\n".join(f"{k}: {' | '.join(names)}" for k, names in enumerate(self.candidate_names))
 
     def to_dict(self) -> dict[str, Any]:
         """A fully explicit YAML-ready layout: every candidate as a ``custom`` entry, so it loads back exactly."""
         custom = {c.name: [str(g) for g in c.gates] for cands in self.positions for c in cands}
-        return {"n_qubits": self.n_qubits, "positions": [[c.name for c in p] for p in self.positions], "custom": custom}
+        return {"n_qubits": self.n_qubits, "positions": self.candidate_names, "custom": custom}
 
     # ----- construction ---------------------------------------------------------------------------------------------
     @classmethod
