@@ -115,9 +115,7 @@ class KANDQN(MaskedDQN):
         ):
             observations = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env).observations  # type: ignore[union-attr]
             features = self.q_net.extract_features(observations, self.q_net.features_extractor)
-            # Uniform knots over the data range (grid_eps=1): the observations take few distinct values (Pauli
-            # expectations of Clifford states, binary circuit tensors), and sample quantiles would pile the knots up.
-            kan.update_grid(features, grid_eps=1.0)
+            kan.update_grid(features)
         super().train(gradient_steps, batch_size)
 
     def _auxiliary_loss(self) -> th.Tensor | float:

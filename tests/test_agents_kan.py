@@ -25,6 +25,24 @@ def test_b_spline_basis_is_a_partition_of_unity_inside_the_grid() -> None:
     assert (basis >= 0).all()
 
 
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_b_spline_basis_matches_scipy_on_and_off_the_grid(order: int) -> None:
+    from scipy.interpolate import BSpline
+
+    layer = KANLinear(2, 1, grid_size=5, spline_order=order)
+    knots = layer.grid[0].double().numpy()
+    x = np.concatenate([np.linspace(-4, 4, 161), knots[1:-1]])  # beyond both ends, and on every inner knot
+    expected = np.stack(
+        [
+            np.nan_to_num(BSpline.basis_element(knots[i : i + order + 2], extrapolate=False)(x))
+            for i in range(5 + order)
+        ],
+        axis=-1,
+    )
+    basis = layer.b_splines(th.tensor(x, dtype=th.float32).unsqueeze(1).expand(-1, 2))
+    np.testing.assert_allclose(basis[:, 0].numpy(), expected, atol=1e-5)
+
+
 def test_kan_fits_a_smooth_function_and_keeps_it_through_a_grid_update() -> None:
     th.manual_seed(0)
     net = KAN([2, 5, 1], grid_size=5, spline_order=3)
