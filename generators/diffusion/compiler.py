@@ -3,6 +3,8 @@
 It picks shipped weights whose gates cover the requested gate set (sampling is then restricted to those gates);
 when none covers it (the core's default output set is ``u3, cx``), every shipped model is tried unrestricted and
 :func:`qas.compile` translates the result. Models are tried in order until one reaches ``tolerance``.
+An exact answer that must be rewritten into the requested gates anyway (a ccx for ``u3, cx``) is rewritten with as
+few CNOTs as :func:`.resynthesis.fewer_cnots` finds, when the requested gates can write its general one-qubit gates.
 A device's coupling map constrains sampling when the device has exactly the target's qubit count; for a larger
 device the core routes the circuit afterwards.
 """
@@ -13,12 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from qas.circuit import Circuit
 from qas.compile import CompileResult
 from qas.devices import Device
 from qas.errors import QasError
+from qas.export import translate
 from qas.gate_sets import GateSet
 
 from .pipeline import DiffusionGenerator, load_generator, shipped_weights
+from .resynthesis import fewer_cnots
 
 # Infidelity at which a model's answer is accepted without trying the next model (and up to which pruning may drop
 # gates): exact compilations reach ~1e-13 after refinement, so this only separates exact from approximate ones.
@@ -65,4 +70,18 @@ def compile(
             best = generation.best
         if best.infidelity <= tolerance:
             break
-    return CompileResult.from_circuit(best.circuit, target, "diffusion")
+    circuit = _fewest_cnots(target, best.circuit, gates, seed) if best.infidelity <= tolerance else best.circuit
+    return CompileResult.from_circuit(circuit, target, "diffusion")
+
+
+def _fewest_cnots(target: np.ndarray, circuit: Circuit, gates: GateSet, seed: int | None) -> Circuit:
+    """``circuit`` in ``gates`` with fewer CNOTs when it needs rewriting into them and the shorter form exists."""
+    if "cx" not in gates.gate_names or {o.gate for o in circuit} <= set(gates.gate_names):
+        return circuit
+    shorter = fewer_cnots(target, circuit, seed=seed or 0)
+    if shorter is None:
+        return circuit
+    try:
+        return translate(shorter, gates)
+    except QasError:  # the gates cannot write a general one-qubit gate (e.g. Clifford+T): keep the answer
+        return circuit

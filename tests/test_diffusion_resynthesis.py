@@ -1,0 +1,83 @@
+"""Fewer CNOTs in u3/cx output: the skeleton simulator, its fit, and qas.compile's rewrite of Toffoli answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import qas
+from qas.circuit import Circuit, op
+from qas.export import translate
+from qas.generators.diffusion.resynthesis import (
+    PAIRS,
+    fewer_cnots,
+    fit,
+    skeleton_of,
+    to_circuit,
+    unitaries_and_jacobians,
+)
+from qas.linalg import unitary_fidelity
+
+torch.set_num_threads(1)
+
+# The Peres gate: a Toffoli, then a CNOT on its controls. Nielsen & Chuang's 6-CNOT Toffoli ends with
+# cx(0, 1) (t (x) tdg) cx(0, 1), so the extra CNOT cancels one: 5 CNOTs suffice, where the discrete answer (ccx + cx)
+# translated gate by gate costs 7.
+PERES = Circuit(3, (op("ccx", 0, 1, 2), op("cx", 0, 1)))
+
+
+def test_skeleton_unitaries_match_the_circuit_and_jacobians_match_finite_differences() -> None:
+    skeleton = (0, 2, 1, 1)
+    angles = torch.rand(1, 3 + 2 * len(skeleton), 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    v, dv = unitaries_and_jacobians(torch.tensor([skeleton]), angles)
+    assert np.abs(to_circuit(skeleton, angles[0]).unitary() - v[0].numpy()).max() < 1e-12
+    step, flat = 1e-6, angles.reshape(-1)
+    for p in range(0, flat.numel(), 5):
+        up, down = flat.clone(), flat.clone()
+        up[p] += step
+        down[p] -= step
+        numeric = (
+            unitaries_and_jacobians(torch.tensor([skeleton]), up.reshape(angles.shape))[0]
+            - unitaries_and_jacobians(torch.tensor([skeleton]), down.reshape(angles.shape))[0]
+        ) / (2 * step)
+        assert (numeric[0] - dv[0, p]).abs().max() < 1e-8
+
+
+def test_skeleton_of_drops_directions_and_one_qubit_gates() -> None:
+    circuit = Circuit(3, (op("h", 0), op("cx", 2, 0), op("cx", 1, 2), op("u3", 1, params=[0.1, 0.2, 0.3])))
+    assert skeleton_of(circuit) == (PAIRS.index((0, 2)), PAIRS.index((1, 2)))
+
+
+def test_fit_is_exact_on_the_right_skeleton_and_not_on_a_shorter_one() -> None:
+    rng = np.random.default_rng(3)
+    skeleton = (0, 2, 1)
+    source = to_circuit(skeleton, torch.as_tensor(rng.uniform(-np.pi, np.pi, (9, 3))))
+    scores, angles = fit(source.unitary(), [skeleton, (0, 2, 2)])
+    assert scores[0] < 1e-12 and scores[1] > 1e-3
+    assert 1 - unitary_fidelity(source.unitary(), to_circuit(skeleton, angles[0]).unitary()) < 1e-12
+    shorter, _ = fit(source.unitary(), [(0, 2), (0, 1), (1, 2), (2, 1)])
+    assert shorter.min() > 1e-3  # a generic 3-CNOT circuit on a chain has no 2-CNOT form
+
+
+def test_fewer_cnots_shortens_the_peres_gate() -> None:
+    target = PERES.unitary()
+    assert translate(PERES, ("u3", "cx")).cnot_count == 7
+    shorter = fewer_cnots(target, PERES)
+    assert shorter is not None and shorter.cnot_count <= 5
+    assert 1 - unitary_fidelity(target, shorter.unitary()) < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("target", "most"),
+    [(PERES, 5), (Circuit(3, (op("h", 0), op("ccx", 0, 1, 2), op("cx", 0, 1), op("x", 2))), 5)],
+)
+def test_compile_to_u3_cx_rewrites_toffoli_answers_with_fewer_cnots(target: Circuit, most: int) -> None:
+    result = qas.compile(target.unitary(), method="diffusion", gates=("u3", "cx"), seed=0)
+    assert result.infidelity < 1e-6
+    assert {o.gate for o in result.circuit} <= {"u3", "cx"} and result.circuit.cnot_count <= most
+
+
+def test_compile_keeps_the_toffoli_when_the_gate_set_has_it() -> None:
+    discrete = qas.compile(PERES.unitary(), method="diffusion", gates="h,cx,z,x,ccx,swap", seed=0)
+    assert discrete.infidelity < 1e-9 and any(o.gate == "ccx" for o in discrete.circuit)
