@@ -44,9 +44,8 @@ MAX_SECONDS = 3.0  # no new fitting round starts after this (a bound for large a
 PAIRS = ((0, 1), (0, 2), (1, 2))  # the CNOT pairs of 3 qubits (control = first)
 _CNOT = torch.tensor([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=torch.complex128)
 _PERMUTATIONS = torch.stack([torch.as_tensor(_embed_permutation(p, 3)) for p in PAIRS])  # (3, 8)
-_ONE = torch.tensor(
-    [[0, 0], [0, 1]], dtype=torch.complex128
-)  # |1><1|: d u3 / d phi = i |1><1| u3, d/d lambda = i u3 |1><1|
+# |1><1|: d u3 / d phi = i |1><1| u3 and d u3 / d lambda = i u3 |1><1|.
+_ONE = torch.tensor([[0, 0], [0, 1]], dtype=torch.complex128)
 
 Skeleton = tuple[int, ...]  # indices into PAIRS
 
@@ -106,13 +105,14 @@ def unitaries_and_jacobians(pairs: torch.Tensor, angles: torch.Tensor) -> tuple[
         ],
         dim=2,
     )  # (K, k, 6, 8, 8)
-    before = [first]  # before[j]: the product up to and including layer j (layer 0 = the initial slots)
+    # before[j]: the initial slots and the first j CNOT layers; after[j]: the CNOT layers after the first j.
+    before = [first]
     for j in range(k):
         before.append(layers[:, j] @ before[-1])
-    after = [eye]  # after[j]: the product of the layers after layer k - j
+    after = [eye]
     for j in range(k - 1, -1, -1):
         after.append(after[-1] @ layers[:, j])
-    after.reverse()  # after[j]: product of the layers after layer j
+    after.reverse()
     derivatives = [after[0][:, None] @ d_first]
     for j in range(k):
         derivatives.append(after[j + 1][:, None] @ d_layers[:, j] @ before[j][:, None])
