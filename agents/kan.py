@@ -160,9 +160,25 @@ class KANLinear(nn.Module):
 
 
 class KAN(nn.Module):
-    """A stack of :class:`KANLinear` layers with widths ``layers`` (e.g. ``[84, 2, 12]``, the KANQAS Bell net)."""
+    """A stack of :class:`KANLinear` layers with widths ``layers`` (e.g. ``[84, 2, 12]``, the KANQAS Bell net).
 
-    def __init__(self, layers: Sequence[int], **layer_kwargs: float | int | tuple[float, float]) -> None:
+    Args:
+        layers: widths, inputs first.
+        layer_norm: normalise each hidden layer's outputs (LayerNorm without affine parameters, as FastKAN does
+            before its layers), so that they stay on the next layer's grid. Without it a hidden unit that sums
+            hundreds of edges drifts off the grid within a few thousand Q-learning steps, and past the grid only the
+            SiLU base branch acts.
+        layer_kwargs: :class:`KANLinear` settings shared by all layers.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[int],
+        *,
+        layer_norm: bool = False,
+        output_affine: bool = False,
+        **layer_kwargs: float | int | tuple[float, float],
+    ) -> None:
         super().__init__()
         if len(layers) < 2 or any(int(w) < 1 for w in layers):
             raise ValueError(f"KAN widths must be at least two positive integers, got {list(layers)}")
@@ -170,16 +186,26 @@ class KAN(nn.Module):
             KANLinear(int(i), int(o), **layer_kwargs)  # type: ignore[arg-type]
             for i, o in itertools.pairwise(layers)
         )
+        hidden_norm = (lambda width: nn.LayerNorm(width, elementwise_affine=False)) if layer_norm else nn.Identity
+        # One module in front of each layer; the network's own inputs pass unchanged.
+        self.norms = nn.ModuleList([nn.Identity(), *(hidden_norm(int(w)) for w in layers[1:-1])])
+        self.output_affine = output_affine
+        if output_affine:
+            self.output_scale = nn.Parameter(th.ones(int(layers[-1])))
+            self.output_bias = nn.Parameter(th.zeros(int(layers[-1])))
 
     def forward(self, x: th.Tensor) -> th.Tensor:
-        for layer in self.layers:
-            x = layer(x)
+        for norm, layer in zip(self.norms, self.layers, strict=True):
+            x = layer(norm(x))
+        if self.output_affine:
+            x = x * self.output_scale + self.output_bias
         return x
 
     @th.no_grad()
     def update_grid(self, x: th.Tensor, margin: float = 0.01) -> None:
         """Refit every layer's grid to the activations that ``x`` produces at its input."""
-        for layer in self.layers:
+        for norm, layer in zip(self.norms, self.layers, strict=True):
+            x = norm(x)
             layer.update_grid(x, margin=margin)
             x = layer(x)
 

@@ -39,6 +39,8 @@ class KANQNetwork(QNetwork):
         grid_size: int = 5,
         spline_order: int = 3,
         grid_range: tuple[float, float] = (-1.0, 1.0),
+        layer_norm: bool = False,
+        output_affine: bool = False,
         **unused_mlp_args: Any,  # activation_fn: DQNPolicy passes it, a KAN learns its activations
     ) -> None:
         # The parent builds an MLP head from net_arch; with no hidden layers it is one small Linear, replaced below.
@@ -46,7 +48,13 @@ class KANQNetwork(QNetwork):
             observation_space, action_space, features_extractor, features_dim, [], nn.ReLU, normalize_images
         )
         self.net_arch = list(net_arch) if net_arch is not None else [8]
-        self.kan_kwargs = {"grid_size": grid_size, "spline_order": spline_order, "grid_range": tuple(grid_range)}
+        self.kan_kwargs = {
+            "grid_size": grid_size,
+            "spline_order": spline_order,
+            "grid_range": tuple(grid_range),
+            "layer_norm": layer_norm,
+            "output_affine": output_affine,
+        }
         self.q_net = KAN([features_dim, *self.net_arch, int(action_space.n)], **self.kan_kwargs)  # type: ignore[assignment]
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
@@ -55,7 +63,7 @@ class KANQNetwork(QNetwork):
 
 class KANDQNPolicy(DQNPolicy):
     """DQN policy with KAN Q-networks; ``policy_kwargs``: ``net_arch`` (hidden widths), ``grid_size``,
-    ``spline_order``, ``grid_range``."""
+    ``spline_order``, ``grid_range``, ``layer_norm`` (see :class:`~qas.agents.kan.KAN`)."""
 
     def __init__(
         self,
@@ -63,11 +71,19 @@ class KANDQNPolicy(DQNPolicy):
         grid_size: int = 5,
         spline_order: int = 3,
         grid_range: tuple[float, float] = (-1.0, 1.0),
+        layer_norm: bool = False,
+        output_affine: bool = False,
         **kwargs: Any,
     ) -> None:
         if grid_size < 1 or spline_order < 1:
             raise ConfigError(f"KAN grid_size and spline_order must be >= 1, got {grid_size} and {spline_order}")
-        self.kan_kwargs = {"grid_size": int(grid_size), "spline_order": int(spline_order), "grid_range": grid_range}
+        self.kan_kwargs = {
+            "grid_size": int(grid_size),
+            "spline_order": int(spline_order),
+            "grid_range": grid_range,
+            "layer_norm": bool(layer_norm),
+            "output_affine": bool(output_affine),
+        }
         super().__init__(*args, **kwargs)
 
     def make_q_net(self) -> KANQNetwork:

@@ -84,18 +84,43 @@ def test_grid_update_keeps_inputs_that_take_one_value_in_the_sample() -> None:
     assert th.allclose(edge_values(sample)[:, 1], on_sample, atol=0.05)
 
 
+def test_layer_norm_keeps_hidden_units_on_the_grid_and_refits_see_the_normalised_values() -> None:
+    th.manual_seed(0)
+    net = KAN([6, 8, 2], layer_norm=True, output_affine=True)
+    with th.no_grad():
+        net.layers[0].base_weight.mul_(50)  # hidden pre-activations far beyond the grid [-1, 1]
+    x = th.rand(128, 6)
+    hidden = net.norms[1](net.layers[0](x)).detach()
+    assert hidden.abs().max().item() < 8**0.5  # a LayerNorm over 8 units bounds each by sqrt(7)
+    net.update_grid(x)
+    second = net.layers[1]
+    inner = second.grid[:, second.spline_order], second.grid[:, -second.spline_order - 1]
+    assert th.allclose(inner[0], hidden.amin(0) - 0.01, atol=1e-5)
+    assert th.allclose(inner[1], hidden.amax(0) + 0.01, atol=1e-5)
+    with th.no_grad():
+        net.output_scale.fill_(3.0)
+        net.output_bias.fill_(-1.0)
+        unscaled = second(hidden)
+    assert th.allclose(net(x).detach(), 3 * unscaled - 1, atol=1e-5)
+
+
 def test_kan_rejects_bad_widths() -> None:
     with pytest.raises(ValueError, match="at least two positive integers"):
         KAN([4])
 
 
-def test_kanq_policy_is_a_pure_kan_and_survives_save_and_load(tmp_path) -> None:
+@pytest.mark.parametrize("normalised", [False, True])
+def test_kanq_policy_is_a_pure_kan_and_survives_save_and_load(tmp_path, normalised: bool) -> None:
     env = make_vec("qas/StatePreparation-v0", 1, target="bell", preset="kanqas")
-    model = KANDQN("KanPolicy", env, policy_kwargs={"net_arch": [2], "grid_size": 5, "spline_order": 3}, seed=0)
+    kan_kwargs = {"grid_size": 5, "spline_order": 3, "layer_norm": normalised, "output_affine": normalised}
+    model = KANDQN("KanPolicy", env, policy_kwargs={"net_arch": [2], **kan_kwargs}, seed=0)
     q_net = model.q_net
     assert isinstance(q_net, KANQNetwork) and isinstance(q_net.q_net, KAN)
     widths = [(layer.in_features, layer.out_features) for layer in q_net.q_net.layers]
     assert widths == [(84, 2), (2, 12)]  # KANQAS' Bell network [84, 2, 12]
+    if normalised:
+        with th.no_grad():  # parameters away from their initial values, so that loading must restore them
+            q_net.q_net.output_scale.fill_(2.5)
     model.save(tmp_path / "kanq.zip")
     loaded = KANDQN.load(tmp_path / "kanq.zip")
     obs = env.reset()
