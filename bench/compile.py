@@ -135,7 +135,7 @@ def versus(ours: MethodResult, peer: MethodResult, three_qubit: list[bool]) -> s
     if both:
         fewer = [t for a, b, t in both if b < a]
         text += f" vs {np.mean([b for _, b, _ in both]):.2f}; fewer than ours on {len(fewer)}"
-        text += f" ({sum(fewer)} where our discrete answer has a three-qubit gate)"
+        text += f" ({sum(fewer)} where our generated answer has a three-qubit gate)"
         text += f", more on {sum(b > a for a, b, _ in both)}"
     return text
 
