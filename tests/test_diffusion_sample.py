@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -9,8 +11,8 @@ import torch
 from qas.circuit import Circuit, op
 from qas.encoding import CircuitEncoding
 from qas.generators.diffusion.model import Denoiser, DenoiserConfig
-from qas.generators.diffusion.placements import PlacementVocabulary
-from qas.generators.diffusion.refine import prune, refine, repair
+from qas.generators.diffusion.placements import PlacementVocabulary, infidelities
+from qas.generators.diffusion.refine import _removal_infidelities, prune, refine, repair
 from qas.generators.diffusion.sample import rank, sample
 
 torch.set_num_threads(1)
@@ -105,6 +107,23 @@ def test_prune_drops_redundant_gates() -> None:
     pruned, score = prune(vocab, target, torch.as_tensor(placements), torch.as_tensor(angles), 1e-9)
     assert score < 1e-12
     assert vocab.to_circuit(pruned.numpy()) == Circuit(3, (op("h", 0), op("cx", 0, 1)))
+
+
+def test_removal_scores_equal_simulating_each_removal(setup) -> None:
+    _, vocab = setup
+    rng = np.random.default_rng(3)
+    placements = torch.as_tensor(rng.integers(1, len(vocab), size=7))
+    angles = torch.as_tensor(rng.uniform(-np.pi, np.pi, (7, vocab.max_params)))
+    target = torch.as_tensor(TARGET)
+    single, pair = _removal_infidelities(vocab, target, placements, angles)
+    for removed in [(i,) for i in range(7)] + list(itertools.combinations(range(7), 2)):
+        kept = [t for t in range(7) if t not in removed]
+        direct = infidelities(
+            target, vocab.unitaries(placements[None, kept], angles[None, kept], dtype=torch.complex128)
+        )
+        assert float(single[removed] if len(removed) == 1 else pair[removed]) == pytest.approx(
+            float(direct[0]), abs=1e-12
+        )
 
 
 def test_repair_fixes_a_structure_two_edits_away() -> None:

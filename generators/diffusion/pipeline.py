@@ -31,7 +31,7 @@ from .skeleton import Skeleton, ansatz, by_frequency, neighbours, rotation_gates
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 PRUNE_TOLERANCE = 1e-9
-PRUNE_TOP = 3  # exact circuits pruned per batch, fewest CX first (pruning a wide ansatz costs ~0.1 s)
+PRUNE_TOP = 3  # exact circuits pruned per batch, fewest CX first
 REPAIR_TOP = 3  # structures searched by the structural repair (each costs a few batched simulations)
 SIMPLIFY_TOP = 8  # cheapest exact completions simplified per batch (the cheapest before is not always after)
 SKELETONS_PER_16 = 6  # new entangling skeletons fitted per 16 samples, most frequent first

@@ -205,17 +205,13 @@ class PlacementVocabulary:
         """(P + 1,) whether a placement is a single-axis Pauli rotation (rx, ry, rz)."""
         return np.array([False] + [p.gate in _ROTATION_AXES for p in self.placements])
 
-    def unitaries(
+    def step_matrices(
         self, placements: torch.Tensor, angles: torch.Tensor, *, dtype: torch.dtype = torch.complex64
     ) -> torch.Tensor:
-        """Unitaries ``(B, d, d)`` of placement sequences ``(B, T)`` with angles ``(B, T, max_params)``.
-
-        Differentiable in ``angles`` (pass float64 angles and complex128 for refinement to 1e-10). Rotations are
-        built for all steps at once as ``cos(a/2) I - i sin(a/2) P``; other parametric gates one by one.
-        """
-        batch, steps = placements.shape
+        """Full-width matrices ``(B, T, d, d)`` of each step of placement sequences ``(B, T)`` with angles
+        ``(B, T, max_params)`` (the identity for padding). Rotations are built for all steps at once as
+        ``cos(a/2) I - i sin(a/2) P``; other parametric gates one by one."""
         device = placements.device
-        dim = 2**self.n_qubits
         matrices = self.fixed_matrices(dtype, device)[placements]  # (B, T, d, d)
         rotation = torch.as_tensor(self.is_rotation, device=device)[placements]
         if rotation.any():
@@ -231,6 +227,19 @@ class PlacementVocabulary:
             i = int(placements[b, t])
             small = gate_matrices(self.placements[i - 1].gate, angles[b : b + 1, t, : self.num_params[i]], dtype=dtype)
             matrices = matrices.index_put((torch.tensor([b]), torch.tensor([t])), self._embed(small, i))
+        return matrices
+
+    def unitaries(
+        self, placements: torch.Tensor, angles: torch.Tensor, *, dtype: torch.dtype = torch.complex64
+    ) -> torch.Tensor:
+        """Unitaries ``(B, d, d)`` of placement sequences ``(B, T)`` with angles ``(B, T, max_params)``.
+
+        Differentiable in ``angles`` (pass float64 angles and complex128 for refinement to 1e-10).
+        """
+        batch, steps = placements.shape
+        device = placements.device
+        dim = 2**self.n_qubits
+        matrices = self.step_matrices(placements, angles, dtype=dtype)
         if not steps:
             return torch.eye(dim, dtype=dtype, device=device).repeat(batch, 1, 1)
         # Multiply neighbours pairwise (a tree of log2(T) batched products) instead of T products in sequence: far
