@@ -166,8 +166,8 @@ class KAN(nn.Module):
         layers: widths, inputs first.
         layer_norm: normalise each hidden layer's outputs (LayerNorm without affine parameters, as FastKAN does
             before its layers), so that they stay on the next layer's grid. Without it a hidden unit that sums
-            hundreds of edges drifts off the grid within a few thousand Q-learning steps, and past the grid only the
-            SiLU base branch acts.
+            hundreds of edges drifts off the grid within a few thousand Q-learning steps (KAN-Q on GHZ-3's 288 inputs,
+            width 8: values down to -55, 72% of them off [-1, 1]), and past the grid only the SiLU base branch acts.
         output_affine: a learnable scale and bias per output (pykan's ``node_scale``/``node_bias``). Splines on
             normalised inputs reach large values only through their coefficients, which Adam moves ~lr per step;
             a scale lets the output grow multiplicatively, as an MLP's stacked weights do (KANQAS' reward is 50 F).
