@@ -99,6 +99,25 @@ def test_refinement_turns_the_right_structure_exact() -> None:
     assert 1 - abs(np.trace(target.conj().T @ fitted.unitary()) / 8) ** 2 < 1e-10
 
 
+def test_jacobians_match_finite_differences() -> None:
+    # Rotations take the closed form, u3 the autograd path; padding and cx have no angles.
+    vocab = PlacementVocabulary(CircuitEncoding(("cx", "rz", "ry", "u3"), 3, 6))
+    placements = torch.tensor([[1, 8, 0, 12, 15, 3], [13, 2, 9, 5, 0, 14]])
+    angles = torch.rand(2, 6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    unitary, jacobian = vocab.unitaries_and_jacobians(placements, angles)
+    assert (unitary - vocab.unitaries(placements, angles, dtype=torch.complex128)).abs().max() < 1e-12
+    step = 1e-6
+    for t, p in itertools.product(range(6), range(3)):
+        up, down = angles.clone(), angles.clone()
+        up[:, t, p] += step
+        down[:, t, p] -= step
+        numeric = (
+            vocab.unitaries(placements, up, dtype=torch.complex128)
+            - vocab.unitaries(placements, down, dtype=torch.complex128)
+        ) / (2 * step)
+        assert (numeric - jacobian[:, t, p]).abs().max() < 1e-8
+
+
 def test_prune_drops_redundant_gates() -> None:
     vocab = PlacementVocabulary(CircuitEncoding(("h", "cx", "x"), 3, 6))
     redundant = Circuit(3, (op("h", 0), op("cx", 0, 1), op("x", 2), op("x", 2), op("cx", 1, 2), op("cx", 1, 2)))

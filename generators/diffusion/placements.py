@@ -252,6 +252,45 @@ class PlacementVocabulary:
             matrices = matrices[:, 1::2] @ matrices[:, 0::2]
         return matrices[:, 0]
 
+    def unitaries_and_jacobians(
+        self, placements: torch.Tensor, angles: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Unitaries ``(B, d, d)`` of placement sequences ``(B, T)`` with angles ``(B, T, max_params)`` and their
+        derivatives by every angle ``(B, T, max_params, d, d)`` (zero for angles a step does not use), in complex128.
+
+        ``dV / da_t = (steps after t) dG_t / da (steps before t)``, from prefix and suffix products: ``3 T`` batched
+        products, where autograd needs a backward pass per output entry. A rotation ``G = exp(-i a P / 2)`` has
+        ``dG / da = -i/2 P G``; other parametric gates are differentiated by forward-mode autograd, step by step.
+        """
+        dtype = torch.complex128
+        gates = self.step_matrices(placements, angles, dtype=dtype)  # (B, T, d, d)
+        batch, steps, dim = gates.shape[0], gates.shape[1], 2**self.n_qubits
+        derivatives = gates.new_zeros(batch, steps, self.max_params, dim, dim)
+        if self.max_params:
+            generators = self.rotation_generators(dtype)[placements]
+            derivatives[:, :, 0] = -0.5j * generators @ gates
+        other = (torch.as_tensor(self.num_params)[placements] > 0) & ~torch.as_tensor(self.is_rotation)[placements]
+        for b, t in other.nonzero().tolist():
+            i = int(placements[b, t])
+            k = int(self.num_params[i])
+
+            def embedded(a: torch.Tensor, gate: str = self.placements[i - 1].gate, index: int = i) -> torch.Tensor:
+                # jacfwd differentiates real outputs only: the real and imaginary parts as a last axis.
+                return torch.view_as_real(self._embed(gate_matrices(gate, a[None], dtype=dtype), index)[0])
+
+            jacobian = torch.func.jacfwd(embedded)(angles[b, t, :k].double())  # (d, d, 2, k)
+            derivatives[b, t, :k] = torch.view_as_complex(jacobian.movedim(-1, 0).contiguous())
+        eye = torch.eye(dim, dtype=dtype).expand(batch, dim, dim)
+        before = [eye]  # before[t]: the steps before t
+        for t in range(steps - 1):
+            before.append(gates[:, t] @ before[-1])
+        after = [eye]  # after[t]: the steps after t (built from the end)
+        for t in range(steps - 1, 0, -1):
+            after.append(after[-1] @ gates[:, t])
+        prefix, suffix = torch.stack(before, dim=1), torch.stack(after[::-1], dim=1)
+        unitary = suffix[:, 0] @ gates[:, 0] @ prefix[:, 0] if steps else eye.clone()
+        return unitary, suffix[:, :, None] @ derivatives @ prefix[:, :, None]
+
 
 def infidelities(targets: torch.Tensor, unitaries: torch.Tensor) -> torch.Tensor:
     """``1 - |Tr(U^dagger V) / d|^2`` per pair (global phase ignored); ``targets`` broadcasts against ``unitaries``."""

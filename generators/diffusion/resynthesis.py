@@ -17,9 +17,8 @@ with that sequence of CNOT pairs equals the skeleton with some slot values (a on
 qubit's next slot), and a CNOT's direction is free (H on both qubits reverses it), so a skeleton is a sequence of
 unordered qubit pairs.
 
-Fitting is Levenberg-Marquardt on the residual ``e^{i g} V - U`` with an analytic Jacobian, each row with its own
-damping, as BQSKit instantiates its templates. The Adam + L-BFGS fit of :mod:`.refine` stalled at 1e-7..1e-8 on
-such deletions (a shared line search over a batch of over-parameterised rows); this reaches 1e-15 on the same ones.
+Fitting is :func:`.least_squares.levenberg_marquardt` on the residual ``e^{i g} V - U`` with an analytic Jacobian
+over the u3 slots (a parameterisation the placement vocabulary of :mod:`.refine` does not have).
 """
 
 from __future__ import annotations
@@ -33,12 +32,12 @@ import torch
 from qas.circuit import Circuit, op
 from qas.export import translate
 
+from .least_squares import levenberg_marquardt, phase_residuals
 from .placements import _embed_permutation
 
 FIT_EXACT = 1e-10  # a shorter skeleton replaces the answer only when it fits at least this well
 RESTARTS = (2, 8)  # random starts per skeleton; the second count only when no deletion fits with the first
 ITERATIONS = 40  # Levenberg-Marquardt steps (exact fits reach ~1e-15 within 40 on validation deletions)
-CONVERGED = 1e-20  # squared residual of a fit at machine precision (infidelity ~1e-21)
 MAX_SECONDS = 3.0  # no new fitting round starts after this (a bound for large answers)
 
 PAIRS = ((0, 1), (0, 2), (1, 2))  # the CNOT pairs of 3 qubits (control = first)
@@ -132,33 +131,9 @@ def fit(
     u = torch.as_tensor(target, dtype=torch.complex128)
 
     def residuals(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # r = e^{i g} V - U, with the global phase g as the last parameter; real and imaginary parts stacked.
-        v, dv = unitaries_and_jacobians(pairs, x[:, :-1].reshape(rows, slots, 3))
-        phase = torch.exp(1j * x[:, -1])[:, None, None]
-        r = torch.view_as_real(phase * v - u).reshape(rows, -1)
-        columns = torch.cat([phase[:, None] * dv, (1j * phase * v)[:, None]], dim=1)  # (rows, P, 8, 8)
-        return r, torch.view_as_real(columns).reshape(rows, columns.shape[1], -1).transpose(1, 2)
+        return phase_residuals(u, *unitaries_and_jacobians(pairs, x[:, :-1].reshape(rows, slots, 3)), x[:, -1])
 
-    r, jacobian = residuals(x)
-    cost = (r**2).sum(dim=1)
-    damping = torch.full((rows,), 1e-2, dtype=torch.float64)
-    for _ in range(ITERATIONS):
-        normal = jacobian.transpose(1, 2) @ jacobian
-        gradient = (jacobian.transpose(1, 2) @ r[:, :, None])[:, :, 0]
-        scale = torch.diag_embed(torch.diagonal(normal, dim1=1, dim2=2) + 1e-9)
-        step = torch.linalg.solve(normal + damping[:, None, None] * scale, -gradient)
-        r_new, jacobian_new = residuals(x + step)
-        cost_new = (r_new**2).sum(dim=1)
-        better = cost_new < cost
-        # Each row keeps its own damping: smaller after a step that helped (towards Gauss-Newton), larger after one
-        # that did not.
-        x = torch.where(better[:, None], x + step, x)
-        r = torch.where(better[:, None], r_new, r)
-        jacobian = torch.where(better[:, None, None], jacobian_new, jacobian)
-        cost = torch.where(better, cost_new, cost)
-        damping = torch.where(better, damping / 3, damping * 2).clamp(1e-12, 1e8)
-        if first and bool((cost < CONVERGED).any()):
-            break
+    x, _ = levenberg_marquardt(residuals, x, iterations=ITERATIONS, first=first)
     v, _ = unitaries_and_jacobians(pairs, x[:, :-1].reshape(rows, slots, 3))
     scores = (1 - ((u.conj() * v).sum(dim=(-2, -1)).abs() / 8) ** 2).clamp_min(0).reshape(-1, restarts)
     best = scores.argmin(dim=1)
