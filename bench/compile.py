@@ -128,10 +128,13 @@ def run_exported(targets: list[np.ndarray], weights: str | None) -> MethodResult
 
 
 def versus(ours: MethodResult, peer: MethodResult, three_qubit: list[bool]) -> str:
-    """CX counts of ``ours`` and ``peer`` on the targets both solved (``peer`` may cover only the first ones)."""
+    """CX counts of ``ours`` and ``peer`` on the targets both solved (``peer`` may cover only the first ones), and
+    the mean time of each on the targets ``peer`` was given."""
+    same = len(peer.seconds)
+    text = f"mean s/unitary on these {same}: ours {np.mean(ours.seconds[:same]):.3f} vs {np.mean(peer.seconds):.3f}; "
     pairs = zip(ours.cnots, peer.cnots, ours.infidelities, peer.infidelities, three_qubit, strict=False)
     both = [(a, b, t) for a, b, ia, ib, t in pairs if ia < SUCCESS and ib < SUCCESS]
-    text = f"on the {len(both)} targets both solved: mean CX ours {np.mean([a for a, _, _ in both]):.2f}"
+    text += f"on the {len(both)} targets both solved: mean CX ours {np.mean([a for a, _, _ in both]):.2f}"
     if both:
         fewer = [t for a, b, t in both if b < a]
         text += f" vs {np.mean([b for _, b, _ in both]):.2f}; fewer than ours on {len(fewer)}"
