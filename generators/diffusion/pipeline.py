@@ -134,7 +134,8 @@ class DiffusionGenerator:
 
         ``denoising_steps`` is 6 by default (two steps revealed per model call): with the completion and skeleton
         fits it solved as many validation targets as one step per call (37/40 on the parameterised set) in ~0.8x
-        the CPU time per target (0.52 vs 0.63 s); ``None`` reveals one step per call.
+        the CPU time per target (0.52 vs 0.63 s); ``None`` reveals one step per call. 4 steps (validation, seed
+        777, 80 targets) solved as many (79) in 0.85x the time but gave more CX on 3 targets and fewer on 1.
 
         With ``stop_early``, stop after the first batch if it yields a circuit within ``tolerance`` (an adaptive
         budget: easy targets cost one small batch); otherwise draw all ``samples``. Returns the distinct circuits, those

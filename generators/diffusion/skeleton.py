@@ -21,7 +21,8 @@ from .placements import PAD, PlacementVocabulary
 
 # Preferred order: rz ry rz when both are allowed. (Two rotations per qubit after a CNOT would do, since the one that
 # commutes with it moves back into the previous slot, but that ansatz fitted less reliably: on a 2-CNOT test target
-# 2 of 4 seeds stalled at 1e-8 and 6e-7 where the full one reached 4e-10 or better in all 4.)
+# 2 of 4 seeds stalled at 1e-8 and 6e-7 where the full one reached 4e-10 or better in all 4, with the earlier
+# Adam + L-BFGS fitter.)
 _EULER_AXES = ("rz", "ry", "rx")
 
 # Gates whose direction the surrounding one-qubit gates can undo (H on both qubits reverses a CNOT): skeletons hold
