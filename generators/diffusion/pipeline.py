@@ -292,7 +292,7 @@ class DiffusionGenerator:
         steps = np.array(table.simplify(placements), dtype=np.int64)
         no_angles = torch.zeros(1, len(steps), self.vocab.max_params, dtype=torch.float64)
         unitary = self.vocab.unitaries(torch.as_tensor(steps)[None], no_angles, dtype=torch.complex128)
-        score = float(infidelities(torch.as_tensor(target), unitary)[0])
+        score = float(infidelities(torch.tensor(target), unitary)[0])
         return GeneratedCircuit(Circuit(k, self.vocab.to_circuit(steps).operations), score, sampled)
 
 

@@ -51,7 +51,7 @@ def refine(
     Angles of steps marked in ``frozen`` ``(T,)`` (given by the user) keep their values. With ``first``, fitting
     stops as soon as one structure fits to machine precision (the others keep the angles they have reached).
     """
-    target_t = torch.as_tensor(target, dtype=torch.complex128)
+    target_t = torch.tensor(target, dtype=torch.complex128)
     angles = angles.double()
     before = infidelities(target_t, vocab.unitaries(placements, angles, dtype=torch.complex128))
     if vocab.max_params == 0 or not (torch.as_tensor(vocab.num_params)[placements] > 0).any():
@@ -103,7 +103,7 @@ def prune(
     together) and applies the one that removes the most two-qubit gates, then the most gates. Steps marked in
     ``frozen`` ``(T,)`` (given by the user) are never removed. Returns the pruned placements and their infidelity.
     """
-    target_t = torch.as_tensor(target, dtype=torch.complex128)
+    target_t = torch.tensor(target, dtype=torch.complex128)
     angles = angles.double()
     frozen = frozen if frozen is not None else torch.zeros(placements.shape, dtype=torch.bool)
     current = placements.clone()
@@ -188,7 +188,7 @@ def repair(
     step (edits without a rotation simply score the same three times). Steps marked in ``frozen`` ``(T,)`` are
     kept as they are, and insertions go only after the last of them. Returns the placements, angles and infidelity.
     """
-    target_t = torch.as_tensor(target, dtype=torch.complex128)
+    target_t = torch.tensor(target, dtype=torch.complex128)
     steps = placements.shape[0]
     options = torch.as_tensor(np.flatnonzero(allowed if allowed is not None else np.ones(len(vocab), bool)))
     options = options[options != PAD]

@@ -128,7 +128,7 @@ def fit(
     rows, slots = pairs.shape[0], 3 + 2 * pairs.shape[1]
     generator = torch.Generator().manual_seed(seed)
     x = torch.rand((rows, 3 * slots + 1), generator=generator, dtype=torch.float64) * 2 * np.pi - np.pi
-    u = torch.as_tensor(target, dtype=torch.complex128)
+    u = torch.tensor(target, dtype=torch.complex128)
 
     def residuals(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return phase_residuals(u, *unitaries_and_jacobians(pairs, x[:, :-1].reshape(rows, slots, 3)), x[:, -1])
