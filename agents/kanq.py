@@ -25,7 +25,8 @@ from qas.errors import ConfigError
 class KANQNetwork(QNetwork):
     """Q-network ``features -> KAN([features, *net_arch, n_actions]) -> Q-values``.
 
-    ``net_arch`` lists the KAN's hidden widths (KANQAS Bell: ``[2]``, i.e. ``[84, 2, 12]``).
+    ``net_arch`` lists the KAN's hidden widths (KANQAS Bell: ``[2]``, i.e. ``[84, 2, 12]``); ``kan`` holds the
+    :class:`~qas.agents.kan.KAN` settings, as :class:`KANDQNPolicy` resolves them from ``policy_kwargs``.
     """
 
     def __init__(
@@ -36,11 +37,7 @@ class KANQNetwork(QNetwork):
         features_dim: int,
         net_arch: list[int] | None = None,
         normalize_images: bool = True,
-        grid_size: int = 5,
-        spline_order: int = 3,
-        grid_range: tuple[float, float] = (-1.0, 1.0),
-        layer_norm: bool = False,
-        output_affine: bool = False,
+        kan: dict[str, Any] | None = None,
         **unused_mlp_args: Any,  # activation_fn: DQNPolicy passes it, a KAN learns its activations
     ) -> None:
         # The parent builds an MLP head from net_arch; with no hidden layers it is one small Linear, replaced below.
@@ -48,22 +45,16 @@ class KANQNetwork(QNetwork):
             observation_space, action_space, features_extractor, features_dim, [], nn.ReLU, normalize_images
         )
         self.net_arch = list(net_arch) if net_arch is not None else [8]
-        self.kan_kwargs = {
-            "grid_size": grid_size,
-            "spline_order": spline_order,
-            "grid_range": tuple(grid_range),
-            "layer_norm": layer_norm,
-            "output_affine": output_affine,
-        }
+        self.kan_kwargs = dict(kan or {})
         self.q_net = KAN([features_dim, *self.net_arch, int(action_space.n)], **self.kan_kwargs)  # type: ignore[assignment]
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        return super()._get_constructor_parameters() | self.kan_kwargs
+        return super()._get_constructor_parameters() | {"kan": self.kan_kwargs}
 
 
 class KANDQNPolicy(DQNPolicy):
     """DQN policy with KAN Q-networks; ``policy_kwargs``: ``net_arch`` (hidden widths), ``grid_size``,
-    ``spline_order``, ``grid_range``, ``layer_norm`` (see :class:`~qas.agents.kan.KAN`)."""
+    ``spline_order``, ``grid_range``, ``layer_norm``, ``output_affine`` (see :class:`~qas.agents.kan.KAN`)."""
 
     def __init__(
         self,
@@ -88,7 +79,7 @@ class KANDQNPolicy(DQNPolicy):
 
     def make_q_net(self) -> KANQNetwork:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-        return KANQNetwork(**net_args, **self.kan_kwargs).to(self.device)
+        return KANQNetwork(**net_args, kan=self.kan_kwargs).to(self.device)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         return super()._get_constructor_parameters() | self.kan_kwargs
