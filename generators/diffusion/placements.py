@@ -280,16 +280,26 @@ class PlacementVocabulary:
 
             jacobian = torch.func.jacfwd(embedded)(angles[b, t, :k].double())  # (d, d, 2, k)
             derivatives[b, t, :k] = torch.view_as_complex(jacobian.movedim(-1, 0).contiguous())
-        eye = torch.eye(dim, dtype=dtype).expand(batch, dim, dim)
-        before = [eye]  # before[t]: the steps before t
-        for t in range(steps - 1):
-            before.append(gates[:, t] @ before[-1])
-        after = [eye]  # after[t]: the steps after t (built from the end)
-        for t in range(steps - 1, 0, -1):
-            after.append(after[-1] @ gates[:, t])
-        prefix, suffix = torch.stack(before, dim=1), torch.stack(after[::-1], dim=1)
-        unitary = suffix[:, 0] @ gates[:, 0] @ prefix[:, 0] if steps else eye.clone()
-        return unitary, suffix[:, :, None] @ derivatives @ prefix[:, :, None]
+        if not steps:
+            return torch.eye(dim, dtype=dtype).repeat(batch, 1, 1), derivatives
+        prefix, suffix = prefix_suffix_products(gates)
+        return suffix[:, 0] @ gates[:, 0], suffix[:, :, None] @ derivatives @ prefix[:, :, None]
+
+
+def prefix_suffix_products(gates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For a sequence of ``T >= 1`` step matrices ``(..., T, d, d)`` (applied first to last): ``prefix[t]``, the
+    product of the steps before ``t``, and ``suffix[t]``, the product of the steps after it (identities at the ends).
+
+    ``suffix[t] @ X @ prefix[t]`` is the whole sequence with step ``t`` replaced by ``X``: a derivative by one step's
+    angle, or a removal (``X = I``), for ``2 T`` products instead of ``T`` per replacement.
+    """
+    dim, steps = gates.shape[-1], gates.shape[-3]
+    eye = torch.eye(dim, dtype=gates.dtype, device=gates.device).expand(*gates.shape[:-3], dim, dim)
+    before, after = [eye], [eye]
+    for t in range(steps - 1):
+        before.append(gates[..., t, :, :] @ before[-1])
+        after.append(after[-1] @ gates[..., steps - 1 - t, :, :])
+    return torch.stack(before, dim=-3), torch.stack(after[::-1], dim=-3)
 
 
 def infidelities(targets: torch.Tensor, unitaries: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .least_squares import levenberg_marquardt, phase_residuals
-from .placements import PAD, PlacementVocabulary, infidelities
+from .placements import PAD, PlacementVocabulary, infidelities, prefix_suffix_products
 
 ITERATIONS = 40  # Levenberg-Marquardt steps (a right structure reaches ~1e-15 well within them)
 
@@ -143,14 +143,7 @@ def _removal_infidelities(
     ``n^2 / 2`` variants (``n^3 / 2``), which made pruning a wide ansatz the slowest stage of a hard target."""
     gates = vocab.step_matrices(placements[None], angles[None], dtype=torch.complex128)[0]  # (n, d, d)
     n, dim = gates.shape[0], gates.shape[-1]
-    eye = torch.eye(dim, dtype=gates.dtype)
-    before = [eye]  # before[i]: the steps before i
-    for g in gates[:-1]:
-        before.append(g @ before[-1])
-    after = [eye]  # after[j]: the steps after j
-    for g in gates.flip(0)[:-1]:
-        after.append(after[-1] @ g)
-    prefix, suffix = torch.stack(before), torch.stack(after[::-1])
+    prefix, suffix = prefix_suffix_products(gates)
     # |Tr(U^dagger A B)| = |sum(conj(A^dagger U) * B)|: with A = suffix[j] the rest is a running product from i.
     pulled = suffix.mH @ target
     single = 1 - ((pulled.conj() * prefix).sum(dim=(-2, -1)).abs() / dim) ** 2

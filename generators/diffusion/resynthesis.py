@@ -33,7 +33,7 @@ from qas.circuit import Circuit, op
 from qas.export import translate
 
 from .least_squares import levenberg_marquardt, phase_residuals
-from .placements import _embed_permutation
+from .placements import _embed_permutation, prefix_suffix_products
 
 FIT_EXACT = 1e-10  # a shorter skeleton replaces the answer only when it fits at least this well
 RESTARTS = (2, 8)  # random starts per skeleton; the second count only when no deletion fits with the first
@@ -88,9 +88,8 @@ def _entangling_layers(pairs: torch.Tensor, first: torch.Tensor, second: torch.T
 def unitaries_and_jacobians(pairs: torch.Tensor, angles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Skeletons ``(K, k)`` with slot angles ``(K, 3 + 2k, 3)`` (three initial slots, then the control's and the
     target's after each CNOT) -> unitaries ``(K, 8, 8)`` and their derivatives ``(K, 3 (3 + 2k), 8, 8)`` by angle."""
-    batch, k = pairs.shape
+    batch = len(pairs)
     u, du = _u3(angles), _u3_derivatives(angles)
-    eye = torch.eye(8, dtype=torch.complex128).expand(batch, 8, 8)
     first = _kron(_kron(u[:, 0], u[:, 1]), u[:, 2])  # (K, 8, 8)
     d_first = torch.stack(
         [_kron(_kron(du[:, 0], u[:, 1, None]), u[:, 2, None]), _kron(_kron(u[:, 0, None], du[:, 1]), u[:, 2, None]),
@@ -104,18 +103,12 @@ def unitaries_and_jacobians(pairs: torch.Tensor, angles: torch.Tensor) -> tuple[
         ],
         dim=2,
     )  # (K, k, 6, 8, 8)
-    # before[j]: the initial slots and the first j CNOT layers; after[j]: the CNOT layers after the first j.
-    before = [first]
-    for j in range(k):
-        before.append(layers[:, j] @ before[-1])
-    after = [eye]
-    for j in range(k - 1, -1, -1):
-        after.append(after[-1] @ layers[:, j])
-    after.reverse()
-    derivatives = [after[0][:, None] @ d_first]
-    for j in range(k):
-        derivatives.append(after[j + 1][:, None] @ d_layers[:, j] @ before[j][:, None])
-    return before[-1], torch.cat(derivatives, dim=1)
+    steps = torch.cat([first[:, None], layers], dim=1)  # the initial slots, then one step per CNOT layer
+    prefix, suffix = prefix_suffix_products(steps)
+    derivatives = torch.cat(
+        [suffix[:, 0, None] @ d_first, (suffix[:, 1:, None] @ d_layers @ prefix[:, 1:, None]).flatten(1, 2)], dim=1
+    )
+    return steps[:, -1] @ prefix[:, -1], derivatives
 
 
 def fit(
