@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -81,3 +86,14 @@ def test_compile_to_u3_cx_rewrites_toffoli_answers_with_fewer_cnots(target: Circ
 def test_compile_keeps_the_toffoli_when_the_gate_set_has_it() -> None:
     discrete = qas.compile(PERES.unitary(), method="diffusion", gates="h,cx,z,x,ccx,swap", seed=0)
     assert discrete.infidelity < 1e-9 and any(o.gate == "ccx" for o in discrete.circuit)
+
+
+def test_a_fresh_qas_compile_process_writes_the_peres_gate_with_five_cnots(tmp_path) -> None:
+    # In a new process: the rewrite's time bound once also counted Cirq's first import (~2.5 s), which left a fresh
+    # `qas compile` with 6-7 CNOTs where a warm process found 5.
+    np.save(tmp_path / "peres.npy", PERES.unitary())
+    qas_cli = Path(sys.executable).with_name("qas")
+    out = subprocess.run([qas_cli, "compile", tmp_path / "peres.npy", "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["method"] == "diffusion" and result["infidelity"] < 1e-9 and result["cnot_count"] == 5
