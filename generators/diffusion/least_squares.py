@@ -59,3 +59,12 @@ def phase_residuals(
     r = torch.view_as_real(factor * unitaries - target).reshape(rows, -1)
     columns = torch.cat([factor[:, None] * derivatives, (1j * factor * unitaries)[:, None]], dim=1)
     return r, torch.view_as_real(columns).reshape(rows, columns.shape[1], -1).transpose(1, 2)
+
+
+def best_of_restarts(scores: torch.Tensor, values: torch.Tensor, restarts: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lowest of each problem's ``restarts`` consecutive rows: ``scores`` ``(K * restarts,)`` and ``values``
+    ``(K * restarts, ...)`` -> ``(K,)`` and ``(K, ...)`` (the first restart wins a tie)."""
+    scores = scores.reshape(-1, restarts)
+    best = scores.argmin(dim=1)
+    index = torch.arange(len(scores))
+    return scores[index, best], values.reshape(len(scores), restarts, *values.shape[1:])[index, best]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .least_squares import levenberg_marquardt, phase_residuals
+from .least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
 from .placements import PAD, PlacementVocabulary, infidelities, prefix_suffix_products
 
 ITERATIONS = 40  # Levenberg-Marquardt steps (a right structure reaches ~1e-15 well within them)
@@ -77,11 +77,9 @@ def refine(
 
     x = torch.cat([theta.reshape(rows, -1), phase[:, None]], dim=1)
     x, _ = levenberg_marquardt(residuals, x, iterations=iterations, first=first)
-    theta = x[:, :-1].reshape(k, restarts, t, p)
-    final = infidelities(target_t, vocab.unitaries(structure, theta.reshape(rows, t, p), dtype=torch.complex128))
-    best = final.reshape(k, restarts).argmin(dim=1)
-    fitted = theta[torch.arange(k), best]
-    after = final.reshape(k, restarts)[torch.arange(k), best]
+    theta = x[:, :-1].reshape(rows, t, p)
+    final = infidelities(target_t, vocab.unitaries(structure, theta, dtype=torch.complex128))
+    after, fitted = best_of_restarts(final, theta, restarts)
     # Keep the sampled angles where fitting made nothing better (e.g. no parameters in that structure).
     worse = after > before
     fitted[worse], after = angles[worse], torch.minimum(after, before)

@@ -32,8 +32,8 @@ import torch
 from qas.circuit import Circuit, op
 from qas.export import translate
 
-from .least_squares import levenberg_marquardt, phase_residuals
-from .placements import _embed_permutation, prefix_suffix_products
+from .least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
+from .placements import _embed_permutation, infidelities, prefix_suffix_products
 
 FIT_EXACT = 1e-10  # a shorter skeleton replaces the answer only when it fits at least this well
 RESTARTS = (2, 8)  # random starts per skeleton; the second count only when no deletion fits with the first
@@ -127,11 +127,10 @@ def fit(
         return phase_residuals(u, *unitaries_and_jacobians(pairs, x[:, :-1].reshape(rows, slots, 3)), x[:, -1])
 
     x, _ = levenberg_marquardt(residuals, x, iterations=ITERATIONS, first=first)
-    v, _ = unitaries_and_jacobians(pairs, x[:, :-1].reshape(rows, slots, 3))
-    scores = (1 - ((u.conj() * v).sum(dim=(-2, -1)).abs() / 8) ** 2).clamp_min(0).reshape(-1, restarts)
-    best = scores.argmin(dim=1)
-    angles = x[:, :-1].reshape(-1, restarts, slots, 3)[torch.arange(len(skeletons)), best]
-    return scores.min(dim=1).values.numpy(), angles
+    angles = x[:, :-1].reshape(rows, slots, 3)
+    v, _ = unitaries_and_jacobians(pairs, angles)
+    scores, angles = best_of_restarts(infidelities(u, v), angles, restarts)
+    return scores.numpy(), angles
 
 
 def to_circuit(skeleton: Skeleton, angles: torch.Tensor) -> Circuit:
