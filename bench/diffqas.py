@@ -10,7 +10,7 @@ measured in the same run:
 - h2: ``ground-state:h2`` (4 qubits, JW), alternating variational/entangling positions; the derived circuit's
   energy error from the shared evaluator (qsim) against chemical accuracy (1.6e-3 Ha).
 - cartpole (slow): per benchmark seed, a supernet policy trained by A3C, ``top_k`` probable architectures (the most
-  probable one per encoding) re-trained briefly on a validation seed (other start states too) and the best kept;
+  probable one per encoding) re-trained on a validation seed (other start states too) and the best kept;
   then that circuit and three hand-designed circuits from the same search space (same positions, so the same size)
   are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. The score of a
   training is its mean greedy return over the last evaluations (fixed start states, annealed learning rate); the
@@ -192,12 +192,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed + seeds - 1")
     parser.add_argument("--h2-layers", type=int, default=3)
-    parser.add_argument("--search-steps", type=int, default=30_000, help="A3C steps of the supernet search")
-    parser.add_argument("--top-k", type=int, default=4, help="architectures validated per search")
+    defaults = PolicySearchConfig()
+    parser.add_argument("--search-steps", type=int, default=defaults.search_steps, help="A3C steps of the supernet")
+    parser.add_argument("--top-k", type=int, default=defaults.top_k, help="architectures validated per search")
     parser.add_argument(
         "--global-top-k", action="store_true", help="validate the global top-k, not one per encoding (the default)"
     )
-    parser.add_argument("--validation-steps", type=int, default=15_000, help="A3C steps of each validation training")
+    parser.add_argument(
+        "--validation-steps", type=int, default=defaults.validation_steps, help="A3C steps of each validation training"
+    )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
     parser.add_argument("--jobs", type=int, default=2, help="trainings run side by side")

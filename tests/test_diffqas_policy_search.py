@@ -22,10 +22,10 @@ def trained_supernet() -> A3CResult:
     return A3CResult(model, A3CConfig())
 
 
-def test_validated_candidates_cover_every_first_position_candidate() -> None:
+def test_validated_candidates_cover_every_encoding_in_every_layer() -> None:
     ranked = ranked_architectures(trained_supernet(), 4)
-    # Each encoding once, followed by the argmax elsewhere, in the order of the encoding's own logit.
-    assert [choice for choice, _ in ranked] == [[j, 1, 1, 0, 1, 1] for j in (0, 1, 2, 3)]
+    # Each encoding once, at both encoding positions, with the argmax elsewhere, in the order of the encoding's logit.
+    assert [choice for choice, _ in ranked] == [[j, 1, 1, j, 1, 1] for j in (0, 1, 2, 3)]
     probabilities = [p for _, p in ranked]
     softmax = [torch.softmax(torch.tensor(logits, dtype=torch.float64), 0) for logits in LOGITS[:3]]
     # The policy's supernet holds its logits in single precision.

@@ -5,12 +5,13 @@ The softmax structure weights then rank the architectures; rather than trusting 
 lead is often a few percent, and a supernet's mixture can act well where no single circuit does), ``top_k`` probable
 ones are each re-trained from scratch for ``validation_steps`` on a *validation* seed and scored on validation start
 states, and the best is chosen. By default (``distinct_first``) these are the most probable architecture for each
-candidate of the first position (the encoding of a policy space), not the global top ``top_k``: in ten CartPole
-searches the supernet always put H+Ry encoding first, so the global top four differed only in later positions and
-the other encodings, Rx among them (the most consistent hand design's), were never tried. Measured
-(``bench/diffqas.py --part cartpole --seeds 10``): the mean score over seeds 0-9 moved only from 226.3 (global top 4)
-to 229.6, against 257.4 for the best hand design (rx-rot-ring); 15k-step validation scores predict the 50k-step
-result poorly (e.g. 242 -> 262 but 237 -> 137), so the choice is still often worse than that hand design.
+encoding candidate, put at every encoding position, not the global top ``top_k``: in ten CartPole searches the
+supernet always ranked H+Ry encoding first, so the global top four differed only in later positions and the other
+encodings, Rx among them (the most consistent hand design's), were never tried; and its argmax at the second encoding
+position often differed from the first, giving mixed-encoding circuits no hand designer would try and that trained
+worse. Measured on validation seeds 100-104 (``bench/diffqas.py --part cartpole --first-seed 100``, best hand design
+rx-rot-ring 360.7): first-position-only, 15k-step validation 163.6; same encoding everywhere, 15k-step validation
+236.2; the same with 50k-step validation (the final budget) 300.6, since 15k-step scores rank the candidates poorly.
 Only the chosen architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly
 like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
 """
@@ -40,8 +41,8 @@ class PolicySearchConfig:
 
     search_steps: int = 30_000  # A3C steps of the supernet policy
     top_k: int = 4  # the probable architectures re-trained on the validation seed
-    validation_steps: int = 15_000  # A3C steps of each validation re-training
-    distinct_first: bool = True  # at most one per first-position candidate until each has one (see the module doc)
+    validation_steps: int = 50_000  # A3C steps of each validation re-training (shorter ones rank poorly)
+    distinct_first: bool = True  # one per encoding candidate, the same at every encoding position (see the module doc)
 
     def __post_init__(self) -> None:
         if min(self.search_steps, self.top_k, self.validation_steps) < 1:
@@ -110,9 +111,9 @@ def train_supernet(space: SearchSpace, config: A3CConfig, steps: int) -> A3CResu
 def ranked_architectures(supernet: A3CResult, k: int, distinct_first: bool = True) -> list[tuple[list[int], float]]:
     """``k`` architectures of a trained supernet policy to validate, with their probabilities.
 
-    With ``distinct_first``, the most probable architecture for each candidate of the first position comes first
-    (positions are independent, so it is that candidate followed by the argmax of every other position); the global
-    ranking fills up to ``k`` where the first position has fewer candidates.
+    With ``distinct_first``, one architecture per candidate of the first position (the encoding, in a policy space)
+    comes first: that candidate at every position with the same candidate list (every encoding position) and the
+    argmax elsewhere, most probable first; the global ranking fills up to ``k`` where there are fewer candidates.
     """
     probabilities = [p.detach() for p in supernet.model.supernet.probabilities()]
 
@@ -121,8 +122,13 @@ def ranked_architectures(supernet: A3CResult, k: int, distinct_first: bool = Tru
 
     picks: list[list[int]] = []
     if distinct_first:
-        rest = [int(p.argmax()) for p in probabilities[1:]]
-        picks = sorted(([j, *rest] for j in range(len(probabilities[0]))), key=probability, reverse=True)[:k]
+        names = supernet.model.supernet.space.candidate_names
+        argmax = [int(p.argmax()) for p in probabilities]
+        picks = sorted(
+            ([j if n == names[0] else a for n, a in zip(names, argmax, strict=True)] for j in range(len(names[0]))),
+            key=probability,
+            reverse=True,
+        )[:k]
     # The global top 2k holds at least k architectures that are not among the (at most k) picks.
     picks += [c for c in supernet.model.supernet.choices(2 * k) if c not in picks][: k - len(picks)]
     return [(choice, probability(choice)) for choice in picks]
