@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import torch
 import qas
 from qas.circuit import Circuit, op
 from qas.export import translate
+from qas.generators.diffusion import resynthesis
 from qas.generators.diffusion.resynthesis import (
     PAIRS,
     fewer_cnots,
@@ -73,6 +75,20 @@ def test_fewer_cnots_shortens_the_peres_gate() -> None:
     assert 1 - unitary_fidelity(target, shorter.unitary()) < 1e-9
 
 
+def test_the_search_bound_counts_fitted_rows_not_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows: list[int] = []
+
+    def counting_fit(target: np.ndarray, skeletons: list, **kwargs: Any) -> tuple[np.ndarray, torch.Tensor]:
+        rows.append(len(skeletons) * kwargs["restarts"])
+        return fit(target, skeletons, **kwargs)
+
+    monkeypatch.setattr(resynthesis, "fit", counting_fit)
+    monkeypatch.setattr(resynthesis, "MAX_ROWS", 1)
+    # One round, however fast the machine: Peres' 7-CNOT skeleton has 5 distinct deletions, fitted from 2 starts.
+    shorter = fewer_cnots(PERES.unitary(), PERES)
+    assert rows == [10] and shorter is not None and shorter.cnot_count == 6
+
+
 @pytest.mark.parametrize(
     ("target", "most"),
     [(PERES, 5), (Circuit(3, (op("h", 0), op("ccx", 0, 1, 2), op("cx", 0, 1), op("x", 2))), 5)],
@@ -89,8 +105,8 @@ def test_compile_keeps_the_toffoli_when_the_gate_set_has_it() -> None:
 
 
 def test_a_fresh_qas_compile_process_writes_the_peres_gate_with_five_cnots(tmp_path) -> None:
-    # In a new process: the rewrite's time bound once also counted Cirq's first import (~2.5 s), which left a fresh
-    # `qas compile` with 6-7 CNOTs where a warm process found 5.
+    # In a new process: the rewrite's former wall-clock bound also counted Cirq's first import (~2.5 s), which left a
+    # fresh `qas compile` with 6-7 CNOTs where a warm process found 5.
     np.save(tmp_path / "peres.npy", PERES.unitary())
     qas_cli = Path(sys.executable).with_name("qas")
     out = subprocess.run([qas_cli, "compile", tmp_path / "peres.npy", "--json"], capture_output=True, text=True)
