@@ -145,7 +145,7 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "
         f"{search.search_steps} steps, {search.top_k} candidates (one per encoding: {search.distinct_first}) "
-        f"validated {search.validation_steps} steps each on seed+"
+        f"validated {search.validation_steps} steps each on {search.validation_seeds} seed(s) seed+"
         f"offset, then every circuit (searched and hand-designed) {config.total_steps} steps from scratch; score = "
         f"mean greedy return of the last {config.score_last} evaluations x {config.eval_episodes} episodes; "
         f"seeds {seeds}",
@@ -201,6 +201,9 @@ def main() -> None:
     parser.add_argument(
         "--validation-steps", type=int, default=defaults.validation_steps, help="A3C steps of each validation training"
     )
+    parser.add_argument(
+        "--validation-seeds", type=int, default=defaults.validation_seeds, help="validation trainings per architecture"
+    )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
     parser.add_argument("--jobs", type=int, default=2, help="trainings run side by side")
@@ -215,7 +218,11 @@ def main() -> None:
         steps = args.cartpole_steps
         config = A3CConfig(total_steps=steps, workers=args.workers, eval_every=steps // 10, eval_episodes=20)
         search = PolicySearchConfig(
-            args.search_steps, args.top_k, args.validation_steps, distinct_first=not args.global_top_k
+            args.search_steps,
+            args.top_k,
+            args.validation_steps,
+            args.validation_seeds,
+            distinct_first=not args.global_top_k,
         )
         bench_cartpole(seeds, config, search, args.jobs)
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from qas.generators.diffqas import SearchSpace
-from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy
-from qas.generators.diffqas.policy_search import ranked_architectures
+from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
+from qas.generators.diffqas.policy_search import PolicySearchConfig, ranked_architectures, validate, validation_config
 
 # Structure logits of a supernet that, like the CartPole searches, prefers H+Ry encoding (candidate 0) at the first
 # position strongly; the second position hesitates between ry (1) and rot (3).
@@ -44,3 +44,16 @@ def test_global_ranking_fills_up_and_is_used_without_distinct_first() -> None:
     ]
     # Six candidates: the four encodings, then the two most probable architectures not among them.
     assert [c for c, _ in ranked_architectures(supernet, 6)][4:] == [[0, 1, 1, 0, 3, 1], [0, 3, 1, 0, 1, 1]]
+
+
+def test_validation_scores_the_mean_of_trainings_on_distinct_seeds() -> None:
+    space, choice = SearchSpace.layered(4, 1, encoding=True), [1, 1, 1]
+    config = A3CConfig(total_steps=100, rollout=5, eval_every=0, eval_episodes=2)
+    search = PolicySearchConfig(validation_steps=100, validation_seeds=2)
+    settings = [validation_config(config, 100, repeat) for repeat in (0, 1)]
+    assert settings[0].seed != settings[1].seed and settings[0].eval_seed != settings[1].eval_seed
+    alone = [train_a3c(make_policy(space.fixed(choice), seed=s.seed), s).score for s in settings]
+    assert alone[0] != alone[1]  # else the mean could not tell one training from two
+    validated = validate(space, config, search, choice, 0.5)
+    assert validated.validation_score == pytest.approx(sum(alone) / 2)
+    assert validated.architecture == tuple(space.names(choice))

@@ -189,7 +189,7 @@ def _run_policy(
         for v in _read_json_list(validation_file)
     ]
     for choice, probability in ranked[len(validated) :]:
-        validated.append(validate(space, config, search.validation_steps, choice, probability))
+        validated.append(validate(space, config, search, choice, probability))
         write_json(validation_file, [asdict(v) for v in validated])
     chosen = best_of(validated)
     fixed = space.fixed(chosen.choice)

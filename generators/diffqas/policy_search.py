@@ -42,11 +42,12 @@ class PolicySearchConfig:
     search_steps: int = 30_000  # A3C steps of the supernet policy
     top_k: int = 4  # the probable architectures re-trained on the validation seed
     validation_steps: int = 50_000  # A3C steps of each validation re-training (shorter ones rank poorly)
+    validation_seeds: int = 1  # re-trainings per architecture, on different seeds; the score is their mean
     distinct_first: bool = True  # one per encoding candidate, the same at every encoding position (see the module doc)
 
     def __post_init__(self) -> None:
-        if min(self.search_steps, self.top_k, self.validation_steps) < 1:
-            raise ConfigError("search_steps, top_k and validation_steps must be at least 1")
+        if min(self.search_steps, self.top_k, self.validation_steps, self.validation_seeds) < 1:
+            raise ConfigError("search_steps, top_k, validation_steps and validation_seeds must be at least 1")
 
     @classmethod
     def split(cls, data: dict[str, Any]) -> tuple[PolicySearchConfig, A3CConfig]:
@@ -92,13 +93,14 @@ def best_of(candidates: list[ValidatedArchitecture]) -> ValidatedArchitecture:
     return max(candidates, key=lambda c: (c.validation_score, c.probability))
 
 
-def validation_config(config: A3CConfig, steps: int) -> A3CConfig:
-    """The A3C settings of a validation re-training: a shorter budget, another seed, other start states."""
+def validation_config(config: A3CConfig, steps: int, repeat: int = 0) -> A3CConfig:
+    """The A3C settings of validation re-training ``repeat``: its own budget, another seed, other start states."""
+    offset = VALIDATION_OFFSET * (1 + repeat)
     return replace(
         config,
         total_steps=steps,
-        seed=config.seed + VALIDATION_OFFSET,
-        eval_seed=config.eval_seed + VALIDATION_OFFSET,
+        seed=config.seed + offset,
+        eval_seed=config.eval_seed + offset,
         eval_every=min(config.eval_every, steps // 3) if config.eval_every else 0,
     )
 
@@ -135,14 +137,15 @@ def ranked_architectures(supernet: A3CResult, k: int, distinct_first: bool = Tru
 
 
 def validate(
-    space: SearchSpace, config: A3CConfig, steps: int, choice: list[int], probability: float
+    space: SearchSpace, config: A3CConfig, search: PolicySearchConfig, choice: list[int], probability: float
 ) -> ValidatedArchitecture:
-    """Re-train architecture ``choice`` from scratch on the validation seed and score it."""
-    retrained = train_a3c(
-        make_policy(space.fixed(choice), config.env_id, seed=config.seed + VALIDATION_OFFSET),
-        validation_config(config, steps),
-    )
-    validated = ValidatedArchitecture(tuple(choice), tuple(space.names(choice)), probability, retrained.score)
+    """Re-train architecture ``choice`` from scratch on each validation seed and score it by the mean."""
+    scores = []
+    for repeat in range(search.validation_seeds):
+        settings = validation_config(config, search.validation_steps, repeat)
+        scores.append(train_a3c(make_policy(space.fixed(choice), config.env_id, seed=settings.seed), settings).score)
+    score = sum(scores) / len(scores)
+    validated = ValidatedArchitecture(tuple(choice), tuple(space.names(choice)), probability, score)
     logger.info("validated %s (p=%.3f): %.1f", validated.architecture, probability, validated.validation_score)
     return validated
 
@@ -160,7 +163,7 @@ def search_policy(
     search = search or PolicySearchConfig()
     supernet = train_supernet(space, config, search.search_steps)
     candidates = [
-        validate(space, config, search.validation_steps, choice, p)
+        validate(space, config, search, choice, p)
         for choice, p in ranked_architectures(supernet, search.top_k, search.distinct_first)
     ]
     return PolicySearchResult(supernet, candidates)
