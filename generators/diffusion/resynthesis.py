@@ -12,8 +12,9 @@ alone stalled at 7-8 CNOTs on validation targets that have 5-6). The search ends
 machine load (a 3 s wall-clock bound did: the Peres gate came out with 6-7 CNOTs in a fresh process, 5 in a warm one).
 On validation targets (seed 777, 80, ``qas.compile(U, method="diffusion", gates=("u3", "cx"))``) an unbounded search
 fits a median of 60 rows and at most 1,298 (73 s on a loaded machine). Replaying that search's trace, 400 rows keep
-the 3 s bound's mean CX, 4.13 over the 77 solved (unbounded 4.08, 200 rows 4.21, 100 rows 4.49), against BQSKit's
-4.78; deletions alone gave 4.40.
+the 3 s bound's mean CX (unbounded 4.08, 200 rows 4.21, 100 rows 4.49). Measured with 400 (``bench/compile.py --set
+clifford-3q --seed 777 --count 80 --peer-count 80``): 4.12 CX against BQSKit's 4.78 on the 77 both solved (BQSKit
+fewer on 1, ours on 32), 1.08 s per target against BQSKit's 2.19 s in the same run; deletions alone gave 4.40.
 
 A slot is a general one-qubit gate (``u3``) on each qubit at the start and on both qubits after each CNOT; any circuit
 with that sequence of CNOT pairs equals the skeleton with some slot values (a one-qubit gate commutes forward to its
