@@ -232,7 +232,8 @@ def _worker(
                 if truncated and not terminated:
                     # A time limit (CartPole's 500-step cap) is not a failure: bootstrap from the critic's value of
                     # the final observation, as SB3 does. Treating it as an end taught solved policies that
-                    # balancing leads nowhere (measured: a ring policy scored 218 that way and 333 bootstrapped).
+                    # balancing leads nowhere (rx-rot-ring on seeds 200-203: 218 that way, 333 bootstrapped; on
+                    # seeds 100-104, 207.5 and 208.8).
                     step_rewards[i] += config.gamma * _value(local, obs[i]) / (1 - config.gamma)
                 if terminated or truncated:
                     step_ended[i] = 1
