@@ -234,7 +234,7 @@ def _worker(
                     # the final observation, as SB3 does. Treating it as an end taught solved policies that
                     # balancing leads nowhere (rx-rot-ring on seeds 200-203: 218 that way, 333 bootstrapped; on
                     # seeds 100-104, 207.5 and 208.8).
-                    step_rewards[i] += config.gamma * _value(local, obs[i]) / (1 - config.gamma)
+                    step_rewards[i] += config.gamma * float(_critic_returns(local, obs[i : i + 1], config.gamma)[0])
                 if terminated or truncated:
                     step_ended[i] = 1
                     episodes.put((counter.value, float(episode_returns[i])))
@@ -245,8 +245,7 @@ def _worker(
             rewards.append(step_rewards)
             ended.append(step_ended)
         # ----- n-step returns, bootstrapped from the critic where the episode goes on -----
-        with torch.no_grad():
-            running = local(torch.as_tensor(obs, dtype=torch.float32))[:, -1].double() / (1 - config.gamma)  # (E,)
+        running = _critic_returns(local, obs, config.gamma)  # (E,)
         returns = []
         for r, e in zip(reversed(rewards), reversed(ended), strict=True):
             running = torch.as_tensor(r) + config.gamma * running * (1 - torch.as_tensor(e))
@@ -285,10 +284,11 @@ def _worker(
         env.close()
 
 
-def _value(model: VariationalModel, observation: np.ndarray) -> float:
-    """The critic's value of one observation, in units of the largest possible return (see the loss)."""
+def _critic_returns(model: VariationalModel, observations: np.ndarray, gamma: float) -> torch.Tensor:
+    """The critic's discounted return of each observation ``(E, F)``, as float64 ``(E,)``: its output is in units
+    of the largest possible return, 1 / (1 - gamma) (see the loss)."""
     with torch.no_grad():
-        return float(model(torch.as_tensor(observation[None], dtype=torch.float32))[0, -1])
+        return model(torch.as_tensor(observations, dtype=torch.float32))[:, -1].double() / (1 - gamma)
 
 
 def evaluate(model: VariationalModel, config: A3CConfig, step: int) -> Evaluation:
