@@ -153,7 +153,7 @@ def fewer_cnots(target: np.ndarray, circuit: Circuit, *, seed: int = 0) -> Circu
         return None
     current = skeleton_of(translate(circuit, ("u3", "cx")))
     found, rows = None, 0
-    while current and rows < MAX_ROWS:
+    while current:  # one CNOT fewer per pass, until no round fits a shorter skeleton or the bound stops the rounds
         shorter = None
         for candidates, restarts in _rounds(current):
             if rows >= MAX_ROWS:
