@@ -108,7 +108,10 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
         (["--task", "rl:Pendulum-v1"], "needs a flat Box observation and Discrete actions"),
         (["--task", "rl:CartPole-v1", "--epochs", "5"], "--epochs do(es) not apply to rl tasks"),
         (["--task", "rl:CartPole-v1", "--set", "topk=2"], "unknown policy-search setting(s) ['topk']"),
-        (["--task", "rl:CartPole-v1", "--set", "top_k=0"], "validation_seeds must be at least 1"),
+        (
+            ["--task", "rl:CartPole-v1", "--set", "top_k=0"],
+            "search_steps, top_k, validation_steps and validation_seeds must be at least 1",
+        ),
         (["--task", "classify:moons", "--set", "sample=9"], "unknown classifier setting(s) ['sample']"),
         (["--task", "classify:moons", "--layers", "1", "--candidates", "missing.yaml"], "missing.yaml"),
     ],
