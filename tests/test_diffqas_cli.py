@@ -55,6 +55,7 @@ def test_missed_goal_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
         (["--task", "state:bell", "--set", "lrr=0.1"], "unknown DiffQAS setting(s) ['lrr']"),
         (["--task", "state:bell", "--candidates", "missing.yaml"], "missing.yaml"),
         (["--task", "state:bell", "--update", "sideways"], "update must be 'joint' or 'alternating'"),
+        (["--task", "state:bell", "--layers", "0"], "layers must be a positive integer, got 0"),
         ([], "give --task"),
         (["--resume", "not-a-run"], "not a DiffQAS run folder"),
     ],

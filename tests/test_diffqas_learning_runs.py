@@ -113,6 +113,7 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
             "search_steps, top_k, validation_steps and validation_seeds must be at least 1",
         ),
         (["--task", "classify:moons", "--set", "sample=9"], "unknown classifier setting(s) ['sample']"),
+        (["--task", "classify:moons", "--layers", "0"], "layers must be a positive integer, got 0"),
         (["--task", "classify:moons", "--layers", "1", "--candidates", "missing.yaml"], "missing.yaml"),
     ],
 )

@@ -109,7 +109,7 @@ def _space(kind: str, target: str, layers: int | None, candidates: str | Path | 
     space = (
         SearchSpace.load(candidates, layers=layers)
         if candidates
-        else SearchSpace.layered(features, layers or 2, encoding=True)
+        else SearchSpace.layered(features, 2 if layers is None else layers, encoding=True)
     )
     if space.num_inputs != features:
         raise ConfigError(

@@ -52,9 +52,10 @@ def default_space(task: Task, layers: int | None) -> SearchSpace:
     State and unitary tasks get the DQAS pool (rx, ry, rz on each qubit and every CNOT; 3 layers by default, as in
     Zhang et al.); ground states get alternating variational and entangling positions (3 layers by default).
     """
+    layers = 3 if layers is None else layers
     if isinstance(task, GroundState):
-        return SearchSpace.layered(task.n_qubits, layers or 3)
-    return SearchSpace.dqas(task.n_qubits, layers or 3)
+        return SearchSpace.layered(task.n_qubits, layers)
+    return SearchSpace.dqas(task.n_qubits, layers)
 
 
 def run_search(
