@@ -15,6 +15,7 @@ to ``exact``, so a call always returns a circuit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -115,9 +116,10 @@ def compile(
         **options: passed to the generator method (with ``auto``, to every generator tried).
 
     Raises:
-        QasError: bad target, unknown method or device, or a gate set the circuit cannot be written in.
+        QasError: bad target or tolerance, unknown method or device, or a gate set the circuit cannot be written in.
     """
     unitary = resolve_unitary(target)
+    validate_tolerance(tolerance)
     dev = load_device(device) if device is not None else None
     gate_set = get_gate_set(gates if gates is not None else dev.gates if dev is not None else DEFAULT_GATES)
     methods = available_methods()
@@ -160,6 +162,13 @@ def _auto(
             return replace(candidate, attempts=tuple(attempts))
     exact = _exact(unitary, gates=gate_set, device=device, tolerance=tolerance)
     return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
+
+
+def validate_tolerance(tolerance: float) -> float:
+    """``tolerance`` if it is an infidelity a circuit can meet, a finite number in [0, 1); else :class:`QasError`."""
+    if not (math.isfinite(tolerance) and 0 <= tolerance < 1):
+        raise QasError(f"tolerance is an infidelity and must be a number in [0, 1), got {tolerance!r}")
+    return tolerance
 
 
 def available_methods() -> dict[str, CompileMethod]:

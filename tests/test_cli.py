@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qas import Circuit, op
+from qas import Circuit, CompileResult, op
 from qas.cli import main
 from qas.errors import QasError
 from qas.noise import parse_noise
+
+compile_module = sys.modules["qas.compile"]  # the module; qas.compile is the function
 
 GHZ3 = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
 
@@ -108,10 +110,16 @@ def test_compile_named_and_file_targets(tmp_path: Path, capsys: pytest.CaptureFi
     assert Circuit.from_qasm((tmp_path / "u.qasm").read_text()).n_qubits == 8
 
 
-def test_compile_exits_1_when_the_result_misses_the_tolerance(capsys: pytest.CaptureFixture[str]) -> None:
-    # Exact synthesis is accurate to ~1e-15, so a negative tolerance cannot be met.
-    assert main(["compile", "cnot", "--method", "exact", "--tolerance", "-1", "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["infidelity"] < 1e-9
+def test_compile_exits_1_when_the_result_misses_the_tolerance(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def wrong(target: np.ndarray, **_: object) -> CompileResult:
+        return CompileResult.from_circuit(Circuit(2, (op("h", 0),)), target, "wrong")
+
+    monkeypatch.setattr(compile_module, "plugins", lambda group: {"wrong": wrong} if group == "qas.compilers" else {})
+    assert main(["compile", "cnot", "--method", "wrong", "--json"]) == 1
+    # |Tr(CNOT^dagger (H x I))|^2 = 2 of 16.
+    assert json.loads(capsys.readouterr().out)["infidelity"] == pytest.approx(1 - 2 / 16)
 
 
 def test_info_lists_the_registries(capsys: pytest.CaptureFixture[str]) -> None:

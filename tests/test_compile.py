@@ -125,3 +125,9 @@ def test_bad_method_options_and_gates() -> None:
         qas.compile(CNOT, method="exact", steps=3)
     with pytest.raises(QasError, match="cannot translate to gates"):
         qas.compile(cirq.testing.random_unitary(2, random_state=1), gates=["h", "t", "cx"], method="exact")
+
+
+@pytest.mark.parametrize("tolerance", [float("nan"), -1e-3, 1.0])
+def test_a_tolerance_outside_zero_to_one_is_refused(tolerance: float) -> None:
+    with pytest.raises(QasError, match=r"tolerance is an infidelity and must be a number in \[0, 1\), got"):
+        qas.compile(CNOT, tolerance=tolerance)

@@ -76,6 +76,21 @@ def test_cli_generate_rejects_bad_targets(tmp_path, capsys, matrix, message) -> 
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--samples", "0"], "samples must be at least 1, got 0"),
+        (["--tolerance", "nan"], "tolerance is an infidelity and must be a number in [0, 1), got nan"),
+        (["--guidance", "inf"], "guidance must be a finite number, got inf"),
+        (["--top", "-1"], "--top must be at least 1, got -1"),
+    ],
+)
+def test_cli_generate_rejects_bad_settings(capsys, option, message) -> None:
+    code = main(["generate", "--unitary", "cnot", *option])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == f"error: {message}"
+
+
 def test_cli_generate_rejects_an_unknown_gate(capsys) -> None:
     code = main(["generate", "--unitary", "toffoli", "--gates", "h,cx,foo", "--samples", "4"])
     assert code == 2 and "foo" in capsys.readouterr().err

@@ -121,6 +121,8 @@ def generate(
     from .compiler import choose_generators
     from .pipeline import load_generator
 
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1, got {top}")
     target = resolve_unitary(unitary)
     allowed = _gates(gates)
     n_qubits = target.shape[0].bit_length() - 1

@@ -9,6 +9,7 @@ compiles with no training and nothing to download.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from qas.circuit import Circuit, Operation
+from qas.compile import validate_tolerance
 from qas.encoding import CircuitEncoding
 from qas.errors import InputFileError, QasError
 from qas.linalg import validate_unitary
@@ -144,12 +146,19 @@ class DiffusionGenerator:
         """
         start = time.monotonic()
         unitary = validate_unitary(unitary)
+        validate_tolerance(tolerance)
+        if samples < 1:
+            raise QasError(f"samples must be at least 1, got {samples}")
+        chunk = 16 if chunk is None else chunk
+        refine_top = (8 if self.vocab.max_params else 4) if refine_top is None else refine_top
+        if min(chunk, refine_top) < 1:
+            raise QasError(f"chunk and refine_top must be at least 1, got {chunk} and {refine_top}")
+        if not math.isfinite(guidance):
+            raise QasError(f"guidance must be a finite number, got {guidance!r}")
         k = int(np.log2(unitary.shape[0]))
         if k > self.n_qubits:
             raise QasError(f"weights {self.name!r} handle up to {self.n_qubits} qubits; the target has {k}")
         target = embed_target(unitary, self.n_qubits)
-        chunk = chunk or 16
-        refine_top = refine_top or (8 if self.vocab.max_params else 4)
         rng = np.random.default_rng(seed)
         candidates: dict[str, GeneratedCircuit] = {}
         tried: set[Skeleton] = set()  # skeletons fitted in earlier batches
