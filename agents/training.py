@@ -155,6 +155,10 @@ def resolve_config(
 
 def _validate(config: dict[str, Any]) -> None:
     algorithm = _check_agent(config["agent"])
+    try:
+        gym.spec(config["env_id"])
+    except gym.error.Error as err:
+        raise ConfigError(f"unknown Gymnasium environment {config['env_id']!r}: {err}") from None
     for key in ("n_timesteps", "n_envs", "checkpoint_freq", "log_interval"):
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

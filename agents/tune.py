@@ -18,7 +18,7 @@ import gymnasium as gym
 import optuna
 from stable_baselines3.common.callbacks import BaseCallback
 
-from qas.agents.training import load_hyperparams, rollout, train
+from qas.agents.training import resolve_config, rollout, train
 from qas.errors import ConfigError
 from qas.runs import safe_name
 
@@ -168,7 +168,9 @@ def tune(
         raise ConfigError(f"unknown agent {agent!r}; choose one of {sorted(SAMPLERS)}")
     if trials < 1 or n_evaluations < 1:
         raise ConfigError(f"trials and n_evaluations must be positive, got {trials} and {n_evaluations}")
-    budget = timesteps or load_hyperparams(agent, env_id)["n_timesteps"]
+    # The whole run configuration is checked (environment id, overrides) before a study is created or joined.
+    config = resolve_config(agent, env_id, env_kwargs=env_kwargs, timesteps=timesteps, overrides=overrides)
+    budget = config["n_timesteps"]
     name = study_name or safe_name(f"{agent}-{env_id}")
     study = _create_or_load_study(
         name,

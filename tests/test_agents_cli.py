@@ -28,6 +28,11 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
     ("argv", "message"),
     [
         (["train", "--agent", "a2c"], "unknown agent 'a2c'"),
+        (
+            ["train", "--env", "qas/Nope-v0"],
+            "unknown Gymnasium environment 'qas/Nope-v0': Environment `Nope` doesn't exist in namespace qas.",
+        ),
+        (["tune", "--agent", "dqn", "--env", "Nope-v0"], "unknown Gymnasium environment 'Nope-v0'"),
         (["train", "--set", "learning_rat=1e-3"], "unknown setting(s) ['learning_rat']"),
         (["train", "--env-kwargs", "target"], "must look like key=value"),
         (["evaluate-agent", "nowhere"], "is not a run folder"),
