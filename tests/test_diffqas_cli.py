@@ -56,6 +56,7 @@ def test_missed_goal_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
         (["--task", "state:bell", "--candidates", "missing.yaml"], "missing.yaml"),
         (["--task", "state:bell", "--update", "sideways"], "update must be 'joint' or 'alternating'"),
         (["--task", "state:bell", "--layers", "0"], "layers must be a positive integer, got 0"),
+        (["--task", "ground-state:h2", "--set", "lr=nan"], "lr must be a finite number, got nan"),
         ([], "give --task"),
         (["--resume", "not-a-run"], "not a DiffQAS run folder"),
     ],

@@ -114,6 +114,9 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
         ),
         (["--task", "classify:moons", "--set", "sample=9"], "unknown classifier setting(s) ['sample']"),
         (["--task", "classify:moons", "--layers", "0"], "layers must be a positive integer, got 0"),
+        (["--task", "classify:moons", "--set", "lr=-0.1"], "lr and structure_lr must be positive"),
+        (["--task", "rl:CartPole-v1", "--set", "gamma=1"], "gamma must be in [0, 1), got 1"),
+        (["--task", "rl:CartPole-v1", "--set", "entropy_coef=inf"], "entropy_coef must be a finite number, got inf"),
         (["--task", "classify:moons", "--layers", "1", "--candidates", "missing.yaml"], "missing.yaml"),
     ],
 )

@@ -33,6 +33,7 @@ from torch import nn
 
 from qas.errors import ConfigError
 from qas.generators.diffqas.model import VariationalModel
+from qas.generators.diffqas.settings import require_finite
 from qas.generators.diffqas.space import SearchSpace
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,15 @@ class A3CConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        require_finite(self)
         if min(self.workers, self.envs_per_worker, self.rollout, self.total_steps, self.eval_episodes) < 1:
             raise ConfigError("workers, envs_per_worker, rollout, total_steps and eval_episodes must be at least 1")
         if self.eval_every < 0 or self.score_last < 1:
             raise ConfigError("eval_every must be >= 0 and score_last >= 1")
+        if min(self.lr, self.structure_lr, self.value_coef, self.max_grad_norm) <= 0 or self.entropy_coef < 0:
+            raise ConfigError("lr, structure_lr, value_coef and max_grad_norm must be positive, entropy_coef >= 0")
+        if not 0 <= self.gamma < 1:  # the critic works in units of 1 / (1 - gamma)
+            raise ConfigError(f"gamma must be in [0, 1), got {self.gamma}")
 
 
 @dataclass(frozen=True)

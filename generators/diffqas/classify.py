@@ -17,7 +17,7 @@ import torch
 
 from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.model import VariationalModel
-from qas.generators.diffqas.settings import from_mapping
+from qas.generators.diffqas.settings import from_mapping, require_finite
 from qas.generators.diffqas.space import SearchSpace
 
 
@@ -49,10 +49,13 @@ class ClassifierConfig:
     goal_accuracy: float = 0.85  # test accuracy that counts as success (the CLI's exit code)
 
     def __post_init__(self) -> None:
+        require_finite(self)
         if self.update not in ("joint", "alternating"):
             raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
         if self.epochs < 1 or self.samples < 2 or self.noise < 0:
             raise ConfigError("epochs must be >= 1, samples >= 2 and noise >= 0")
+        if min(self.lr, self.structure_lr) <= 0:
+            raise ConfigError("lr and structure_lr must be positive")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClassifierConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
@@ -21,3 +22,15 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], what: str) -> T:
         return cls(**data)
     except TypeError as err:
         raise ConfigError(f"bad {what} settings: {err}") from None
+
+
+def require_finite(settings: object) -> None:
+    """A :class:`ConfigError` naming the first float field of a settings dataclass that is NaN or infinite.
+
+    Called from each settings class's ``__post_init__``: range checks such as ``lr <= 0`` are all false for NaN,
+    so without this a NaN learning rate reached the optimiser and failed there with a traceback.
+    """
+    for f in fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{f.name} must be a finite number, got {value}")
