@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,16 @@ def _validate(config: dict[str, Any]) -> None:
     unknown = sorted(set(config) - set(RUN_KEYS) - accepted)
     if unknown:
         raise ConfigError(f"unknown setting(s) {unknown} for agent {config['agent']!r}")
+    # SB3 checks none of these: a NaN rate fails deep in torch, and gamma 2 or batch size 0 train silently.
+    for key, value in config.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, got {value}")
+    if not 0 <= config.get("gamma", 0.99) <= 1:
+        raise ConfigError(f"gamma must be in [0, 1], got {config['gamma']}")
+    for key in ("learning_rate", "batch_size", "buffer_size", "n_steps"):
+        value = config.get(key, 1)
+        if isinstance(value, (int, float)) and not value > 0:
+            raise ConfigError(f"{key} must be positive, got {value}")
     if not isinstance(config.get("env_kwargs", {}), dict) or not isinstance(config.get("policy_kwargs", {}), dict):
         raise ConfigError("env_kwargs and policy_kwargs must be mappings")
 
