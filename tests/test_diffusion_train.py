@@ -53,3 +53,21 @@ def test_bad_training_settings_raise() -> None:
         TrainConfig.from_dict({})
     with pytest.raises(ConfigError, match="divisible"):
         TrainConfig.from_dict({"dataset": "x", "d_model": 30, "heads": 4})
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lr": float("nan")}, "lr must be a finite number, got nan"),
+        ({"lr": "abc"}, "lr must be a number, got 'abc'"),
+        ({"steps": 2.5}, "steps must be an integer, got 2.5"),
+        ({"batch_size": 0, "steps": 0}, "batch_size, steps must be at least 1"),
+        ({"ema_decay": 1.0}, "cfg_drop and full_gate_set_prob must be in [0, 1], ema_decay in [0, 1)"),
+    ],
+)
+def test_bad_setting_values_are_named(settings: dict, message: str) -> None:
+    # Each of these failed later with a traceback (torch's "Invalid learning rate", range() with step 0) or, for
+    # steps 0, wrote untrained weights.
+    with pytest.raises(ConfigError) as raised:
+        TrainConfig.from_dict({"dataset": "x", **settings})
+    assert str(raised.value) == message

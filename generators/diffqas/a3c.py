@@ -33,8 +33,8 @@ from torch import nn
 
 from qas.errors import ConfigError
 from qas.generators.diffqas.model import VariationalModel
-from qas.generators.diffqas.settings import require_finite
 from qas.generators.diffqas.space import SearchSpace
+from qas.settings import check_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class A3CConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        require_finite(self)
+        check_numbers(self)
         if min(self.workers, self.envs_per_worker, self.rollout, self.total_steps, self.eval_episodes) < 1:
             raise ConfigError("workers, envs_per_worker, rollout, total_steps and eval_episodes must be at least 1")
         if self.eval_every < 0 or self.score_last < 1:

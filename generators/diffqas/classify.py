@@ -17,8 +17,8 @@ import torch
 
 from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.model import VariationalModel
-from qas.generators.diffqas.settings import from_mapping, require_finite
 from qas.generators.diffqas.space import SearchSpace
+from qas.settings import check_numbers, from_mapping
 
 
 def make_moons(n_samples: int, *, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +49,7 @@ class ClassifierConfig:
     goal_accuracy: float = 0.85  # test accuracy that counts as success (the CLI's exit code)
 
     def __post_init__(self) -> None:
-        require_finite(self)
+        check_numbers(self)
         if self.update not in ("joint", "alternating"):
             raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
         if self.epochs < 1 or self.samples < 2 or self.noise < 0:

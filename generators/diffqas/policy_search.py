@@ -29,8 +29,8 @@ import torch
 
 from qas.errors import ConfigError
 from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
-from qas.generators.diffqas.settings import from_mapping
 from qas.generators.diffqas.space import SearchSpace
+from qas.settings import from_mapping
 
 logger = logging.getLogger(__name__)
 

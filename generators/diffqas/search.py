@@ -24,10 +24,10 @@ import torch
 from qas.circuit import Circuit
 from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.objectives import StateLoss, objective_for
-from qas.generators.diffqas.settings import from_mapping, require_finite
 from qas.generators.diffqas.simplify import merge_rotations, prune
 from qas.generators.diffqas.space import SearchSpace
 from qas.generators.diffqas.supernet import Supernet
+from qas.settings import check_numbers, from_mapping
 from qas.tasks import GroundState, Task
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class DiffQASConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        require_finite(self)
+        check_numbers(self)
         if self.epochs < 0 or self.retrain_steps < 1 or self.retrain_restarts < 1:
             raise ConfigError("epochs must be >= 0 and retrain_steps, retrain_restarts >= 1")
         if self.warmup is not None and not 0 <= self.warmup < 1:

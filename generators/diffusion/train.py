@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from torch.nn import functional
 
 from qas.errors import ConfigError
 from qas.runs import MetricsLog, atomic_write, load_config, write_yaml
+from qas.settings import check_numbers, from_mapping
 
 from .dataset import CircuitDataset
 from .model import Denoiser, DenoiserConfig, save_weights
@@ -54,17 +55,25 @@ class TrainConfig:
     threads: int = 1
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_numbers(self)
+        counts = ("d_model", "layers", "heads", "batch_size", "steps", "log_every", "checkpoint_every", "threads")
+        small = [name for name in counts if getattr(self, name) < 1]
+        if small:
+            raise ConfigError(f"{', '.join(small)} must be at least 1")
+        if self.lr <= 0 or self.warmup_steps < 0 or self.max_minutes < 0:
+            raise ConfigError("lr must be positive, warmup_steps and max_minutes >= 0")
+        if not (0 <= self.cfg_drop <= 1 and 0 <= self.full_gate_set_prob <= 1 and 0 <= self.ema_decay < 1):
+            raise ConfigError("cfg_drop and full_gate_set_prob must be in [0, 1], ema_decay in [0, 1)")
+        if self.d_model % self.heads:
+            raise ConfigError(f"d_model={self.d_model} must be divisible by heads={self.heads}")
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown train-generator setting(s) {unknown}; known: {sorted(known)}")
-        config = cls(**data)
+        """From a mapping (a config file, ``--set`` overrides); unknown keys and bad values are errors."""
+        config = from_mapping(cls, data, "train-generator")
         if not config.dataset:
             raise ConfigError("train-generator needs a dataset folder (--dataset, made by `qas dataset`)")
-        if config.d_model % config.heads:
-            raise ConfigError(f"d_model={config.d_model} must be divisible by heads={config.heads}")
         return config
 
 

@@ -24,13 +24,18 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], what: str) -> T:
         raise ConfigError(f"bad {what} settings: {err}") from None
 
 
-def require_finite(settings: object) -> None:
-    """A :class:`ConfigError` naming the first float field of a settings dataclass that is NaN or infinite.
+def check_numbers(settings: object) -> None:
+    """A :class:`ConfigError` naming the first ``int`` or ``float`` field of a settings dataclass that holds something
+    else (a string from a config file), or a float that is NaN or infinite.
 
-    Called from each settings class's ``__post_init__``: range checks such as ``lr <= 0`` are all false for NaN,
-    so without this a NaN learning rate reached the optimiser and failed there with a traceback.
+    Called first in each settings class's ``__post_init__``: the range checks that follow would otherwise fail with
+    a comparison traceback on a string, and are all false for NaN (a NaN learning rate reached the optimiser).
     """
     for f in fields(settings):  # type: ignore[arg-type]
         value = getattr(settings, f.name)
-        if isinstance(value, float) and not math.isfinite(value):
+        if f.type not in ("int", "float"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int if f.type == "int" else (int, float)):
+            raise ConfigError(f"{f.name} must be {'an integer' if f.type == 'int' else 'a number'}, got {value!r}")
+        if not math.isfinite(value):
             raise ConfigError(f"{f.name} must be a finite number, got {value}")
