@@ -157,9 +157,12 @@ def resolve_config(
 def _validate(config: dict[str, Any]) -> None:
     algorithm = _check_agent(config["agent"])
     try:
-        gym.spec(config["env_id"])
+        spec = gym.spec(config["env_id"])
     except gym.error.Error as err:
         raise ConfigError(f"unknown Gymnasium environment {config['env_id']!r}: {err}") from None
+    if not isinstance(config.get("env_kwargs", {}), dict) or not isinstance(config.get("policy_kwargs", {}), dict):
+        raise ConfigError("env_kwargs and policy_kwargs must be mappings")
+    _check_env_kwargs(spec, env_kwargs_of(config))
     for key in ("n_timesteps", "n_envs", "checkpoint_freq", "log_interval"):
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -178,8 +181,21 @@ def _validate(config: dict[str, Any]) -> None:
         value = config.get(key, 1)
         if isinstance(value, (int, float)) and not value > 0:
             raise ConfigError(f"{key} must be positive, got {value}")
-    if not isinstance(config.get("env_kwargs", {}), dict) or not isinstance(config.get("policy_kwargs", {}), dict):
-        raise ConfigError("env_kwargs and policy_kwargs must be mappings")
+
+
+def _check_env_kwargs(spec: gym.envs.registration.EnvSpec, env_kwargs: dict[str, Any]) -> None:
+    """An unknown environment argument is a :class:`ConfigError` listing the known ones (gym.make's TypeError would
+    surface as a traceback from inside the environment creator)."""
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = gym.envs.registration.load_env_creator(creator)
+    params = inspect.signature(creator).parameters.values()  # type: ignore[arg-type]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    known = {p.name for p in params} | set(spec.kwargs)
+    unknown = sorted(set(env_kwargs) - known)
+    if unknown:
+        raise ConfigError(f"unknown env_kwargs {unknown} for {spec.id}; known: {sorted(known)}")
 
 
 def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> set[str]:

@@ -38,6 +38,7 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--set", "gamma=2"], "gamma must be in [0, 1], got 2"),
         (["train", "--agent", "ppo", "--set", "batch_size=0"], "batch_size must be positive, got 0"),
         (["train", "--env-kwargs", "target"], "must look like key=value"),
+        (["train", "--env-kwargs", "targe=bell"], "unknown env_kwargs ['targe'] for qas/StatePreparation-v0; known: ["),
         (["evaluate-agent", "nowhere"], "is not a run folder"),
         (["tune", "--agent", "dqn", "--trials", "0"], "trials and n_evaluations must be positive"),
     ],
