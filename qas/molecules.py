@@ -38,7 +38,9 @@ def molecule_data(name: str) -> dict[str, Any]:
     if name not in MOLECULES:
         close = difflib.get_close_matches(str(name), MOLECULES, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownTargetError(f"unknown molecule {name!r}.{hint} Shipped: {', '.join(MOLECULES)}")
+        raise UnknownTargetError(
+            f"unknown molecule {name!r}.{hint} Shipped: {', '.join(MOLECULES)}; or give a .json file of Pauli terms"
+        )
     text = resources.files("qas").joinpath("data", "molecules", f"{name}.json").read_text()
     return json.loads(text)
 

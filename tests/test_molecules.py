@@ -62,3 +62,5 @@ def test_json_file_and_unknown_name(tmp_path) -> None:
     assert exact == pytest.approx(-1.5)
     with pytest.raises(UnknownTargetError, match=r"unknown molecule 'h2-3q'\. Did you mean 'h2-2q'"):
         load_hamiltonian("h2-3q")
+    with pytest.raises(UnknownTargetError, match=r"Shipped: h2, .*; or give a \.json file of Pauli terms$"):
+        load_hamiltonian("ZZ+XX")
