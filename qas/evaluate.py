@@ -97,7 +97,8 @@ def _check_qubits(circuit: Circuit, task: Task) -> None:
 
 def _check_task(task: object) -> None:
     if not isinstance(task, StatePreparation | UnitarySynthesis | GroundState):
-        raise QasError(f"cannot evaluate a task of type {type(task).__name__}; expected one of qas.tasks.Task")
+        hint = f" (parse a task string with qas.targets.parse_task({task!r}))" if isinstance(task, str) else ""
+        raise QasError(f"cannot evaluate a task of type {type(task).__name__}; expected one of qas.tasks.Task{hint}")
 
 
 def settings_key(task: Task, fit: bool, fit_options: dict[str, Any] | None) -> str:

@@ -88,6 +88,18 @@ def test_auto_falls_back_to_exact_when_generators_fail(monkeypatch: pytest.Monke
     assert result.attempts[1][1] == "error: model supports 3 qubits only"
 
 
+def test_an_option_the_method_does_not_take_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    def generator(target: np.ndarray, *, gates: GateSet, device: Any, tolerance: float, samples: int = 8) -> Any:
+        raise AssertionError("not called: the options are checked first")
+
+    _fake_methods(monkeypatch, fake=generator)
+    message = "unknown option(s) ['sample'] for compile method 'fake'; known: ['samples']"
+    for method in ("fake", "auto"):
+        with pytest.raises(QasError) as raised:
+            qas.compile(CNOT, method=method, sample=4)
+        assert str(raised.value) == message
+
+
 def test_a_generator_circuit_is_rewritten_into_the_requested_gates(monkeypatch: pytest.MonkeyPatch) -> None:
     def generator(target: np.ndarray, **_: Any) -> CompileResult:
         return CompileResult.from_circuit(Circuit(2, (op("cx", 0, 1),)), target, "fake")

@@ -126,7 +126,9 @@ def test_score_round_trips_through_json() -> None:
 def test_bad_inputs() -> None:
     with pytest.raises(QasError, match="circuit has 3 qubits but the task"):
         qas.evaluate(Circuit(3), StatePreparation(BELL))
-    with pytest.raises(QasError, match="cannot evaluate a task of type str"):
+    with pytest.raises(
+        QasError, match=r"of type str; .* \(parse a task string with qas\.targets\.parse_task\('state:bell'\)\)$"
+    ):
         qas.evaluate(BELL_CIRCUIT, "state:bell")  # type: ignore[arg-type]
     with pytest.raises(QasError, match="unknown simulator backend"):
         qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL), backend="gpu")  # type: ignore[arg-type]
