@@ -120,9 +120,15 @@ def test_resumed_search_continues_exactly() -> None:
         torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
-def test_search_rejects_a_space_of_the_wrong_width() -> None:
+def test_search_rejects_a_space_of_the_wrong_width_a_bad_task_and_an_unknown_setting() -> None:
     with pytest.raises(QasError, match="search space has 3 qubits but the task is on 2"):
         DiffQAS(SearchSpace.dqas(3, 2), BELL)
+    with pytest.raises(QasError, match="search space has 3 qubits but the task is on 2"):
+        DiffQAS(SearchSpace.dqas(3, 2), "state:bell")  # a task string is parsed
+    with pytest.raises(QasError, match=r"must be a qas\.tasks\.Task or a task string such as 'state:bell', got 5$"):
+        DiffQAS(SearchSpace.dqas(2, 2), 5)  # type: ignore[arg-type]
+    with pytest.raises(QasError, match=r"unknown DiffQAS setting\(s\) \['epoch'\]; known: \["):
+        DiffQAS(SearchSpace.dqas(2, 2), BELL, epoch=3)
 
 
 def test_inference_operators_match_the_gate_path_and_follow_weight_updates() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import torch
@@ -28,6 +28,7 @@ from qas.generators.diffqas.simplify import merge_rotations, prune
 from qas.generators.diffqas.space import SearchSpace
 from qas.generators.diffqas.supernet import Supernet
 from qas.settings import check_numbers, from_mapping
+from qas.targets import parse_task
 from qas.tasks import GroundState, Task
 
 logger = logging.getLogger(__name__)
@@ -132,15 +133,23 @@ class DiffQASResult:
 class DiffQAS:
     """Differentiable architecture search over ``space`` for ``task``.
 
+    ``task`` is a :class:`~qas.tasks.Task` or a task string (``state:bell``, ``ground-state:h2``); ``overrides``
+    replace settings of ``config`` (unknown names are an error).
+
     Example:
         >>> from qas.generators import DiffQAS
         >>> from qas.generators.diffqas import SearchSpace
-        >>> result = DiffQAS(SearchSpace.dqas(2, 3), bell_task, epochs=200).fit()  # doctest: +SKIP
+        >>> result = DiffQAS(SearchSpace.dqas(2, 3), "state:bell", epochs=200).fit()  # doctest: +SKIP
         >>> result.architecture, result.score.fidelity  # doctest: +SKIP
     """
 
-    def __init__(self, space: SearchSpace, task: Task, config: DiffQASConfig | None = None, **overrides: Any) -> None:
-        self.config = replace(config or DiffQASConfig(), **overrides) if overrides else (config or DiffQASConfig())
+    def __init__(
+        self, space: SearchSpace, task: Task | str, config: DiffQASConfig | None = None, **overrides: Any
+    ) -> None:
+        self.config = DiffQASConfig.from_dict({**asdict(config or DiffQASConfig()), **overrides})
+        task = parse_task(task) if isinstance(task, str) else task
+        if not isinstance(task, Task):
+            raise QasError(f"task must be a qas.tasks.Task or a task string such as 'state:bell', got {task!r}")
         if space.n_qubits != task.n_qubits:
             raise QasError(f"search space has {space.n_qubits} qubits but the task is on {task.n_qubits}")
         if space.num_inputs:
