@@ -202,8 +202,12 @@ class Circuit:
                 Operation(str(d["gate"]), tuple(d["qubits"]), tuple(d.get("params", ()))) for d in data["operations"]
             )
             return cls(int(data["n_qubits"]), ops)
-        except (KeyError, TypeError) as err:
-            raise InvalidCircuitError(f"malformed circuit JSON: missing or wrong field {err}") from None
+        except QasError:
+            raise  # already names the problem (a gate's arity, a qubit out of range)
+        except KeyError as err:
+            raise InvalidCircuitError(f"malformed circuit JSON: missing field {err}") from None
+        except (TypeError, ValueError) as err:  # a value of the wrong type: "two" qubits, a parameter "a"
+            raise InvalidCircuitError(f"malformed circuit JSON: {err}") from None
 
     @classmethod
     def from_json(cls, text: str) -> Circuit:

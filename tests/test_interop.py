@@ -93,3 +93,26 @@ def test_graph_is_a_dag_with_edges_along_wires_and_round_trips() -> None:
 def test_json_round_trip() -> None:
     circuit = every_gate_circuit(1)
     assert Circuit.from_json(circuit.to_json()) == circuit
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"n_qubits": "two", "operations": []}',
+            "malformed circuit JSON: invalid literal for int() with base 10: 'two'",
+        ),
+        (
+            '{"n_qubits": 1, "operations": [{"gate": "rx", "qubits": [0], "params": ["a"]}]}',
+            "malformed circuit JSON: could not convert string to float: 'a'",
+        ),
+        ('{"n_qubits": 1, "operations": [{"qubits": [0]}]}', "malformed circuit JSON: missing field 'gate'"),
+        ('{"n_qubits": 1, "operations": [{"gate": "rx", "qubits": [0]}]}', "gate 'rx' takes 1 parameter(s), got 0"),
+        ("[1, 2]", "malformed circuit JSON: expected an object with n_qubits and operations"),
+    ],
+)
+def test_malformed_json_is_one_error_naming_the_problem(text: str, message: str) -> None:
+    # Values of the wrong type were a bare ValueError, which the CLI showed as a traceback.
+    with pytest.raises(InvalidCircuitError) as raised:
+        Circuit.from_json(text)
+    assert str(raised.value) == message
