@@ -167,20 +167,26 @@ def _validate(config: dict[str, Any]) -> None:
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key} must be a positive integer, got {value!r}")
-    accepted = _algorithm_parameters(algorithm)
-    unknown = sorted(set(config) - set(RUN_KEYS) - accepted)
+    defaults = _algorithm_parameters(algorithm)
+    unknown = sorted(set(config) - set(RUN_KEYS) - set(defaults))
     if unknown:
         raise ConfigError(f"unknown setting(s) {unknown} for agent {config['agent']!r}")
-    # SB3 checks none of these: a NaN rate fails deep in torch, and gamma 2 or batch size 0 train silently.
+    # SB3 checks none of these: a NaN rate fails deep in torch, and gamma 2, batch size 0 or "abc" train silently.
     for key, value in config.items():
+        if _is_number(defaults.get(key)) and not _is_number(value):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
     if not 0 <= config.get("gamma", 0.99) <= 1:
         raise ConfigError(f"gamma must be in [0, 1], got {config['gamma']}")
     for key in ("learning_rate", "batch_size", "buffer_size", "n_steps"):
         value = config.get(key, 1)
-        if isinstance(value, (int, float)) and not value > 0:
+        if _is_number(value) and not value > 0:
             raise ConfigError(f"{key} must be positive, got {value}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _check_env_kwargs(spec: gym.envs.registration.EnvSpec, env_kwargs: dict[str, Any]) -> None:
@@ -198,16 +204,21 @@ def _check_env_kwargs(spec: gym.envs.registration.EnvSpec, env_kwargs: dict[str,
         raise ConfigError(f"unknown env_kwargs {unknown} for {spec.id}; known: {sorted(known)}")
 
 
-def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> set[str]:
-    """Keyword arguments the algorithm accepts (through every ``**kwargs`` up to SB3's own class)."""
-    names: set[str] = set()
+def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> dict[str, Any]:
+    """Keyword arguments the algorithm accepts (through every ``**kwargs`` up to SB3's own class), with their
+    defaults (``inspect.Parameter.empty`` where there is none); a subclass's default wins."""
+    defaults: dict[str, Any] = {}
     for cls in algorithm.__mro__:
         if "__init__" in vars(cls):
             params = inspect.signature(cls.__init__).parameters.values()
-            names |= {p.name for p in params if p.kind is not p.VAR_KEYWORD}
+            for p in params:
+                if p.kind is not p.VAR_KEYWORD:
+                    defaults.setdefault(p.name, p.default)
             if not any(p.kind is p.VAR_KEYWORD for p in params):
                 break
-    return names - {"self", "policy", "env", "_init_setup_model"}
+    for name in ("self", "policy", "env", "_init_setup_model"):
+        defaults.pop(name, None)
+    return defaults
 
 
 # ----- building ------------------------------------------------------------------------------------------------------
