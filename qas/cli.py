@@ -343,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except (QasError, OSError, yaml.YAMLError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if isinstance(err, OSError) and err.filename is not None:  # "[Errno 2] ..." reads as a crash
+            message = f"cannot open '{err.filename}': {err.strerror}"
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return code if isinstance(code, int) else EXIT_OK

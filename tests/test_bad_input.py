@@ -74,6 +74,11 @@ CASES = [
     ("bad noise", ["evaluate", "{ghz.qasm}", "-t", "state:ghz3", "--noise", "loud:0.1"], "bad noise item 'loud:0.1'"),
     ("unknown compile method", ["compile", "cnot", "--method", "magic"], "unknown compile method 'magic'"),
     ("missing option", ["evaluate", "{ghz.qasm}"], "Missing option '--task'"),
+    (
+        "output folder missing",
+        ["compile", "cnot", "-o", "/nonexistent-dir/c.qasm"],
+        "cannot open '/nonexistent-dir/c.qasm': No such file or directory",
+    ),
 ]
 
 
