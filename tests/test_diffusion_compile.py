@@ -83,6 +83,8 @@ def test_cli_generate_rejects_bad_targets(tmp_path, capsys, matrix, message) -> 
         (["--tolerance", "nan"], "tolerance is an infidelity and must be a number in [0, 1), got nan"),
         (["--guidance", "inf"], "guidance must be a finite number, got inf"),
         (["--top", "-1"], "--top must be at least 1, got -1"),
+        (["--coupling", "0-5"], "coupling pair 0-5 is not a pair of the target's 2 qubits (0..1)"),
+        (["--device", "gpu"], "unknown torch device 'gpu'; use cpu or cuda"),
     ],
 )
 def test_cli_generate_rejects_bad_settings(capsys, option, message) -> None:

@@ -71,3 +71,9 @@ def test_bad_setting_values_are_named(settings: dict, message: str) -> None:
     with pytest.raises(ConfigError) as raised:
         TrainConfig.from_dict({"dataset": "x", **settings})
     assert str(raised.value) == message
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_cuda_device_without_cuda_is_refused_up_front() -> None:
+    with pytest.raises(ConfigError, match=r"^device 'cuda' was asked for, but torch sees no CUDA device here$"):
+        TrainConfig.from_dict({"dataset": "x", "device": "cuda"})

@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from qas.errors import InputFileError
+from qas.errors import ConfigError, InputFileError
 from qas.runs import atomic_write, write_json
 
 
@@ -125,8 +125,21 @@ def save_weights(model: Denoiser, ema: dict[str, torch.Tensor] | None, directory
     write_json(directory / "model.json", {"denoiser": model.config.to_dict(), **meta})
 
 
+def torch_device(name: str | torch.device) -> torch.device:
+    """``name`` as a torch device, or a :class:`ConfigError` when it is malformed or names an absent accelerator
+    (torch would fail later, deep in a tensor operation)."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown torch device {name!r}; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} was asked for, but torch sees no CUDA device here")
+    return device
+
+
 def load_weights(directory: str | Path, device: str | torch.device = "cpu") -> tuple[Denoiser, dict]:
     """A denoiser (in eval mode) and its metadata from a folder holding ``model.safetensors`` and ``model.json``."""
+    device = torch_device(device)
     directory = Path(directory)
     try:
         meta = json.loads((directory / "model.json").read_text())

@@ -94,10 +94,12 @@ def sample(
     generator.manual_seed(int(seed) if seed is not None else int(torch.randint(2**31, ()).item()))
     k = int(np.log2(unitary.shape[0]))
     target = torch.as_tensor(embed_target(unitary, vocab.n_qubits), dtype=torch.complex64, device=device)
-    # A smaller target uses only its own qubits: a coupling map restricted to them (all pairs unless given).
-    if k < vocab.n_qubits:
-        pairs = coupling if coupling is not None else [(a, b) for a in range(k) for b in range(a + 1, k)]
-        coupling = [(a, b) for a, b in pairs if a < k and b < k]
+    for a, b in coupling or []:
+        if not (0 <= a < k and 0 <= b < k and a != b):
+            raise QasError(f"coupling pair {a}-{b} is not a pair of the target's {k} qubits (0..{k - 1})")
+    # A smaller target uses only its own qubits (all pairs of them unless a coupling is given).
+    if k < vocab.n_qubits and coupling is None:
+        coupling = [(a, b) for a in range(k) for b in range(a + 1, k)]
     allowed = torch.as_tensor(vocab.allowed(gates, coupling), device=device)
     if k < vocab.n_qubits:
         for i, p in enumerate(vocab.placements, start=1):

@@ -28,7 +28,7 @@ from qas.runs import MetricsLog, atomic_write, load_config, write_yaml
 from qas.settings import check_numbers, from_mapping
 
 from .dataset import CircuitDataset
-from .model import Denoiser, DenoiserConfig, save_weights
+from .model import Denoiser, DenoiserConfig, save_weights, torch_device
 from .placements import PlacementVocabulary
 from .schedule import angle_points, mask_tokens, noise_angles
 
@@ -67,6 +67,7 @@ class TrainConfig:
             raise ConfigError("cfg_drop and full_gate_set_prob must be in [0, 1], ema_decay in [0, 1)")
         if self.d_model % self.heads:
             raise ConfigError(f"d_model={self.d_model} must be divisible by heads={self.heads}")
+        torch_device(self.device)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
