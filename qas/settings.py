@@ -33,9 +33,11 @@ def check_numbers(settings: object) -> None:
     """
     for f in fields(settings):  # type: ignore[arg-type]
         value = getattr(settings, f.name)
-        if f.type not in ("int", "float"):
+        # A string under ``from __future__ import annotations``, the class itself otherwise.
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        if kind not in ("int", "float"):
             continue
-        if isinstance(value, bool) or not isinstance(value, int if f.type == "int" else (int, float)):
-            raise ConfigError(f"{f.name} must be {'an integer' if f.type == 'int' else 'a number'}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int if kind == "int" else (int, float)):
+            raise ConfigError(f"{f.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}")
         if not math.isfinite(value):
             raise ConfigError(f"{f.name} must be a finite number, got {value}")
