@@ -285,7 +285,8 @@ def summarise(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         groups.setdefault((row["experiment"], row.get("agent", "ppr")), []).append(row)
     for (experiment, agent), group in groups.items():
-        speed = statistics.median(r["s_per_10k_steps"] for r in group) if "s_per_10k_steps" in group[0] else None
+        # A median of an even count is a mean of two floats: print it rounded, not as 34.349999999999994.
+        speed = f"{statistics.median(r['s_per_10k_steps'] for r in group):.1f}" if "s_per_10k_steps" in group[0] else ""
         if experiment.startswith("kuo"):
             solved = [r for r in group if r["solved_at"] is not None]
             steps = statistics.median(r["solved_at"] for r in solved) if solved else None
@@ -297,7 +298,7 @@ def summarise(rows: list[dict[str, Any]]) -> None:
             greedy = statistics.mean(r["greedy_fidelity"] for r in group)
             print(f"| {experiment} | {agent} | success fraction {train_frac:.3f}; greedy F {greedy:.3f}; best F"
                   f" {best:.3f} | {group[0]['steps']} | {speed} | {group[0]['parameters']} params,"
-                  f" {statistics.median(r['s_per_episode'] for r in group)} s/episode |")  # fmt: skip
+                  f" {statistics.median(r['s_per_episode'] for r in group):.4f} s/episode |")  # fmt: skip
         elif experiment == "ppr":
             print(f"| ppr | ppr vs dqn | {ppr_summary(group)} | | | |")
         else:
