@@ -173,7 +173,9 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"unknown setting(s) {unknown} for agent {config['agent']!r}")
     # SB3 checks none of these: a NaN rate fails deep in torch, and gamma 2, batch size 0 or "abc" train silently.
     for key, value in config.items():
-        if _is_number(defaults.get(key)) and not _is_number(value):
+        # Only strings (a typo in a config file) are refused: some numeric settings also take tuples, such as
+        # DQN's train_freq=(1, "episode").
+        if _is_number(defaults.get(key)) and isinstance(value, str):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
@@ -251,6 +253,8 @@ def _policy_kwargs(config: dict[str, Any]) -> dict[str, Any]:
 def build_model(config: dict[str, Any], env: VecEnv) -> BaseAlgorithm:
     algorithm = AGENTS[config["agent"]]
     kwargs = {k: v for k, v in config.items() if k not in RUN_KEYS}
+    if isinstance(kwargs.get("train_freq"), list):  # YAML has no tuples; SB3 reads (1, "episode") only as a tuple
+        kwargs["train_freq"] = tuple(kwargs["train_freq"])
     try:
         return algorithm(
             config["policy"], env, policy_kwargs=_policy_kwargs(config), seed=config["seed"], verbose=0, **kwargs

@@ -8,11 +8,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
 import qas
 from qas.agents import evaluate_agent, train
 from qas.agents.masked_dqn import MaskedDQN, sample_legal
-from qas.agents.training import resolve_config
+from qas.agents.training import build_model, make_env, resolve_config
 from qas.envs import make_vec
 from qas.errors import ConfigError, InputFileError
 
@@ -94,6 +95,13 @@ def test_bad_configurations_raise_one_clear_error(tmp_path) -> None:
         train("dqn", "qas/StatePreparation-v0", resume=tmp_path)
     with pytest.raises(qas.QasError, match="'bel'"):
         train("dqn", "qas/StatePreparation-v0", env_kwargs={"target": "bel"}, timesteps=10, root=tmp_path)
+
+
+def test_an_episode_train_freq_from_yaml_reaches_sb3_as_a_tuple() -> None:
+    config = resolve_config("dqn", "qas/StatePreparation-v0", overrides=["train_freq=[2, episode]"])
+    assert config["train_freq"] == [2, "episode"]  # as a config file or --set writes it
+    model = build_model(config, make_env(config))
+    assert (model.train_freq.frequency, model.train_freq.unit) == (2, TrainFrequencyUnit.EPISODE)
 
 
 def test_dqn_on_a_ground_state_task_tracks_the_lowest_energy(tmp_path) -> None:
