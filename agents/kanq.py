@@ -66,8 +66,13 @@ class KANDQNPolicy(DQNPolicy):
         output_affine: bool = False,
         **kwargs: Any,
     ) -> None:
-        if grid_size < 1 or spline_order < 1:
-            raise ConfigError(f"KAN grid_size and spline_order must be >= 1, got {grid_size} and {spline_order}")
+        net_arch = kwargs.get("net_arch") or []
+        counts = (grid_size, spline_order, *net_arch) if isinstance(net_arch, list) else ("net_arch",)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in counts):
+            raise ConfigError(
+                "KAN grid_size, spline_order and the net_arch widths must be integers >= 1, got "
+                f"{grid_size!r}, {spline_order!r} and {net_arch!r}"
+            )
         self.kan_kwargs = {
             "grid_size": int(grid_size),
             "spline_order": int(spline_order),

@@ -37,6 +37,10 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--set", "learning_rate=nan"], "learning_rate must be a finite number, got nan"),
         (["train", "--set", "gamma=2"], "gamma must be in [0, 1], got 2"),
         (["train", "--set", "gamma=abc"], "gamma must be a number, got 'abc'"),
+        (
+            ["train", "--agent", "kanq", "--set", "policy_kwargs.net_arch=[0]"],
+            "KAN grid_size, spline_order and the net_arch widths must be integers >= 1, got 5, 3 and [0]",
+        ),
         (["train", "--agent", "ppo", "--set", "batch_size=0"], "batch_size must be positive, got 0"),
         (["train", "--env-kwargs", "target"], "must look like key=value"),
         (["train", "--env-kwargs", "targe=bell"], "unknown env_kwargs ['targe'] for qas/StatePreparation-v0; known: ["),
