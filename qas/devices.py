@@ -56,6 +56,10 @@ class Device:
     description: str = ""
 
     def __post_init__(self) -> None:
+        if isinstance(self.n_qubits, bool) or not isinstance(self.n_qubits, int) or self.n_qubits < 1:
+            raise UnknownDeviceError(
+                f"device {self.name!r}: n_qubits must be a positive integer, got {self.n_qubits!r}"
+            )
         for g in self.gates:
             get_gate(g)
         edges = tuple(sorted({(min(a, b), max(a, b)) for a, b in self.edges}))

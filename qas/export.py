@@ -246,6 +246,7 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
     Raises:
         UnknownDeviceError: the device cannot be resolved.
         InvalidCircuitError: the circuit has more qubits than the device.
+        QasError: the circuit needs routing and the device's coupling graph is not connected.
     """
     import cirq
     import networkx as nx
@@ -260,6 +261,12 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
     if device.fits(widened):
         identity = tuple(range(circuit.n_qubits))
         return ExportResult(widened, device, identity, identity, _verify(circuit, widened, identity, identity, seed))
+    if not nx.is_connected(device.graph):
+        parts = sorted(sorted(c) for c in nx.connected_components(device.graph))
+        raise QasError(
+            f"cannot route onto {device.name}: its coupling graph falls apart into {parts}; routing needs every "
+            "qubit reachable (drop the unreachable qubits from the device, or add their couplings)"
+        )
     physical = cirq.LineQubit.range(device.n_qubits)
     router = cirq.RouteCQC(nx.relabel_nodes(device.graph, dict(enumerate(physical))))
     logical = native.to_cirq()

@@ -105,12 +105,21 @@ def test_user_device_from_yaml_and_json(tmp_path: Path) -> None:
         ("gates: [rz]\nedges: [[0, 0]]\n", "edge [0, 0] is not a pair"),
         ("gates: [rz]\nedges: [[0, 1, 2]]\n", "'edges' must be pairs"),
         ("gates: [rz\n", "is not valid YAML"),
+        ("gates: [rz]\nedges: []\nn_qubits: -1\n", "n_qubits must be a positive integer, got -1"),
     ],
 )
 def test_bad_device_files(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / "bad.yaml").write_text(content)
     with pytest.raises(UnknownDeviceError, match=re.escape(message)):
         load_device(tmp_path / "bad.yaml")
+
+
+def test_routing_onto_a_disconnected_device_is_refused_but_a_circuit_that_fits_is_placed() -> None:
+    device = Device("split", ("u3", "cx"), ((0, 1),), 3)  # qubit 2 has no coupling
+    with pytest.raises(QasError) as raised:
+        to_device(Circuit(3, (op("cx", 0, 2),)), device)  # needs routing (a networkx traceback before)
+    assert str(raised.value).startswith("cannot route onto split: its coupling graph falls apart into [[0, 1], [2]];")
+    assert to_device(Circuit(2, (op("h", 0), op("cx", 0, 1))), device).verified
 
 
 def test_unknown_device_suggests_a_name() -> None:
