@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,7 +37,13 @@ class Operation:
 
     def __post_init__(self) -> None:
         spec = get_gate(self.gate)
-        object.__setattr__(self, "qubits", tuple(int(q) for q in self.qubits))
+        try:  # operator.index takes ints and numpy integers but not 0.5, which int() would truncate to 0
+            object.__setattr__(self, "qubits", tuple(operator.index(q) for q in self.qubits))
+        except TypeError:
+            raise InvalidCircuitError(
+                f"gate {self.gate!r}: qubit indices must be integers, got {list(self.qubits)}"
+                + (" (pass angles as params=[...])" if spec.num_params else "")
+            ) from None
         object.__setattr__(self, "params", tuple(float(p) for p in self.params))
         if len(self.qubits) != spec.num_qubits:
             raise InvalidCircuitError(

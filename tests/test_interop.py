@@ -116,3 +116,13 @@ def test_malformed_json_is_one_error_naming_the_problem(text: str, message: str)
     with pytest.raises(InvalidCircuitError) as raised:
         Circuit.from_json(text)
     assert str(raised.value) == message
+
+
+def test_qubit_indices_must_be_integers() -> None:
+    # int() would have truncated 0.5 to qubit 0; an angle passed where a qubit goes gets a hint.
+    with pytest.raises(InvalidCircuitError) as raised:
+        op("rx", 0, 0.3)
+    assert str(raised.value) == "gate 'rx': qubit indices must be integers, got [0, 0.3] (pass angles as params=[...])"
+    with pytest.raises(InvalidCircuitError, match=r"^gate 'h': qubit indices must be integers, got \[0\.5\]$"):
+        op("h", 0.5)
+    assert op("cx", np.int64(0), 1).qubits == (0, 1)
