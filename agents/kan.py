@@ -113,10 +113,15 @@ class KANLinear(nn.Module):
         return x.new_zeros(*x.shape, n_intervals + k + 2).scatter(-1, index, local)
 
     def _curve_to_coefficients(self, x: th.Tensor, y: th.Tensor) -> th.Tensor:
-        """Least-squares spline coefficients (out, in, G + k) whose curves pass through ``y`` (batch, in, out)."""
-        basis = self.b_splines(x).transpose(0, 1)  # (in, batch, G + k)
-        solution = th.linalg.lstsq(basis, y.transpose(0, 1)).solution  # (in, G + k, out)
-        return solution.permute(2, 0, 1).contiguous()
+        """Least-squares spline coefficients (out, in, G + k) whose curves pass through ``y`` (batch, in, out).
+
+        Solved in float64 and rounded to the weights' precision: torch's float32 CPU ``lstsq`` differs between
+        processes in its last bits (measured: the same seed gave spline weights summing to -0.66337630 in one process
+        and -0.66337631 in another), and a KAN-Q run amplified that to success fractions of 0.05-0.7 on one seed.
+        """
+        basis = self.b_splines(x).transpose(0, 1).double()  # (in, batch, G + k)
+        solution = th.linalg.lstsq(basis, y.transpose(0, 1).double()).solution  # (in, G + k, out)
+        return solution.permute(2, 0, 1).to(y.dtype).contiguous()
 
     @property
     def scaled_spline_weight(self) -> th.Tensor:
