@@ -57,6 +57,7 @@ from qas.runs import (
     save_line_plot,
     write_yaml,
 )
+from qas.settings import check_keywords
 from qas.tasks import GroundState, StatePreparation, Task
 
 AGENTS: dict[str, type[BaseAlgorithm]] = {"dqn": MaskedDQN, "kanq": KANDQN, "ppr": PPRDQN, "ppo": MaskablePPO}
@@ -162,7 +163,10 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"unknown Gymnasium environment {config['env_id']!r}: {err}") from None
     if not isinstance(config.get("env_kwargs", {}), dict) or not isinstance(config.get("policy_kwargs", {}), dict):
         raise ConfigError("env_kwargs and policy_kwargs must be mappings")
-    _check_env_kwargs(spec, env_kwargs_of(config))
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = gym.envs.registration.load_env_creator(creator)
+    check_keywords(creator, env_kwargs_of(config), "env_kwargs", spec.id)  # type: ignore[arg-type]
     for key in ("n_timesteps", "n_envs", "checkpoint_freq", "log_interval"):
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -189,21 +193,6 @@ def _validate(config: dict[str, Any]) -> None:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check_env_kwargs(spec: gym.envs.registration.EnvSpec, env_kwargs: dict[str, Any]) -> None:
-    """An unknown environment argument is a :class:`ConfigError` listing the known ones (gym.make's TypeError would
-    surface as a traceback from inside the environment creator)."""
-    creator = spec.entry_point
-    if isinstance(creator, str):
-        creator = gym.envs.registration.load_env_creator(creator)
-    params = inspect.signature(creator).parameters.values()  # type: ignore[arg-type]
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return
-    known = {p.name for p in params} | set(spec.kwargs)
-    unknown = sorted(set(env_kwargs) - known)
-    if unknown:
-        raise ConfigError(f"unknown env_kwargs {unknown} for {spec.id}; known: {sorted(known)}")
 
 
 def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> dict[str, Any]:

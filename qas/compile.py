@@ -15,7 +15,6 @@ to ``exact``, so a call always returns a circuit.
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +31,7 @@ from qas.export import ExportResult, to_device, translate
 from qas.gate_sets import GateSet, get_gate_set
 from qas.linalg import unitary_fidelity
 from qas.plugins import plugins
+from qas.settings import check_keywords
 from qas.tasks import UnitarySynthesis
 
 # Output gates when neither ``gates`` nor a device is given: the universal pair every toolchain reads.
@@ -128,8 +128,10 @@ def compile(
         raise QasError(f"unknown compile method {method!r}; available: auto, {', '.join(methods)}")
     if options and (method == "exact" or (method == "auto" and len(methods) == 1)):
         raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
-    for name in methods if method == "auto" else [method]:
-        _check_options(name, methods[name], options)
+    for name in [m for m in methods if m != "exact"] if method == "auto" else [method]:
+        # The protocol's own arguments (see the module docstring) are not options.
+        supplied = ("target", "gates", "device", "tolerance")
+        check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
     if method == "auto":
         result = _auto(unitary, methods, gate_set, dev, tolerance, options)
     else:
@@ -165,20 +167,6 @@ def _auto(
             return replace(candidate, attempts=tuple(attempts))
     exact = _exact(unitary, gates=gate_set, device=device, tolerance=tolerance)
     return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
-
-
-def _check_options(name: str, method: CompileMethod, options: dict[str, Any]) -> None:
-    """An option ``method`` does not take is a :class:`QasError` listing those it does (not a TypeError)."""
-    if name == "exact" or not options:
-        return
-    params = inspect.signature(method).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return
-    passed_by_compile = {"gates", "device", "tolerance"}
-    known = sorted(p.name for p in params if p.kind is p.KEYWORD_ONLY and p.name not in passed_by_compile)
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise QasError(f"unknown option(s) {unknown} for compile method {name!r}; known: {known}")
 
 
 def validate_tolerance(tolerance: float) -> float:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -41,3 +42,22 @@ def check_numbers(settings: object) -> None:
             raise ConfigError(f"{f.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}")
         if not math.isfinite(value):
             raise ConfigError(f"{f.name} must be a finite number, got {value}")
+
+
+def check_keywords(
+    func: Callable[..., Any], given: Iterable[str], what: str, owner: str, *, supplied: Iterable[str] = ()
+) -> None:
+    """A :class:`ConfigError` naming the keywords in ``given`` that ``func`` does not take, with those it does.
+
+    ``supplied`` are parameters the caller fills itself (left out of the list). A ``func`` with ``**kwargs`` takes
+    any keyword, so there is nothing to check. Calling ``func`` with an unknown keyword would instead raise a
+    TypeError from wherever it is called (inside ``gym.make``, a compile plugin), a traceback at the CLI.
+    """
+    params = inspect.signature(func).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    known = sorted({p.name for p in params if p.kind in keyword_kinds} - set(supplied))
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown {what} {unknown} for {owner}; known: {known}")
