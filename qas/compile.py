@@ -169,11 +169,10 @@ def _auto(
     return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
 
 
-def validate_tolerance(tolerance: float) -> float:
-    """``tolerance`` if it is an infidelity a circuit can meet, a finite number in [0, 1); else :class:`QasError`."""
+def validate_tolerance(tolerance: float) -> None:
+    """A :class:`QasError` unless ``tolerance`` is an infidelity a circuit can meet: a finite number in [0, 1)."""
     if not (math.isfinite(tolerance) and 0 <= tolerance < 1):
         raise QasError(f"tolerance is an infidelity and must be a number in [0, 1), got {tolerance!r}")
-    return tolerance
 
 
 def available_methods() -> dict[str, CompileMethod]:
