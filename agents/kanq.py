@@ -67,8 +67,10 @@ class KANDQNPolicy(DQNPolicy):
         **kwargs: Any,
     ) -> None:
         net_arch = kwargs.get("net_arch") or []
-        counts = (grid_size, spline_order, *net_arch) if isinstance(net_arch, list) else ("net_arch",)
-        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in counts):
+        widths = net_arch if isinstance(net_arch, list) else [net_arch]
+        if not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in (grid_size, spline_order, *widths)
+        ):
             raise ConfigError(
                 "KAN grid_size, spline_order and the net_arch widths must be integers >= 1, got "
                 f"{grid_size!r}, {spline_order!r} and {net_arch!r}"
