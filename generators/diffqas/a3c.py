@@ -52,7 +52,9 @@ class A3CConfig:
     """A3C settings; rollout, gamma and the loss weights are Mnih et al.'s usual values."""
 
     env_id: str = "CartPole-v1"
-    total_steps: int = 20_000  # environment steps over all workers
+    # Environment steps over all workers: the budget the CartPole benchmark gives every circuit, and the policy
+    # search's validation_steps, so the final training of a search is as long as the validations that chose it.
+    total_steps: int = 50_000
     workers: int = 2  # processes (one per core on the project's 2-core machines)
     envs_per_worker: int = 8  # environments each worker steps as one batch (amortises the simulator's overhead)
     rollout: int = 20  # steps per update (n-step returns)
