@@ -17,12 +17,14 @@ architecture trained on different seeds scores anywhere in ~45-500, so a validat
 final one (486 -> 125 and 500 -> 145 were seen), and the choice is often worse than the best hand design.
 What the space holds: all 64 architectures that repeat one layer block (as the hand designs do), trained on seeds
 200-202, are led by enc_h_ry rot cz_all (472), then enc_ry rx cnot_ladder (374) and enc_rx rot cnot_ring (372);
-ry-rot-czall scored 192 there. On the 18 seeds both were trained on, enc_h_ry rot cz_all averages 328 against
-ry-rot-czall's 283, yet its trainings are bimodal (near 500, or stuck near 145: seed 102's evaluations 48 57 120 121 445
-145 156 133 159 143), so no choice is safe on 5 seeds. Ranking only such repeated-block architectures and validating 16
-by successive halving (the best 4 re-trained on 3 seeds) chose, on seeds 100-104, architectures averaging 287 over ten
-fresh seeds (300-309), against 254 for these defaults' choices and 284 for ry-rot-czall: about 1.3 standard errors for
-six times the validation cost, so it was not adopted.
+ry-rot-czall scored 192 there. On the 38 seeds both were trained on (0-19, 100-104, 200-202, 300-309), enc_h_ry rot
+cz_all averages 298 against ry-rot-czall's 265, yet its trainings are bimodal (near 500, or stuck near 145: seed 102's
+evaluations 48 57 120 121 445 145 156 133 159 143). Even always choosing it would beat the best hand design of a
+5-seed set on only 2 of 5 sets (seeds 0-4: 263 vs 234, 5-9: 375 vs 279; not 10-14: 242 vs 279, 15-19: 202 vs 303,
+100-104: 284 vs 337), so on 5 seeds that target is a matter of luck for any search. Ranking only repeated-block
+architectures and validating 16 by successive halving (the best 4 re-trained on 3 seeds) chose, on seeds 100-104,
+architectures averaging 287 over ten fresh seeds (300-309), against 254 for these defaults' choices and 284 for
+ry-rot-czall: about 1.3 standard errors for six times the validation cost, so it was not adopted.
 Only the chosen architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly
 like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
 """
