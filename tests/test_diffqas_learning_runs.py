@@ -128,3 +128,17 @@ def test_bad_learning_task_input_is_one_line_and_exit_2(
     assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1
     assert message in err
     assert not (tmp_path / "diffqas").exists()  # bad settings are caught before a run folder is made
+
+
+def test_rl_search_prints_its_stages_on_stderr_unless_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["search", "--task", "rl:CartPole-v1", "--seed", "3", *TINY_RL, "--runs-dir", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    stages = [line.split(" ", 1)[1] for line in err.splitlines()]
+    assert stages[0] == "supernet over 4096 architectures: 320 A3C steps"
+    assert stages[2] == "validating 2 architectures, 160 steps each"
+    assert sum(s.startswith("validated ") for s in stages) == 2 and stages[-2].startswith("final training of ")
+    assert stages[-1].startswith("A3C: ") and "mean greedy return" in out
+    # The handler goes with the command: a --json run (or any later library use) prints nothing on stderr.
+    assert main(["search", "--task", "rl:CartPole-v1", "--seed", "3", *TINY_RL, "--runs-dir", str(tmp_path), "--json"])
+    out, err = capsys.readouterr()
+    assert err == "" and json.loads(out)["architecture"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -66,18 +70,39 @@ def search(
     if resume is None and task is None:
         raise ConfigError("give --task (e.g. --task state:bell) or --resume RUN_DIR")
     explicit = {"epochs": epochs, "seed": seed, "update": update}
-    if resume is not None:
-        summary = _resume(resume)
-    elif is_learning_task(task):  # type: ignore[arg-type]
-        summary = _learning_search(task, explicit, config, set_ or [], layers, candidates, runs_dir)  # type: ignore[arg-type]
-    else:
-        summary = _circuit_search(task, explicit, config, set_ or [], layers, candidates, runs_dir)  # type: ignore[arg-type]
+    with _stages_on_stderr(not json_output):
+        if resume is not None:
+            summary = _resume(resume)
+        elif is_learning_task(task):  # type: ignore[arg-type]
+            summary = _learning_search(task, explicit, config, set_ or [], layers, candidates, runs_dir)  # type: ignore[arg-type]
+        else:
+            summary = _circuit_search(task, explicit, config, set_ or [], layers, candidates, runs_dir)  # type: ignore[arg-type]
     if json_output:
         print_json({"method": method, **summary})
     else:
         _print_summary(summary)
     if not summary["goal_met"]:
         raise typer.Exit(code=1)
+
+
+@contextlib.contextmanager
+def _stages_on_stderr(show: bool) -> Iterator[None]:
+    """Print the search's progress lines (its ``logging`` INFO records: each stage and training as it ends) on
+    stderr while the command runs; an RL search takes minutes and would otherwise be silent until its summary."""
+    if not show:
+        yield
+        return
+    logger = logging.getLogger("qas.generators.diffqas")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _settings(defaults: dict[str, Any], explicit: dict[str, Any], config: Path | None, overrides: list[str]) -> dict:
@@ -171,7 +196,7 @@ def _learning_summary(run: Any) -> dict[str, Any]:
 def _print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
 
-    console = Console()
+    console = Console(soft_wrap=True)  # a long summary line stays one line in a log or a narrow terminal
     goal = "[green]goal met[/green]" if summary["goal_met"] else "[red]goal not met[/red]"
     if "best_energy" in summary:
         value = f"energy {summary['best_energy']:.6f} Ha (error {summary['energy_error']:.2e})"

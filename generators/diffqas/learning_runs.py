@@ -18,6 +18,7 @@ kept, and ``--resume`` continues with the next one (each stage is deterministic 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from qas.generators.diffqas.policy_search import (
 from qas.generators.diffqas.run import plot_structure_weights, structure_row
 from qas.generators.diffqas.space import SearchSpace
 from qas.runs import MetricsLog, atomic_write, new_run_dir, save_line_plot, write_json, write_yaml
+
+logger = logging.getLogger(__name__)
 
 LEARNING_KINDS = ("classify", "rl")
 DATASETS = ("moons",)
@@ -177,6 +180,7 @@ def _run_policy(
     if supernet_file.is_file():
         ranked = torch.load(supernet_file, weights_only=False)["ranked"]
     else:
+        logger.info("supernet over %d architectures: %d A3C steps", space.size, search.search_steps)
         supernet = train_supernet(space, config, search.search_steps)
         ranked = ranked_architectures(supernet, search.top_k, search.distinct_first)
         state = {"model": supernet.model.state_dict(), "ranked": ranked, "score": supernet.score}
@@ -188,11 +192,14 @@ def _run_policy(
         ValidatedArchitecture(tuple(v["choice"]), tuple(v["architecture"]), v["probability"], v["validation_score"])
         for v in _read_json_list(validation_file)
     ]
+    if len(validated) < len(ranked):
+        logger.info("validating %d architectures, %d steps each", len(ranked) - len(validated), search.validation_steps)
     for choice, probability in ranked[len(validated) :]:
         validated.append(validate(space, config, search, choice, probability))
         write_json(validation_file, [asdict(v) for v in validated])
     chosen = best_of(validated)
     fixed = space.fixed(chosen.choice)
+    logger.info("final training of %s: %d steps", " ".join(chosen.architecture), config.total_steps)
     final = train_a3c(make_policy(fixed, config.env_id, seed=config.seed), config)
     _log_evaluations(log, "final", final, names)
     curve = {"greedy return": ([e.step for e in final.evaluations], [e.mean_return for e in final.evaluations])}

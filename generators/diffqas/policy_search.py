@@ -159,7 +159,7 @@ def validate(
         scores.append(train_a3c(make_policy(space.fixed(choice), config.env_id, seed=settings.seed), settings).score)
     score = sum(scores) / len(scores)
     validated = ValidatedArchitecture(tuple(choice), tuple(space.names(choice)), probability, score)
-    logger.info("validated %s (p=%.3f): %.1f", validated.architecture, probability, validated.validation_score)
+    logger.info("validated %s (p=%.3f): %.1f", " ".join(validated.architecture), probability, score)
     return validated
 
 

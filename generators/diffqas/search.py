@@ -242,7 +242,7 @@ class DiffQAS:
         # fit=False: the angles were just fitted, so the evaluator scores them as they are.
         score = evaluate(circuit, self.task, backend=cfg.backend, fit=False)
         architecture = tuple(self.space.names(choice))
-        logger.info("derived %s: loss %.3g, score %s", architecture, derived_loss, score)
+        logger.info("derived %s: loss %.3g, %d gates", " ".join(architecture), derived_loss, len(circuit))
         return DiffQASResult(
             architecture=architecture,
             choice=tuple(choice),
