@@ -128,9 +128,8 @@ def compile(
         raise QasError(f"unknown compile method {method!r}; available: auto, {', '.join(methods)}")
     if options and (method == "exact" or (method == "auto" and len(methods) == 1)):
         raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
+    supplied = ("target", "gates", "device", "tolerance")  # the protocol's own arguments (module docstring)
     for name in [m for m in methods if m != "exact"] if method == "auto" else [method]:
-        # The protocol's own arguments (see the module docstring) are not options.
-        supplied = ("target", "gates", "device", "tolerance")
         check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
     if method == "auto":
         result = _auto(unitary, methods, gate_set, dev, tolerance, options)
