@@ -148,9 +148,7 @@ def gate_matrices(
     """
     spec = get_gate(gate)
     dtype = complex_dtype_for(None, dtype)
-    device = (
-        torch.device(device) if device is not None else (params.device if params is not None else torch.device("cpu"))
-    )
+    device = _device(device, params)
     if spec.num_params == 0:
         matrix = _fixed_matrix(gate, dtype, device)
         if params is not None and params.ndim == 2:
