@@ -10,6 +10,7 @@ import torch
 from qas.errors import ConfigError
 from qas.generators.diffqas import SearchSpace
 from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
+from qas.generators.diffqas.model import VariationalModel
 
 torch.set_num_threads(1)
 
@@ -46,6 +47,16 @@ def test_one_worker_trains_deterministically_and_evaluates_on_schedule() -> None
     assert first.evaluations[0].probabilities != first.evaluations[-1].probabilities
     other = train_a3c(make_policy(SPACE, seed=6), replace(config, seed=6))
     assert other.episodes != first.episodes
+
+
+def test_policy_input_scales_start_from_the_observation_bounds() -> None:
+    # CartPole's bounds are 4.8 (position) and 0.418 rad (angle), twice its termination limits; velocities unbounded.
+    scale = make_policy(SPACE).input_scale.detach()
+    assert scale.tolist() == pytest.approx([1 / 2.4, 1.0, 1 / 0.20944, 1.0], rel=1e-4)
+    with pytest.raises(ConfigError, match="input_scale needs 4 values"):
+        VariationalModel(SPACE, 3, input_scale=[1.0, 2.0])
+    with pytest.raises(ConfigError, match="input_lr"):
+        A3CConfig(input_lr=0)
 
 
 def test_policy_must_encode_every_observation_feature() -> None:

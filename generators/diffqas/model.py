@@ -9,9 +9,12 @@ CartPole, and over a one-architecture space it is simply that hand-designed circ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
+from qas.errors import ConfigError
 from qas.generators.diffqas.space import SearchSpace
 from qas.generators.diffqas.supernet import Supernet
 
@@ -24,6 +27,7 @@ class VariationalModel(nn.Module):
         n_outputs: size of the linear read-out.
         dtype: simulation precision (complex64 is plenty for learning tasks and twice as fast).
         generator: seeds the circuit weights and the read-out layer.
+        input_scale: the starting ``delta`` of each feature (default 1).
     """
 
     def __init__(
@@ -33,10 +37,15 @@ class VariationalModel(nn.Module):
         *,
         dtype: torch.dtype = torch.complex64,
         generator: torch.Generator | None = None,
+        input_scale: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         n = space.n_qubits
-        self.input_scale = nn.Parameter(torch.ones(max(space.num_inputs, 1)))
+        n_inputs = max(space.num_inputs, 1)
+        if input_scale is not None and len(input_scale) != n_inputs:
+            raise ConfigError(f"input_scale needs {n_inputs} values (one per input feature), got {len(input_scale)}")
+        start = torch.ones(n_inputs) if input_scale is None else torch.tensor(input_scale, dtype=torch.float32)
+        self.input_scale = nn.Parameter(start)
         self.supernet = Supernet(space, init_std=0.1, dtype=dtype, generator=generator)
         self.head = nn.Linear(n, n_outputs)
         with torch.no_grad():
@@ -50,10 +59,12 @@ class VariationalModel(nn.Module):
     def structure_parameters(self) -> list[nn.Parameter]:
         return self.supernet.structure_parameters()
 
+    def circuit_and_readout_parameters(self) -> list[nn.Parameter]:
+        return [*self.supernet.circuit_parameters(), *self.head.parameters()]
+
     def weight_parameters(self) -> list[nn.Parameter]:
-        """Everything but the structure logits: circuit angles, input scaling and read-out."""
-        structure = {id(p) for p in self.structure_parameters()}
-        return [p for p in self.parameters() if id(p) not in structure]
+        """Everything but the structure logits: input scaling, circuit angles and read-out."""
+        return [self.input_scale, *self.circuit_and_readout_parameters()]
 
     def expectations(self, inputs: torch.Tensor) -> torch.Tensor:
         """<Z_q> of every qubit, ``(B, n)``."""
