@@ -25,6 +25,10 @@ evaluations 48 57 120 121 445 145 156 133 159 143). Even always choosing it woul
 architectures and validating 16 by successive halving (the best 4 re-trained on 3 seeds) chose, on seeds 100-104,
 architectures averaging 287 over ten fresh seeds (300-309), against 254 for these defaults' choices and 284 for
 ry-rot-czall: about 1.3 standard errors for six times the validation cost, so it was not adopted.
+The figures above used the A3C trainer before its input scales started from the observation bounds (see ``a3c.py``).
+With that trainer the hand designs gained more than the search: the defaults' choices scored 228.3 on seeds 100-104
+(rx-rot-ring 323.3, hry-ry-ladder 318.2, ry-rot-czall 281.1) and 240.5 on 0-4 (305.7, 275.5, 276.5); two of the ten
+choices had Rz encodings, picked on validation scores of 491 and 500.
 Only the chosen architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly
 like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
 """
