@@ -55,7 +55,7 @@ def test_policy_input_scales_start_from_the_observation_bounds() -> None:
     assert scale.tolist() == pytest.approx([1 / 2.4, 1.0, 1 / 0.20944, 1.0], rel=1e-4)
     with pytest.raises(ConfigError, match="input_scale needs 4 values"):
         VariationalModel(SPACE, 3, input_scale=[1.0, 2.0])
-    with pytest.raises(ConfigError, match="input_lr"):
+    with pytest.raises(ConfigError, match="input_lr must be positive, got 0"):
         A3CConfig(input_lr=0)
 
 

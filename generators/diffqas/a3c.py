@@ -100,8 +100,9 @@ class A3CConfig:
             raise ConfigError("workers, envs_per_worker, rollout, total_steps and eval_episodes must be at least 1")
         if self.eval_every < 0 or self.score_last < 1:
             raise ConfigError("eval_every must be >= 0 and score_last >= 1")
-        if min(self.lr, self.input_lr, self.structure_lr, self.value_coef, self.max_grad_norm) <= 0:
-            raise ConfigError("lr, input_lr, structure_lr, value_coef and max_grad_norm must be positive")
+        for name in ("lr", "input_lr", "structure_lr", "value_coef", "max_grad_norm"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if self.entropy_coef < 0:
             raise ConfigError(f"entropy_coef must be >= 0, got {self.entropy_coef}")
         if not 0 <= self.gamma < 1:  # the critic works in units of 1 / (1 - gamma)
