@@ -27,8 +27,10 @@ architectures averaging 287 over ten fresh seeds (300-309), against 254 for thes
 ry-rot-czall: about 1.3 standard errors for six times the validation cost, so it was not adopted.
 The figures above used the A3C trainer before its input scales started from the observation bounds (see ``a3c.py``).
 With that trainer the hand designs gained more than the search: the defaults' choices scored 228.3 on seeds 100-104
-(rx-rot-ring 323.3, hry-ry-ladder 318.2, ry-rot-czall 281.1) and 240.5 on 0-4 (305.7, 275.5, 276.5); two of the ten
-choices had Rz encodings, picked on validation scores of 491 and 500.
+(rx-rot-ring 323.3, hry-ry-ladder 318.2, ry-rot-czall 281.1), 240.5 on 0-4 (305.7, 275.5, 276.5) and 279.7 on 5-9
+(255.7, 260.3, 249.6; the only one of the three sets where the search wins). Over those 15 seeds: 249.5 against
+rx-rot-ring's 294.9 (ratio 0.85). Three of the 15 choices had Rz encodings, picked on validation scores of 500, 491
+and 252.
 Only the chosen architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly
 like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
 """
