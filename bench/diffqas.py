@@ -12,9 +12,9 @@ measured in the same run:
 - cartpole (slow): per benchmark seed, a supernet policy trained by A3C, ``top_k`` probable architectures (the most
   probable one per encoding) re-trained on a validation seed (other start states too) and the best kept;
   then that circuit and three hand-designed circuits from the same search space (same positions, so the same size)
-  are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. The score of a
-  training is its mean greedy return over the last evaluations (fixed start states, annealed learning rate); the
-  table averages it over the seeds.
+  are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. Each training keeps
+  its best-evaluated weights; its score is their mean greedy return on other fixed start states (see ``a3c.py``);
+  the table averages it over the seeds.
   Every training runs one deterministic A3C learner; ``--jobs`` trainings run side by side.
 """
 
@@ -147,7 +147,8 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         f"{search.search_steps} steps, {search.top_k} candidates (one per encoding: {search.distinct_first}) "
         f"validated {search.validation_steps} steps each on {search.validation_seeds} seed(s) seed+"
         f"offset, then every circuit (searched and hand-designed) {config.total_steps} steps from scratch; score = "
-        f"mean greedy return of the last {config.score_last} evaluations x {config.eval_episodes} episodes; "
+        f"mean greedy return of the best of the evaluations ({config.eval_episodes} episodes every "
+        f"{config.eval_every} steps) on {config.score_episodes} other episodes; "
         f"seeds {seeds}",
         flush=True,
     )

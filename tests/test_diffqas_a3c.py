@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
 from qas.errors import ConfigError
 from qas.generators.diffqas import SearchSpace
-from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
+from qas.generators.diffqas.a3c import A3CConfig, greedy_returns, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 
 torch.set_num_threads(1)
@@ -34,7 +35,7 @@ def test_workers_train_the_shared_supernet_policy() -> None:
 
 
 def test_one_worker_trains_deterministically_and_evaluates_on_schedule() -> None:
-    config = A3CConfig(total_steps=480, workers=1, envs_per_worker=4, eval_every=160, eval_episodes=3, score_last=2)
+    config = A3CConfig(total_steps=480, workers=1, envs_per_worker=4, eval_every=160, eval_episodes=3)
     first, second = (train_a3c(make_policy(SPACE, seed=5), replace(config, seed=5)) for _ in range(2))
     assert [e.step for e in first.evaluations] == [160, 320, 480]
     # Same seed, same everything: episodes, greedy returns and weights agree exactly.
@@ -42,11 +43,33 @@ def test_one_worker_trains_deterministically_and_evaluates_on_schedule() -> None
     assert [e.returns for e in first.evaluations] == [e.returns for e in second.evaluations]
     for name, value in first.model.state_dict().items():
         assert torch.equal(value, second.model.state_dict()[name]), name
-    assert first.score == pytest.approx((first.evaluations[1].mean_return + first.evaluations[2].mean_return) / 2)
     # The structure probabilities are recorded at each evaluation and move with training.
     assert first.evaluations[0].probabilities != first.evaluations[-1].probabilities
     other = train_a3c(make_policy(SPACE, seed=6), replace(config, seed=6))
     assert other.episodes != first.episodes
+
+
+def test_training_keeps_the_best_evaluated_weights_and_scores_them_on_other_episodes() -> None:
+    fixed = SPACE.fixed([0, 1, 0])
+    config = A3CConfig(
+        total_steps=2400, workers=1, envs_per_worker=4, eval_every=600, eval_episodes=3, score_episodes=3, seed=5
+    )
+    best = train_a3c(make_policy(fixed, seed=5), config)
+    last = train_a3c(make_policy(fixed, seed=5), replace(config, keep_best=False))
+    # One learner, one seed: the same training twice, whose greedy return peaks at the second evaluation.
+    assert [e.returns for e in best.evaluations] == [e.returns for e in last.evaluations]
+    means = [e.mean_return for e in best.evaluations]
+    # Each evaluation falls on the first rollout boundary (4 environments x 20 steps) at or past a multiple of 600.
+    assert [e.step for e in best.evaluations] == [640, 1200, 1840, 2400]
+    assert best.kept.step == 1200 and best.kept.mean_return == max(means) > means[-1]
+    assert last.kept is last.evaluations[-1]
+    for result in (best, last):
+        # The model ends with the kept evaluation's weights ...
+        for name, value in result.model.state_dict().items():
+            assert np.array_equal(value.numpy(), result.kept.weights[name]), name
+        # ... and is scored on the 3 start states after the evaluations' 3 (10000-10002), which did not choose it.
+        assert result.score_returns == greedy_returns(result.model, "CartPole-v1", 10_003, 3)
+    assert best.score > last.score
 
 
 def test_policy_input_scales_start_from_the_observation_bounds() -> None:
@@ -62,10 +85,12 @@ def test_policy_input_scales_start_from_the_observation_bounds() -> None:
 def test_policy_must_encode_every_observation_feature() -> None:
     with pytest.raises(ConfigError, match="CartPole-v1 has 4 observation features but the space encodes 2"):
         make_policy(SearchSpace.layered(2, 1, encoding=True))
-    with pytest.raises(ConfigError, match="at least 1"):
+    with pytest.raises(ConfigError, match="workers must be at least 1, got 0"):
         A3CConfig(workers=0)
-    with pytest.raises(ConfigError, match="score_last >= 1"):
-        A3CConfig(score_last=0)
+    with pytest.raises(ConfigError, match="score_episodes must be at least 1, got 0"):
+        A3CConfig(score_episodes=0)
+    with pytest.raises(ConfigError, match="eval_every must be >= 0, got -1"):
+        A3CConfig(eval_every=-1)
 
 
 @pytest.mark.slow

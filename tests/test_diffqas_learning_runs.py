@@ -10,7 +10,7 @@ import torch
 
 from qas.cli import main
 from qas.generators.diffqas import SearchSpace, policy_search
-from qas.generators.diffqas.a3c import A3CConfig, evaluate_policy, make_policy
+from qas.generators.diffqas.a3c import greedy_returns, make_policy
 from qas.generators.diffqas.classify import accuracy, make_moons
 from qas.generators.diffqas.model import VariationalModel
 from qas.runs import MetricsLog
@@ -62,11 +62,13 @@ def test_rl_task_validates_the_top_architectures_and_trains_the_best(
     assert out["architecture"] == best["architecture"] == result["architecture"]
     stages = [(r["stage"], int(r["step"])) for r in MetricsLog(run_dir / "progress.csv").rows()]
     assert stages == [("supernet", 160), ("supernet", 320), ("final", 160), ("final", 320)]
-    # The saved policy plays exactly the returns of its final evaluation (greedy, fixed start states).
+    # The saved policy is the kept one: it plays exactly the returns of the evaluation that chose it (3 episodes from
+    # 10000) and its score on the 20 start states after those.
     policy = make_policy(SearchSpace.load(run_dir / "derived_space.yaml"))
     policy.load_state_dict(torch.load(run_dir / "model.pt"))
-    final = evaluate_policy(policy, A3CConfig(eval_episodes=3))
-    assert sum(final) / 3 == pytest.approx(out["final_return"])
+    assert out["kept_step"] in (160, 320)
+    assert sum(greedy_returns(policy, "CartPole-v1", 10_000, 3)) / 3 == pytest.approx(out["kept_return"])
+    assert sum(greedy_returns(policy, "CartPole-v1", 10_003, 20)) / 20 == pytest.approx(out["score"])
 
 
 def test_interrupted_rl_search_resumes_at_the_next_stage(

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from qas.generators.diffqas import SearchSpace
-from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
+from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
+from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.policy_search import PolicySearchConfig, ranked_architectures, validate, validation_config
 
 # Structure logits of a supernet that, like the CartPole searches, prefers H+Ry encoding (candidate 0) at the first
@@ -14,12 +15,12 @@ from qas.generators.diffqas.policy_search import PolicySearchConfig, ranked_arch
 LOGITS = [[3.0, 1.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.9], [0.0, 2.0, 0.0, 0.0]] * 2
 
 
-def trained_supernet() -> A3CResult:
+def trained_supernet() -> VariationalModel:
     model = make_policy(SearchSpace.layered(4, 2, encoding=True), seed=0)
     with torch.no_grad():
         for alpha, logits in zip(model.supernet.alphas, LOGITS, strict=True):
             alpha.copy_(torch.tensor(logits, dtype=alpha.dtype))
-    return A3CResult(model, A3CConfig())
+    return model
 
 
 def test_validated_candidates_cover_every_encoding_in_every_layer() -> None:

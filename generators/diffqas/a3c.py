@@ -9,11 +9,16 @@ any other, so structure and circuit weights train jointly by the same asynchrono
 The actor and the critic share the circuit: a :class:`VariationalModel` with ``n_actions + 1`` outputs (action
 logits, then the state value).
 
-Measuring a policy: greedy returns are noisy (one CartPole episode can end at 9 steps or at 500), so every
-``eval_every`` steps the policy plays ``eval_episodes`` greedy episodes from fixed start states (``eval_seed``: the same
-episodes for every circuit and training seed, so comparisons are paired), and :attr:`A3CResult.score` averages the
-last ``score_last`` of these evaluations rather than trusting the final one. With ``workers=1`` the learner runs in the
-calling process and training is deterministic per seed; with more workers the Hogwild interleaving is not.
+Measuring a policy: greedy returns are noisy (one CartPole episode can end at 9 steps or at 500), and a training's
+greedy return swings by hundreds between evaluations (a seed of ry-rot-czall: 38 144 149 500 441 157 110 124 117 114).
+So every ``eval_every`` steps the policy plays ``eval_episodes`` greedy episodes from fixed start states (``eval_seed``:
+the same episodes for every circuit and training seed, so comparisons are paired), and with ``keep_best`` (the default)
+training ends with the weights of the best evaluation, as SB3's ``EvalCallback`` keeps its ``best_model``. Those
+evaluations chose the weights, so they would flatter them; :attr:`A3CResult.score` is the kept policy's mean return on
+``score_episodes`` other start states. On the three hand designs of ``bench/diffqas.py`` (15 trainings of 50k steps,
+20 evaluation episodes), that score is 405 on seeds 100-104 and 439 on 105-109, against 319 and 273 for the final
+weights on the same episodes (``eval_every`` 2500 instead of 5000: 411 on 100-104). With ``workers=1`` the learner runs
+in the calling process and training is deterministic per seed; with more workers the Hogwild interleaving is not.
 
 Training varies far more between seeds than between these settings. Screened on the three hand-designed CartPole
 circuits of ``bench/diffqas.py`` over seeds 100-104 (15 trainings of 50k steps each; mean score, then its std over the
@@ -91,15 +96,17 @@ class A3CConfig:
     eval_every: int = 5_000  # environment steps between greedy evaluations (0: only at the end)
     eval_episodes: int = 10  # greedy episodes per evaluation
     eval_seed: int = 10_000  # evaluation episode i starts from env.reset(seed=eval_seed + i)
-    score_last: int = 3  # the score averages this many of the last evaluations
+    keep_best: bool = True  # end with the best evaluation's weights rather than the last ones
+    score_episodes: int = 20  # greedy episodes that score the kept policy, from the start states after the evaluations'
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_numbers(self)
-        if min(self.workers, self.envs_per_worker, self.rollout, self.total_steps, self.eval_episodes) < 1:
-            raise ConfigError("workers, envs_per_worker, rollout, total_steps and eval_episodes must be at least 1")
-        if self.eval_every < 0 or self.score_last < 1:
-            raise ConfigError("eval_every must be >= 0 and score_last >= 1")
+        for name in ("workers", "envs_per_worker", "rollout", "total_steps", "eval_episodes", "score_episodes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.eval_every < 0:
+            raise ConfigError(f"eval_every must be >= 0, got {self.eval_every}")
         for name in ("lr", "input_lr", "structure_lr", "value_coef", "max_grad_norm"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
@@ -111,11 +118,14 @@ class A3CConfig:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Greedy returns of the policy after ``step`` environment steps, and its structure probabilities then."""
+    """Greedy returns of the policy after ``step`` environment steps, its structure probabilities and its weights."""
 
     step: int
     returns: list[float]
     probabilities: list[list[float]]  # [position][candidate]; one-candidate positions of a fixed circuit too
+    # The model's state dict as arrays: they travel between processes by value (a shared-memory tensor would need
+    # its sending worker alive until read) and keep_best restores them.
+    weights: dict[str, np.ndarray]
 
     @property
     def mean_return(self) -> float:
@@ -124,10 +134,13 @@ class Evaluation:
 
 @dataclass
 class A3CResult:
-    """The trained model, every finished training episode as (global step, return), and the greedy evaluations."""
+    """The trained model (holding the kept evaluation's weights), every finished training episode as (global step,
+    return), the greedy evaluations, and the kept policy's returns on the score episodes."""
 
     model: VariationalModel
     config: A3CConfig
+    kept: Evaluation
+    score_returns: list[float]
     episodes: list[tuple[int, float]] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)  # in step order; the last one is the final policy
     wall_time: float = 0.0
@@ -144,8 +157,8 @@ class A3CResult:
 
     @property
     def score(self) -> float:
-        """Mean greedy return over the last ``config.score_last`` evaluations (less noisy than the final one)."""
-        return float(np.mean([e.mean_return for e in self.evaluations[-self.config.score_last :]]))
+        """The kept policy's mean greedy return on the score episodes (which did not choose it)."""
+        return float(np.mean(self.score_returns))
 
 
 def make_policy(space: SearchSpace, env_id: str = "CartPole-v1", seed: int = 0) -> VariationalModel:
@@ -173,8 +186,19 @@ def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
     run = _train_here if config.workers == 1 else _train_in_processes
     steps, episodes, evaluations = run(model, config)
     evaluations.append(evaluate(model, config, steps))
-    result = A3CResult(model, config, sorted(episodes), evaluations, time.perf_counter() - start)
-    logger.info("A3C: %d episodes, score %.1f, %.0f s", len(result.episodes), result.score, result.wall_time)
+    # The latest of equally good evaluations: it trained longest.
+    kept = max(reversed(evaluations), key=lambda e: e.mean_return) if config.keep_best else evaluations[-1]
+    model.load_state_dict({name: torch.from_numpy(value) for name, value in kept.weights.items()})
+    first_score_seed = config.eval_seed + config.eval_episodes
+    scored = greedy_returns(model, config.env_id, first_score_seed, config.score_episodes)
+    result = A3CResult(model, config, kept, scored, sorted(episodes), evaluations, time.perf_counter() - start)
+    logger.info(
+        "A3C: %d episodes, kept step %d, score %.1f, %.0f s",
+        len(result.episodes),
+        kept.step,
+        result.score,
+        result.wall_time,
+    )
     return result
 
 
@@ -339,20 +363,22 @@ def _critic_returns(model: VariationalModel, observations: np.ndarray, gamma: fl
 
 
 def evaluate(model: VariationalModel, config: A3CConfig, step: int) -> Evaluation:
-    """An :class:`Evaluation` of ``model`` after ``step`` training steps."""
+    """An :class:`Evaluation` of ``model`` after ``step`` training steps, on the evaluation episodes."""
     probabilities = [p.detach().tolist() for p in model.supernet.probabilities()]
-    return Evaluation(step, evaluate_policy(model, config), probabilities)
+    returns = greedy_returns(model, config.env_id, config.eval_seed, config.eval_episodes)
+    weights = {name: value.detach().numpy().copy() for name, value in model.state_dict().items()}
+    return Evaluation(step, returns, probabilities, weights)
 
 
-def evaluate_policy(model: VariationalModel, config: A3CConfig) -> list[float]:
-    """Returns of ``config.eval_episodes`` greedy episodes from the fixed start states ``eval_seed + i``.
+def greedy_returns(model: VariationalModel, env_id: str, first_seed: int, episodes: int) -> list[float]:
+    """Returns of ``episodes`` greedy episodes from the fixed start states ``env.reset(seed=first_seed + i)``.
 
     The episodes run side by side, one batched forward pass per step for those still going.
     """
     import gymnasium as gym
 
-    envs = [gym.make(config.env_id) for _ in range(config.eval_episodes)]
-    obs = np.stack([env.reset(seed=config.eval_seed + i)[0] for i, env in enumerate(envs)])
+    envs = [gym.make(env_id) for _ in range(episodes)]
+    obs = np.stack([env.reset(seed=first_seed + i)[0] for i, env in enumerate(envs)])
     returns = np.zeros(len(envs))
     running = np.ones(len(envs), dtype=bool)
     while running.any():

@@ -205,7 +205,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     elif "test_accuracy" in summary:
         value = f"test accuracy {summary['test_accuracy']:.3f} (train {summary['train_accuracy']:.3f})"
     else:
-        value = f"mean greedy return {summary['score']:.1f} over the last evaluations"
+        value = f"mean greedy return {summary['score']:.1f} (the policy kept at step {summary['kept_step']})"
     console.print(f"DiffQAS on {summary['task']}: {value}, {goal}")
     console.print(f"architecture: {' -> '.join(summary['architecture'])}")
     if "circuit" in summary:

@@ -182,7 +182,7 @@ def _run_policy(
     else:
         logger.info("supernet over %d architectures: %d A3C steps", space.size, search.search_steps)
         supernet = train_supernet(space, config, search.search_steps)
-        ranked = ranked_architectures(supernet, search.top_k, search.distinct_first)
+        ranked = ranked_architectures(supernet.model, search.top_k, search.distinct_first)
         state = {"model": supernet.model.state_dict(), "ranked": ranked, "score": supernet.score}
         atomic_write(supernet_file, lambda p: torch.save(state, p))
         _log_evaluations(log, "supernet", supernet, names)
@@ -207,7 +207,13 @@ def _run_policy(
     _save_model(run_dir, fixed, final.model)
     threshold = gym.spec(config.env_id).reward_threshold
     goal_met = threshold is not None and final.score >= threshold
-    metrics = {"score": final.score, "final_return": final.eval_return, "wall_time": final.wall_time}
+    metrics = {
+        "score": final.score,  # the saved (kept) policy on the score episodes
+        "kept_step": final.kept.step,
+        "kept_return": final.kept.mean_return,  # the evaluation that chose it
+        "final_return": final.eval_return,  # the last evaluation, whether kept or not
+        "wall_time": final.wall_time,
+    }
     write_json(
         run_dir / "result.json",
         {

@@ -45,6 +45,7 @@ import torch
 
 from qas.errors import ConfigError
 from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
+from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.space import SearchSpace
 from qas.settings import from_mapping
 
@@ -125,25 +126,32 @@ def validation_config(config: A3CConfig, steps: int, repeat: int = 0) -> A3CConf
 
 
 def train_supernet(space: SearchSpace, config: A3CConfig, steps: int) -> A3CResult:
-    """A supernet policy over ``space`` trained by A3C for ``steps`` (structure and circuit weights together)."""
-    return train_a3c(make_policy(space, config.env_id, seed=config.seed), replace(config, total_steps=steps))
+    """A supernet policy over ``space`` trained by A3C for ``steps`` (structure and circuit weights together).
+
+    It keeps its final weights, not its best evaluation's: the structure weights rank the architectures when the
+    search has run its course, as in DiffQAS-QRL.
+    """
+    settings = replace(config, total_steps=steps, keep_best=False)
+    return train_a3c(make_policy(space, config.env_id, seed=config.seed), settings)
 
 
-def ranked_architectures(supernet: A3CResult, k: int, distinct_first: bool = True) -> list[tuple[list[int], float]]:
-    """``k`` architectures of a trained supernet policy to validate, with their probabilities.
+def ranked_architectures(
+    policy: VariationalModel, k: int, distinct_first: bool = True
+) -> list[tuple[list[int], float]]:
+    """``k`` architectures of a trained supernet ``policy`` to validate, with their probabilities.
 
     With ``distinct_first``, one architecture per candidate of the first position (the encoding, in a policy space)
     comes first: that candidate at every position with the same candidate list (every encoding position) and the
     argmax elsewhere, most probable first; the global ranking fills up to ``k`` where there are fewer candidates.
     """
-    probabilities = [p.detach() for p in supernet.model.supernet.probabilities()]
+    probabilities = [p.detach() for p in policy.supernet.probabilities()]
 
     def probability(choice: list[int]) -> float:
         return float(torch.prod(torch.stack([p[j] for p, j in zip(probabilities, choice, strict=True)])))
 
     picks: list[list[int]] = []
     if distinct_first:
-        names = supernet.model.supernet.space.candidate_names
+        names = policy.supernet.space.candidate_names
         argmax = [int(p.argmax()) for p in probabilities]
         picks = sorted(
             ([j if n == names[0] else a for n, a in zip(names, argmax, strict=True)] for j in range(len(names[0]))),
@@ -151,7 +159,7 @@ def ranked_architectures(supernet: A3CResult, k: int, distinct_first: bool = Tru
             reverse=True,
         )[:k]
     # The global top 2k holds at least k architectures that are not among the (at most k) picks.
-    picks += [c for c in supernet.model.supernet.choices(2 * k) if c not in picks][: k - len(picks)]
+    picks += [c for c in policy.supernet.choices(2 * k) if c not in picks][: k - len(picks)]
     return [(choice, probability(choice)) for choice in picks]
 
 
@@ -183,6 +191,6 @@ def search_policy(
     supernet = train_supernet(space, config, search.search_steps)
     candidates = [
         validate(space, config, search, choice, p)
-        for choice, p in ranked_architectures(supernet, search.top_k, search.distinct_first)
+        for choice, p in ranked_architectures(supernet.model, search.top_k, search.distinct_first)
     ]
     return PolicySearchResult(supernet, candidates)
