@@ -9,9 +9,10 @@ measured in the same run:
   DiffQAS's.
 - h2: ``ground-state:h2`` (4 qubits, JW), alternating variational/entangling positions; the derived circuit's
   energy error from the shared evaluator (qsim) against chemical accuracy (1.6e-3 Ha).
-- cartpole (slow): per benchmark seed, a supernet policy trained by A3C, ``top_k`` probable architectures (the most
-  probable one per encoding) re-trained on a validation seed (other start states too) and the best kept;
-  then that circuit and three hand-designed circuits from the same search space (same positions, so the same size)
+- cartpole (slow): per benchmark seed, a supernet policy trained by A3C and its ``top_k`` most probable architectures
+  (repeating one layer block) each re-trained on a validation seed (other start states too), the ``finalists`` best
+  on more validation seeds, and the best mean kept (:mod:`qas.generators.diffqas.policy_search`); then that circuit
+  and three hand-designed circuits from the same search space (same positions, so the same size)
   are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. Each training keeps
   its best-evaluated weights; its score is their mean greedy return on other fixed start states (see ``a3c.py``);
   the table averages it over the seeds.
@@ -133,9 +134,11 @@ def _train_fixed(choice: list[int], config: A3CConfig) -> tuple[float, float]:
 def _search(config: A3CConfig, search: PolicySearchConfig) -> tuple[list[int], str]:
     """The searched architecture of one seed and a line on how it was chosen (one benchmark job)."""
     torch.set_num_threads(1)
-    found = search_policy(cartpole_space(), config, search)
+    space = cartpole_space()
+    found = search_policy(space, config, search)
     ranked = ", ".join(
-        f"{' '.join(c.architecture)} p={c.probability:.3f} val={c.validation_score:.0f}" for c in found.candidates
+        f"{' '.join(c.architecture[: space.period])} p={c.probability:.4f} val={'/'.join(f'{v:.0f}' for v in c.scores)}"
+        for c in found.candidates
     )
     return list(found.best.choice), f"supernet score {found.supernet.score:.0f}; candidates: {ranked}"
 
@@ -144,9 +147,10 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
     space = cartpole_space()
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "
-        f"{search.search_steps} steps, {search.top_k} candidates (one per encoding: {search.distinct_first}) "
-        f"validated {search.validation_steps} steps each on {search.validation_seeds} seed(s) seed+"
-        f"offset, then every circuit (searched and hand-designed) {config.total_steps} steps from scratch; score = "
+        f"{search.search_steps} steps; its {search.top_k} most probable architectures (tied layers: {search.tied}) "
+        f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
+        f"{search.validation_seeds} (seed+offset);\nthen every circuit (searched and hand-designed) "
+        f"{config.total_steps} steps from scratch; score = "
         f"mean greedy return of the best of the evaluations ({config.eval_episodes} episodes every "
         f"{config.eval_every} steps) on {config.score_episodes} other episodes; "
         f"seeds {seeds}",
@@ -196,14 +200,13 @@ def main() -> None:
     defaults = PolicySearchConfig()
     parser.add_argument("--search-steps", type=int, default=defaults.search_steps, help="A3C steps of the supernet")
     parser.add_argument("--top-k", type=int, default=defaults.top_k, help="architectures validated per search")
-    parser.add_argument(
-        "--global-top-k", action="store_true", help="validate the global top-k, not one per encoding (the default)"
-    )
+    parser.add_argument("--finalists", type=int, default=defaults.finalists, help="validated on several seeds")
+    parser.add_argument("--untied", action="store_true", help="also architectures whose layers differ")
     parser.add_argument(
         "--validation-steps", type=int, default=defaults.validation_steps, help="A3C steps of each validation training"
     )
     parser.add_argument(
-        "--validation-seeds", type=int, default=defaults.validation_seeds, help="validation trainings per architecture"
+        "--validation-seeds", type=int, default=defaults.validation_seeds, help="validation trainings per finalist"
     )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
@@ -221,9 +224,10 @@ def main() -> None:
         search = PolicySearchConfig(
             args.search_steps,
             args.top_k,
+            args.finalists,
             args.validation_steps,
             args.validation_seeds,
-            distinct_first=not args.global_top_k,
+            tied=not args.untied,
         )
         bench_cartpole(seeds, config, search, args.jobs)
 

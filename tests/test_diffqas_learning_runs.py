@@ -21,7 +21,7 @@ torch.set_num_threads(1)
 TINY_RL = [
     *("--set", "search_steps=320", "--set", "top_k=2", "--set", "validation_steps=160"),
     *("--set", "total_steps=320", "--set", "envs_per_worker=4", "--set", "eval_every=160", "--set", "eval_episodes=3"),
-    *("--set", "workers=1"),
+    *("--set", "workers=1", "--set", "finalists=1", "--set", "validation_seeds=2"),
 ]
 
 
@@ -58,7 +58,11 @@ def test_rl_task_validates_the_top_architectures_and_trains_the_best(
     result = json.loads((run_dir / "result.json").read_text())
     validation = result["validation"]
     assert len(validation) == 2 and validation[0]["probability"] >= validation[1]["probability"]
-    best = max(validation, key=lambda v: (v["validation_score"], v["probability"]))
+    # Both trained once on a validation seed; the better one (the finalist) twice, and it is chosen.
+    assert sorted(len(v["scores"]) for v in validation) == [1, 2]
+    best = next(v for v in validation if len(v["scores"]) == 2)
+    assert best["scores"][0] == max(v["scores"][0] for v in validation)
+    assert best["validation_score"] == pytest.approx(sum(best["scores"]) / 2)
     assert out["architecture"] == best["architecture"] == result["architecture"]
     stages = [(r["stage"], int(r["step"])) for r in MetricsLog(run_dir / "progress.csv").rows()]
     assert stages == [("supernet", 160), ("supernet", 320), ("final", 160), ("final", 320)]
@@ -76,7 +80,7 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
 ) -> None:
     args = ["--task", "rl:CartPole-v1", "--seed", "1", *TINY_RL]
     calls = {"n": 0}
-    original = policy_search.validate
+    original = policy_search.retrain_score
 
     def stop_in_second_validation(*a: object, **k: object) -> object:
         calls["n"] += 1
@@ -84,7 +88,7 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
             raise KeyboardInterrupt
         return original(*a, **k)
 
-    monkeypatch.setattr("qas.generators.diffqas.learning_runs.validate", stop_in_second_validation)
+    monkeypatch.setattr(policy_search, "retrain_score", stop_in_second_validation)
     assert main(["search", *args, "--runs-dir", str(tmp_path)]) == 130  # Ctrl-C
     run_dir = tmp_path / "diffqas" / "rl-CartPole-v1_1"
     assert (run_dir / "supernet.pt").is_file() and len(json.loads((run_dir / "validation.json").read_text())) == 1
@@ -97,8 +101,9 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
     code, resumed = _search(["--resume", str(run_dir)], tmp_path, capsys)
     monkeypatch.undo()
     _, straight = _search(args, tmp_path, capsys)
-    # One A3C worker is deterministic per seed, so the resumed run ends exactly where an uninterrupted one does.
-    assert code == 1 and calls["n"] == 3
+    # One A3C worker is deterministic per seed, so the resumed run ends exactly where an uninterrupted one does. It
+    # ran only the interrupted training and the finalist's second one.
+    assert code == 1 and calls["n"] == 4
     assert resumed["architecture"] == straight["architecture"] and resumed["score"] == straight["score"]
 
 
@@ -112,7 +117,7 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
         (["--task", "rl:CartPole-v1", "--set", "topk=2"], "unknown policy-search setting(s) ['topk']"),
         (
             ["--task", "rl:CartPole-v1", "--set", "top_k=0"],
-            "search_steps, top_k, validation_steps and validation_seeds must be at least 1",
+            "top_k must be at least 1, got 0",
         ),
         (["--task", "classify:moons", "--set", "sample=9"], "unknown classifier setting(s) ['sample']"),
         (["--task", "classify:moons", "--layers", "0"], "layers must be a positive integer, got 0"),
@@ -137,8 +142,9 @@ def test_rl_search_prints_its_stages_on_stderr_unless_json(tmp_path: Path, capsy
     out, err = capsys.readouterr()
     stages = [line.split(" ", 1)[1] for line in err.splitlines()]
     assert stages[0] == "supernet over 4096 architectures: 320 A3C steps"
-    assert stages[2] == "validating 2 architectures, 160 steps each"
+    assert stages[2] == "validating 2 architectures, the best 1 on 2 seeds, 160 steps each"
     assert sum(s.startswith("validated ") for s in stages) == 2 and stages[-2].startswith("final training of ")
+    assert sum(s.startswith("finalist ") for s in stages) == 1
     assert stages[-1].startswith("A3C: ") and "mean greedy return" in out
     # The handler goes with the command: a --json run (or any later library use) prints nothing on stderr.
     assert main(["search", "--task", "rl:CartPole-v1", "--seed", "3", *TINY_RL, "--runs-dir", str(tmp_path), "--json"])

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from qas.generators.diffqas import SearchSpace
 from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
-from qas.generators.diffqas.policy_search import PolicySearchConfig, ranked_architectures, validate, validation_config
+from qas.generators.diffqas.policy_search import (
+    PolicySearchConfig,
+    best_of,
+    ranked_architectures,
+    validate,
+    validation_config,
+)
 
 # Structure logits of a supernet that, like the CartPole searches, prefers H+Ry encoding (candidate 0) at the first
 # position strongly; the second position hesitates between ry (1) and rot (3).
@@ -23,39 +31,54 @@ def trained_supernet() -> VariationalModel:
     return model
 
 
-def test_validated_candidates_cover_every_encoding_in_every_layer() -> None:
+def test_ranked_architectures_repeat_the_most_probable_layer_blocks() -> None:
     ranked = ranked_architectures(trained_supernet(), 4)
-    # Each encoding once, at both encoding positions, with the argmax elsewhere, in the order of the encoding's logit.
-    assert [choice for choice, _ in ranked] == [[j, 1, 1, j, 1, 1] for j in (0, 1, 2, 3)]
+    # Tied: each block at both layers, most probable first: ry, then rot (0.1 below it) and the other two rotations
+    # (1 below), before any other encoding (2 below H+Ry).
+    assert [choice for choice, _ in ranked] == [[0, 1, 1] * 2, [0, 3, 1] * 2, [0, 0, 1] * 2, [0, 2, 1] * 2]
     probabilities = [p for _, p in ranked]
     softmax = [torch.softmax(torch.tensor(logits, dtype=torch.float64), 0) for logits in LOGITS[:3]]
     # The policy's supernet holds its logits in single precision.
     assert probabilities[0] == pytest.approx(float(softmax[0][0] * softmax[1][1] * softmax[2][1]) ** 2, rel=1e-6)
     assert probabilities == sorted(probabilities, reverse=True)
-
-
-def test_global_ranking_fills_up_and_is_used_without_distinct_first() -> None:
-    supernet = trained_supernet()
-    # Without distinct_first the four most probable differ only where the supernet hesitates (ry vs rot).
-    assert [c for c, _ in ranked_architectures(supernet, 4, distinct_first=False)] == [
-        [0, 1, 1, 0, 1, 1],
+    # Untied, the four most probable mix blocks: the hesitation at the fifth position comes second.
+    assert [c for c, _ in ranked_architectures(trained_supernet(), 4, tied=False)][:2] == [
+        [0, 1, 1] * 2,
         [0, 1, 1, 0, 3, 1],
-        [0, 3, 1, 0, 1, 1],
-        [0, 3, 1, 0, 3, 1],
     ]
-    # Six candidates: the four encodings, then the two most probable architectures not among them.
-    assert [c for c, _ in ranked_architectures(supernet, 6)][4:] == [[0, 1, 1, 0, 3, 1], [0, 3, 1, 0, 1, 1]]
 
 
-def test_validation_scores_the_mean_of_trainings_on_distinct_seeds() -> None:
-    space, choice = SearchSpace.layered(4, 1, encoding=True), [1, 1, 1]
+def test_validation_retrains_the_finalists_on_distinct_seeds() -> None:
+    space = SearchSpace.layered(4, 1, encoding=True)
+    ranked = [([1, 1, 1], 0.5), ([0, 3, 2], 0.3), ([2, 0, 0], 0.2)]
     # One learner: two Hogwild workers interleave differently from run to run, and the scores below must repeat.
-    config = A3CConfig(total_steps=100, workers=1, rollout=5, eval_every=0, eval_episodes=2)
-    search = PolicySearchConfig(validation_steps=100, validation_seeds=2)
-    settings = [validation_config(config, 100, repeat) for repeat in (0, 1)]
+    config = A3CConfig(total_steps=400, workers=1, rollout=5, eval_every=0, eval_episodes=2, score_episodes=4)
+    search = PolicySearchConfig(validation_steps=400, finalists=2, validation_seeds=2)
+    settings = [validation_config(config, 400, repeat) for repeat in (0, 1)]
     assert settings[0].seed != settings[1].seed and settings[0].eval_seed != settings[1].eval_seed
-    alone = [train_a3c(make_policy(space.fixed(choice), seed=s.seed), s).score for s in settings]
-    assert alone[0] != alone[1]  # else the mean could not tell one training from two
-    validated = validate(space, config, search, choice, 0.5)
-    assert validated.validation_score == pytest.approx(sum(alone) / 2)
-    assert validated.architecture == tuple(space.names(choice))
+    saved = []
+    validated = validate(space, config, search, ranked, save=lambda v: saved.append([c.scores for c in v]))
+    assert [v.choice for v in validated] == [tuple(c) for c, _ in ranked]  # in ranked order
+    first = [v.scores[0] for v in validated]
+    # The two best first scores get a second training; the third architecture keeps one.
+    finalists = sorted(range(3), key=lambda i: -first[i])[:2]
+    assert [len(v.scores) for v in validated] == [2 if i in finalists else 1 for i in range(3)]
+    for i in finalists:
+        alone = [train_a3c(make_policy(space.fixed(ranked[i][0]), seed=s.seed), s).score for s in settings]
+        assert validated[i].scores == pytest.approx(alone)
+        assert validated[i].validation_score == pytest.approx(sum(alone) / 2)
+    assert len(saved) == 5 and saved[-1] == [v.scores for v in validated]  # every training is handed over at once
+    chosen = best_of(validated)
+    assert chosen is max((validated[i] for i in finalists), key=lambda v: v.validation_score)
+    assert chosen.architecture == tuple(space.names(list(chosen.choice)))
+    # Resuming from the first two trainings runs only the other three.
+    calls = []
+    resumed = validate(
+        space,
+        config,
+        search,
+        ranked,
+        done=[replace(v, scores=v.scores[:1]) for v in validated[:2]],
+        save=lambda v: calls.append(1),
+    )
+    assert resumed == validated and len(calls) == 3

@@ -64,6 +64,9 @@ def test_yaml_file_with_prefix_layers_and_custom_candidates(tmp_path: Path) -> N
     assert [[c.name for c in p] for p in space.positions] == [["enc_ry"], *layer, *layer]
     assert space.num_inputs == 2
     assert len(SearchSpace.load(path, layers=3).positions) == 7  # --layers overrides the file
+    # The enc_ry prefix breaks the repetition: the only period is the whole space.
+    assert space.period == 5 and SearchSpace.layered(4, 3, encoding=True).period == 3
+    assert SearchSpace.dqas(2, 3).period == 1  # three identical positions
 
 
 def test_fixed_space_circuit_matches_hand_built_circuit() -> None:

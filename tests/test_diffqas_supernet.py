@@ -174,3 +174,22 @@ def test_top_architectures_are_the_most_probable_in_order() -> None:
     )
     assert net.choices(5) == [list(c) for c in every[:5]]
     assert net.choice() == list(every[0])
+
+
+def test_tied_architectures_repeat_the_most_probable_layer_blocks() -> None:
+    import itertools
+
+    space = SearchSpace.layered(2, 2, encoding=True)  # (encoding, rotation, entangler) twice: 64 tied of 4096
+    net = Supernet(space)
+    with torch.no_grad():
+        for k, a in enumerate(net.alphas):
+            a.normal_(generator=torch.Generator().manual_seed(11 + k))
+    probs = [p.detach() for p in net.probabilities()]
+    tied = sorted(
+        (list(block) * 2 for block in itertools.product(range(4), repeat=3)),
+        key=lambda c: -float(np.prod([probs[k][j] for k, j in enumerate(c)])),
+    )
+    assert net.choices(6, tied=True) == tied[:6]
+    assert net.choices(6, tied=True) != net.choices(6)  # the untied top six mix blocks
+    sampled = net.choices(20, "sample", torch.Generator().manual_seed(0), tied=True)
+    assert all(c[:3] == c[3:] for c in sampled) and len({tuple(c) for c in sampled}) > 1

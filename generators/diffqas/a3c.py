@@ -22,16 +22,17 @@ in the calling process and training is deterministic per seed; with more workers
 
 Training varies far more between seeds than between these settings. Screened on the three hand-designed CartPole
 circuits of ``bench/diffqas.py`` over seeds 100-104 (15 trainings of 50k steps each; mean score, then its std over the
-15): the defaults 262 (116); ``max_grad_norm`` 0.5: 302 (135); ``rollout`` 40: 283 (96), 5: 95 (47); ``lr`` 0.02: 259
-(82); ``entropy_coef`` 0: 184 (69), 0.03: 212 (96); a separate critic circuit of the same architecture: 277 (87); an MLP
-critic (lr 0.01): 221 (108); 100k steps: 309 (108), with ``max_grad_norm`` 0.5: 325 (108); ``gamma`` 0.995: 240 (122),
-0.999: 166 (102); ``envs_per_worker`` 16: 247 (70); no lr annealing: 179 (87); input scales started at CartPole's
-termination bounds (1/2.4 on the position, 1/0.21 on the angle): 299 (124), on the angle only 281 (135), 10 on the angle
-265 (107); circuit weights started at std 1 instead of 0.1: 307 (112), but on seeds 105-109 207 (127) against the
-defaults' 232 (110), so a 5-seed screen can rank settings either way. A stuck training (~145) is a policy that balances
-the pole and lets the cart run off the track: every greedy episode of two such runs ended at |x| > 2.4 after 118-193
-steps. No setting narrows the spread without lowering the mean, and no gain (at most 63) exceeds 1.6 standard errors of
-a difference of two such means (about 40), so those defaults stayed.
+15; these screens came before ``keep_best`` and scored the mean of the last three evaluations): the defaults 262 (116);
+``max_grad_norm`` 0.5: 302 (135); ``rollout`` 40: 283 (96), 5: 95 (47); ``lr`` 0.02: 259 (82); ``entropy_coef`` 0: 184
+(69), 0.03: 212 (96); a separate critic circuit of the same architecture: 277 (87); an MLP critic (lr 0.01): 221 (108);
+100k steps: 309 (108), with ``max_grad_norm`` 0.5: 325 (108); ``gamma`` 0.995: 240 (122), 0.999: 166 (102);
+``envs_per_worker`` 16: 247 (70); no lr annealing: 179 (87); input scales started at CartPole's termination bounds
+(1/2.4 on the position, 1/0.21 on the angle): 299 (124), on the angle only 281 (135), 10 on the angle 265 (107); circuit
+weights started at std 1 instead of 0.1: 307 (112), but on seeds 105-109 207 (127) against the defaults' 232 (110), so a
+5-seed screen can rank settings either way. A stuck training (~145) is a policy that balances the pole and lets the cart
+run off the track: every greedy episode of two such runs ended at |x| > 2.4 after 118-193 steps. No setting narrows the
+spread without lowering the mean, and no gain (at most 63) exceeds 1.6 standard errors of a difference of two such means
+(about 40), so those defaults stayed.
 
 The input scales are the exception, and the defaults now start them from the observation bounds (see
 :func:`make_policy`) and train them at ``input_lr`` 0.2, four times ``lr``. Every hand design can represent a 500-step

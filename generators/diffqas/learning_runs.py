@@ -182,21 +182,23 @@ def _run_policy(
     else:
         logger.info("supernet over %d architectures: %d A3C steps", space.size, search.search_steps)
         supernet = train_supernet(space, config, search.search_steps)
-        ranked = ranked_architectures(supernet.model, search.top_k, search.distinct_first)
+        ranked = ranked_architectures(supernet.model, search.top_k, search.tied)
         state = {"model": supernet.model.state_dict(), "ranked": ranked, "score": supernet.score}
         atomic_write(supernet_file, lambda p: torch.save(state, p))
         _log_evaluations(log, "supernet", supernet, names)
         steps = [e.step for e in supernet.evaluations]
         plot_structure_weights(run_dir, names, steps, [e.probabilities for e in supernet.evaluations], "step")
-    validated = [
-        ValidatedArchitecture(tuple(v["choice"]), tuple(v["architecture"]), v["probability"], v["validation_score"])
-        for v in _read_json_list(validation_file)
-    ]
-    if len(validated) < len(ranked):
-        logger.info("validating %d architectures, %d steps each", len(ranked) - len(validated), search.validation_steps)
-    for choice, probability in ranked[len(validated) :]:
-        validated.append(validate(space, config, search, choice, probability))
-        write_json(validation_file, [asdict(v) for v in validated])
+    done = [ValidatedArchitecture.from_dict(v) for v in _read_json_list(validation_file)]
+    logger.info(
+        "validating %d architectures, the best %d on %d seeds, %d steps each",
+        len(ranked),
+        search.finalists,
+        search.validation_seeds,
+        search.validation_steps,
+    )
+    validated = validate(
+        space, config, search, ranked, done, lambda v: write_json(validation_file, [c.to_dict() for c in v])
+    )
     chosen = best_of(validated)
     fixed = space.fixed(chosen.choice)
     logger.info("final training of %s: %d steps", " ".join(chosen.architecture), config.total_steps)
@@ -222,7 +224,7 @@ def _run_policy(
             **metrics,
             "reward_threshold": threshold,
             "goal_met": goal_met,
-            "validation": [asdict(v) for v in validated],
+            "validation": [v.to_dict() for v in validated],
         },
     )
     return LearningRun(run_dir, task, chosen.architecture, metrics, goal_met)

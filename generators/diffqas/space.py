@@ -256,6 +256,13 @@ class SearchSpace:
         """The candidates' names, position by position."""
         return [[c.name for c in cands] for cands in self.positions]
 
+    @property
+    def period(self) -> int:
+        """The length of the layer block the positions repeat: the fewest leading positions whose candidate lists,
+        repeated, give every position's (all of them where nothing repeats)."""
+        names, count = self.candidate_names, len(self.positions)
+        return next(p for p in range(1, count + 1) if count % p == 0 and names == names[:p] * (count // p))
+
     def names(self, choice: Sequence[int]) -> list[str]:
         """The names of the candidates that architecture ``choice`` picks."""
         return [self.positions[k][j].name for k, j in enumerate(choice)]

@@ -191,14 +191,27 @@ class Supernet(nn.Module):
         """One candidate per position: the most probable (``argmax``) or drawn from the softmax (``sample``)."""
         return self.choices(1, mode, generator)[0]
 
-    def choices(self, k: int, mode: str = "argmax", generator: torch.Generator | None = None) -> list[list[int]]:
-        """The ``k`` most probable architectures, best first (``argmax``), or ``k`` drawn from the softmax."""
+    def choices(
+        self, k: int, mode: str = "argmax", generator: torch.Generator | None = None, *, tied: bool = False
+    ) -> list[list[int]]:
+        """The ``k`` most probable architectures, best first (``argmax``), or ``k`` drawn from the softmax.
+
+        With ``tied``, only architectures that repeat one layer block (:attr:`SearchSpace.period`), as hand-designed
+        circuits and DARTS' stacked cells do: a block candidate's log-probability sums those of its repeats.
+        """
         with torch.no_grad():
             log_probs = [torch.log(p) for p in self.probabilities()]
+            period = self.space.period if tied else len(log_probs)
+            repeats = len(log_probs) // period
+            log_probs = [
+                torch.log_softmax(sum(log_probs[r * period + i] for r in range(repeats)), 0)  # type: ignore[arg-type]
+                for i in range(period)
+            ]
             if mode == "sample":
-                return [
+                blocks = [
                     [int(torch.multinomial(lp.exp(), 1, generator=generator)) for lp in log_probs] for _ in range(k)
                 ]
+                return [block * repeats for block in blocks]
             if mode != "argmax":
                 raise QasError(f"unknown derive mode {mode!r}; use 'argmax' or 'sample'")
             # Beam search is exact here: positions are independent, so the k best prefixes extend to the k best.
@@ -208,7 +221,7 @@ class Supernet(nn.Module):
                     ((score + float(lp[j]), [*prefix, j]) for score, prefix in beam for j in range(len(lp))),
                     key=lambda item: -item[0],
                 )[:k]
-            return [prefix for _, prefix in beam]
+            return [prefix * repeats for _, prefix in beam]
 
     def circuit(self, choice: Sequence[int], inputs: Sequence[float] | None = None) -> Circuit:
         """The :class:`qas.Circuit` of architecture ``choice`` with the supernet's current weights for it."""
