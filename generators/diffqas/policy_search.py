@@ -20,6 +20,14 @@ In the 16-architecture lists, single scores range from 9 to 500 and only 2-3 can
 times (e.g. seed 103: enc_h_ry ry cz_all 500/500/500, enc_h_ry rot cz_all 500/500/485, enc_h_ry rot cnot_ladder
 500/500/348), so the second and third trainings decide. The cost: 16 + 4 x 2 = 24 validation trainings of 50k steps
 (about 6 minutes on one core) against 4 before.
+On seeds 0-4 the chosen circuits scored 348.4 (317, 500, 418, 353, 155) against ry-rot-czall's 493.2 (rx-rot-ring
+395.9, hry-ry-ladder 388.5): three validation trainings near 500 still say little about a fourth (enc_h_ry rot cnot_ring
+validated 500/492/500, then scored 155). What the space holds: the 16 blocks of {enc_ry, enc_h_ry} x {ry, rot} x the
+four entanglers, trained alone on seeds 200-204, are led by the four cz_all blocks (enc_h_ry ry cz_all 500 on all five,
+enc_ry ry cz_all 488, enc_h_ry rot cz_all 454, enc_ry rot cz_all 448, i.e. ry-rot-czall, with one stuck run of 241);
+the other entanglers average 300-480 with stuck runs. The supernet does not see this: over seeds 0-5 its tied ranking
+puts the best cz_all block 4th to 23rd of 64 and prefers ``none`` or cnot_ring (the mixture favours the
+parameter-free candidate, DARTS' known bias), so the 16 validated blocks often hold no cz_all block at all.
 """
 
 from __future__ import annotations
