@@ -26,7 +26,7 @@ validated 500/492/500, then scored 155). What the space holds: the 16 blocks of 
 four entanglers, trained alone on seeds 200-204, are led by the four cz_all blocks (enc_h_ry ry cz_all 500 on all five,
 enc_ry ry cz_all 488, enc_h_ry rot cz_all 454, enc_ry rot cz_all 448, i.e. ry-rot-czall, with one stuck run of 241);
 the other entanglers average 300-480 with stuck runs. The supernet does not see this: over seeds 0-5 its tied ranking
-puts the best cz_all block 4th to 23rd of 64 and prefers ``none`` or cnot_ring (the mixture favours the
+puts the best cz_all block 4th to 25th of 64 and prefers ``none`` or cnot_ring (the mixture favours the
 parameter-free candidate, DARTS' known bias), so the 16 validated blocks often hold no cz_all block at all.
 """
 
