@@ -147,8 +147,7 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
     space = cartpole_space()
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "
-        f"{search.search_steps} steps; {search.top_k} architectures (tied layers: {search.tied}, each "
-        f"candidate first: {search.cover}) "
+        f"{search.search_steps} steps; its {search.top_k} most probable architectures (tied layers: {search.tied}) "
         f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
         f"{search.validation_seeds} (seed+offset);\nthen every circuit (searched and hand-designed) "
         f"{config.total_steps} steps from scratch; score = "
@@ -203,7 +202,6 @@ def main() -> None:
     parser.add_argument("--top-k", type=int, default=defaults.top_k, help="architectures validated per search")
     parser.add_argument("--finalists", type=int, default=defaults.finalists, help="validated on several seeds")
     parser.add_argument("--untied", action="store_true", help="also architectures whose layers differ")
-    parser.add_argument("--no-cover", action="store_true", help="only the most probable, not each candidate first")
     parser.add_argument(
         "--validation-steps", type=int, default=defaults.validation_steps, help="A3C steps of each validation training"
     )
@@ -230,7 +228,6 @@ def main() -> None:
             args.validation_steps,
             args.validation_seeds,
             tied=not args.untied,
-            cover=not args.no_cover,
         )
         bench_cartpole(seeds, config, search, args.jobs)
 

@@ -157,12 +157,6 @@ class A3CResult:
         return self.evaluations[-1].mean_return
 
     @property
-    def curve_mean(self) -> float:
-        """Mean greedy return over all evaluations: the area under the learning curve, which rewards learning early
-        and staying good, where the kept policy's score saturates at the environment's cap."""
-        return float(np.mean([e.mean_return for e in self.evaluations]))
-
-    @property
     def score(self) -> float:
         """The kept policy's mean greedy return on the score episodes (which did not choose it)."""
         return float(np.mean(self.score_returns))

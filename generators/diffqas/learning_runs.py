@@ -182,7 +182,7 @@ def _run_policy(
     else:
         logger.info("supernet over %d architectures: %d A3C steps", space.size, search.search_steps)
         supernet = train_supernet(space, config, search.search_steps)
-        ranked = ranked_architectures(supernet.model, search.top_k, search.tied, search.cover)
+        ranked = ranked_architectures(supernet.model, search.top_k, search.tied)
         state = {"model": supernet.model.state_dict(), "ranked": ranked, "score": supernet.score}
         atomic_write(supernet_file, lambda p: torch.save(state, p))
         _log_evaluations(log, "supernet", supernet, names)

@@ -3,23 +3,16 @@
 The search (DiffQAS-QRL, Chen 2024): a supernet policy trains by A3C, structure logits and circuit weights together.
 The softmax structure weights then rank the architectures, but their lead is small (the most probable of 4096 often
 has p < 0.05) and one A3C training of an architecture is a noisy measure of it, so the choice is made by successive
-halving: ``top_k`` architectures are each re-trained from scratch once on a validation seed (other start states too),
-the ``finalists`` best of them on ``validation_seeds`` seeds in all, and the best mean is chosen. A validation
-training is measured by its learning-curve mean (:attr:`A3CResult.curve_mean`), not the kept policy's score: that
-score saturates at CartPole's 500, so most finalists tied near it and the choice among them was luck.
+halving: the ``top_k`` most probable architectures are each re-trained from scratch once on a validation seed (other
+start states too), the ``finalists`` best of them on ``validation_seeds`` seeds in all, and the best mean is chosen.
 With ``tied`` (the default) only architectures that repeat one layer block count, as hand-designed circuits and DARTS'
 stacked cells do: a block's log-probability sums its repeats', so both layers' structure weights vote on one block.
-With ``cover`` (the default) the ``top_k`` start with every candidate of every block position in its most probable
-block, because the supernet under-rates some candidates (see below); the most probable blocks fill up the rest.
 Only the chosen architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly
 like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
 
-With these defaults, on seeds 0-4 (``bench/diffqas.py --part cartpole``): 420.1 (317, 484, 500, 300, 500) against
-ry-rot-czall's 493.2, rx-rot-ring 395.9 and hry-ry-ladder 388.5. The figures below came before ``cover`` and the
-learning-curve mean (validations scored by the kept policy's score, the 16 most probable blocks).
 Measured on seeds 100-104 (``bench/diffqas.py --part cartpole --first-seed 100``; one A3C learner per training, so
 each figure is reproducible; every training keeps its best-evaluated weights, see ``a3c.py``), the mean final score of
-the chosen circuit: 488.9 (500, 500, 475.5, 469.2, 500), against the best hand design's 500.0
+the chosen circuit: 488.9 with these defaults (500, 500, 475.5, 469.2, 500), against the best hand design's 500.0
 (ry-rot-czall; hry-ry-ladder 408.1, rx-rot-ring 346.1). The earlier rule, four architectures (the most probable one
 per encoding, the argmax elsewhere, layers untied) validated once each, chose circuits scoring 308.0 there (500, 81,
 500, 240, 219): single validation trainings picked e.g. enc_ry rot none / enc_ry ry cnot_ring on a score of 194.
@@ -29,9 +22,7 @@ times (e.g. seed 103: enc_h_ry ry cz_all 500/500/500, enc_h_ry rot cz_all 500/50
 (about 6 minutes on one core) against 4 before.
 On seeds 0-4 the chosen circuits scored 348.4 (317, 500, 418, 353, 155) against ry-rot-czall's 493.2 (rx-rot-ring
 395.9, hry-ry-ladder 388.5): three validation trainings near 500 still say little about a fourth (enc_h_ry rot cnot_ring
-validated 500/492/500, then scored 155); on seeds 5-9, 376.1 against 499.2, where seeds 6 and 9 chose enc_h_ry rx
-cnot_ladder on 500/496/500 and 500/499/500 over enc_h_ry rot cz_all's 491/500/500 and 500/421/492, and it then scored
-319 and 61. What the space holds: the 16 blocks of {enc_ry, enc_h_ry} x {ry, rot} x the
+validated 500/492/500, then scored 155). What the space holds: the 16 blocks of {enc_ry, enc_h_ry} x {ry, rot} x the
 four entanglers, trained alone on seeds 200-204, are led by the four cz_all blocks (enc_h_ry ry cz_all 500 on all five,
 enc_ry ry cz_all 488, enc_h_ry rot cz_all 454, enc_ry rot cz_all 448, i.e. ry-rot-czall, with one stuck run of 241);
 the other entanglers average 300-480 with stuck runs. The supernet does not see this: over seeds 0-5 its tied ranking
@@ -70,7 +61,6 @@ class PolicySearchConfig:
     validation_steps: int = 50_000  # A3C steps of each validation training (the final budget; see the module doc)
     validation_seeds: int = 3  # trainings of each finalist on different seeds (its first included); scored by the mean
     tied: bool = True  # only architectures that repeat one layer block, as hand-designed circuits do
-    cover: bool = True  # validate every candidate in its most probable architecture first (see the module doc)
 
     def __post_init__(self) -> None:
         for name in ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds"):
@@ -155,44 +145,23 @@ def train_supernet(space: SearchSpace, config: A3CConfig, steps: int) -> A3CResu
     return train_a3c(make_policy(space, config.env_id, seed=config.seed), settings)
 
 
-def ranked_architectures(
-    policy: VariationalModel, k: int, tied: bool = True, cover: bool = True
-) -> list[tuple[list[int], float]]:
-    """``k`` architectures of a trained supernet ``policy`` to validate (only those repeating one layer block if
-    ``tied``), with their probabilities.
-
-    With ``cover``, every candidate of every (block) position comes first in its most probable architecture (the
-    argmax elsewhere), most probable first, so that no candidate goes unvalidated because the supernet under-rates it;
-    the most probable architectures fill up to ``k``.
-    """
+def ranked_architectures(policy: VariationalModel, k: int, tied: bool = True) -> list[tuple[list[int], float]]:
+    """The ``k`` most probable architectures of a trained supernet ``policy`` (only those repeating one layer block
+    if ``tied``), with their probabilities, best first."""
     probabilities = [p.detach() for p in policy.supernet.probabilities()]
 
     def probability(choice: list[int]) -> float:
         return float(torch.prod(torch.stack([p[j] for p, j in zip(probabilities, choice, strict=True)])))
 
-    picks: list[list[int]] = []
-    if cover:
-        best = policy.supernet.choice() if not tied else policy.supernet.choices(1, tied=True)[0]
-        period = policy.supernet.space.period if tied else len(best)
-        for i in range(period):
-            for j in range(len(probabilities[i])):
-                choice = list(best)
-                choice[i::period] = [j] * (len(best) // period)
-                if choice not in picks:
-                    picks.append(choice)
-        picks = sorted(picks, key=probability, reverse=True)[:k]
-    # The top 2k holds at least k architectures that are not among the (at most k) picks.
-    picks += [c for c in policy.supernet.choices(2 * k, tied=tied) if c not in picks][: k - len(picks)]
-    return [(choice, probability(choice)) for choice in picks]
+    return [(choice, probability(choice)) for choice in policy.supernet.choices(k, tied=tied)]
 
 
 def retrain_score(
     space: SearchSpace, config: A3CConfig, search: PolicySearchConfig, choice: Sequence[int], repeat: int
 ) -> float:
-    """The learning-curve mean (:attr:`A3CResult.curve_mean`) of architecture ``choice`` re-trained from scratch in
-    validation training ``repeat``."""
+    """The score of architecture ``choice`` re-trained from scratch in validation training ``repeat``."""
     settings = validation_config(config, search.validation_steps, repeat)
-    return train_a3c(make_policy(space.fixed(choice), config.env_id, seed=settings.seed), settings).curve_mean
+    return train_a3c(make_policy(space.fixed(choice), config.env_id, seed=settings.seed), settings).score
 
 
 def validate(
@@ -235,5 +204,5 @@ def search_policy(
     """
     search = search or PolicySearchConfig()
     supernet = train_supernet(space, config, search.search_steps)
-    ranked = ranked_architectures(supernet.model, search.top_k, search.tied, search.cover)
+    ranked = ranked_architectures(supernet.model, search.top_k, search.tied)
     return PolicySearchResult(supernet, validate(space, config, search, ranked))
