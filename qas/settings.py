@@ -44,6 +44,14 @@ def check_numbers(settings: object) -> None:
             raise ConfigError(f"{f.name} must be a finite number, got {value}")
 
 
+def check_counts(settings: object, names: Iterable[str]) -> None:
+    """A :class:`ConfigError` naming the first of the ``names`` fields of a settings dataclass that is below 1."""
+    for name in names:
+        value = getattr(settings, name)
+        if value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}")
+
+
 def check_keywords(
     func: Callable[..., Any], given: Iterable[str], what: str, owner: str, *, supplied: Iterable[str] = ()
 ) -> None:

@@ -65,7 +65,7 @@ from torch import nn
 from qas.errors import ConfigError
 from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.space import SearchSpace
-from qas.settings import check_numbers
+from qas.settings import check_counts, check_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +103,7 @@ class A3CConfig:
 
     def __post_init__(self) -> None:
         check_numbers(self)
-        for name in ("workers", "envs_per_worker", "rollout", "total_steps", "eval_episodes", "score_episodes"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_counts(self, ("workers", "envs_per_worker", "rollout", "total_steps", "eval_episodes", "score_episodes"))
         if self.eval_every < 0:
             raise ConfigError(f"eval_every must be >= 0, got {self.eval_every}")
         for name in ("lr", "input_lr", "structure_lr", "value_coef", "max_grad_norm"):

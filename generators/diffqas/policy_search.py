@@ -47,7 +47,7 @@ from qas.errors import ConfigError
 from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.space import SearchSpace
-from qas.settings import from_mapping
+from qas.settings import check_counts, from_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ class PolicySearchConfig:
     tied: bool = True  # only architectures that repeat one layer block, as hand-designed circuits do
 
     def __post_init__(self) -> None:
-        for name in ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_counts(self, ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds"))
 
     @classmethod
     def split(cls, data: dict[str, Any]) -> tuple[PolicySearchConfig, A3CConfig]:
