@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from qas.generators.diffqas import DiffQAS, SearchSpace
-from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
+from qas.generators.diffqas.a3c import STRUCTURES, A3CConfig, make_policy, train_a3c
 from qas.generators.diffqas.policy_search import PolicySearchConfig, search_policy
 from qas.optimize import fit_parameters
 from qas.targets import parse_task
@@ -210,6 +210,9 @@ def main() -> None:
     )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
+    parser.add_argument(
+        "--structure", choices=STRUCTURES, default=A3CConfig.structure, help="how the supernet policy acts and learns"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="trainings run side by side")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -220,7 +223,13 @@ def main() -> None:
         bench_h2(seeds, args.h2_layers)
     if args.part in ("cartpole", "all"):
         steps = args.cartpole_steps
-        config = A3CConfig(total_steps=steps, workers=args.workers, eval_every=steps // 10, eval_episodes=20)
+        config = A3CConfig(
+            total_steps=steps,
+            workers=args.workers,
+            eval_every=steps // 10,
+            eval_episodes=20,
+            structure=args.structure,
+        )
         search = PolicySearchConfig(
             args.search_steps,
             args.top_k,

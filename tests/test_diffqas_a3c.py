@@ -10,7 +10,7 @@ import torch
 
 from qas.errors import ConfigError
 from qas.generators.diffqas import SearchSpace
-from qas.generators.diffqas.a3c import A3CConfig, greedy_returns, make_policy, train_a3c
+from qas.generators.diffqas.a3c import A3CConfig, _ArchitectureSampler, greedy_returns, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 
 torch.set_num_threads(1)
@@ -70,6 +70,36 @@ def test_training_keeps_the_best_evaluated_weights_and_scores_them_on_other_epis
         # ... and is scored on the 3 start states after the evaluations' 3 (10000-10002), which did not choose it.
         assert result.score_returns == greedy_returns(result.model, "CartPole-v1", 10_003, 3)
     assert best.score > last.score
+
+
+def test_sampled_structure_acts_with_one_architecture_per_episode_and_learns_by_reinforce() -> None:
+    config = A3CConfig(
+        total_steps=960, workers=1, envs_per_worker=4, eval_every=480, eval_episodes=3, score_episodes=3, seed=3
+    )
+    tied = replace(config, structure="sample-tied")
+    first, second = (train_a3c(make_policy(SPACE, seed=3), tied) for _ in range(2))
+    assert first.episodes == second.episodes  # one learner: still deterministic per seed
+    mixture = train_a3c(make_policy(SPACE, seed=3), config)
+    assert first.episodes != mixture.episodes
+    assert first.evaluations[0].probabilities != first.evaluations[-1].probabilities
+    # Evaluations and the score act with the most probable architecture of repeated blocks, not the mixture.
+    acting = first.model.supernet.choice(tied=True)
+    assert first.score_returns == greedy_returns(first.model, "CartPole-v1", 10_003, 3, acting)
+    with pytest.raises(ConfigError, match=r"structure must be one of \['mixture', 'sample', 'sample-tied'\]"):
+        A3CConfig(structure="gumbel")
+
+
+def test_reinforce_raises_the_probability_of_the_architecture_with_the_higher_return() -> None:
+    model = make_policy(SPACE, seed=0)
+    sampler = _ArchitectureSampler(model, 2, tied=False, generator=torch.Generator().manual_seed(0))
+    sampler.current = torch.tensor([[0, 0, 0], [1, 1, 1]])
+    sampler.episode_ended(0, 200.0)  # architecture (0, 0, 0) balanced the pole for 200 steps
+    sampler.episode_ended(1, 20.0)  # (1, 1, 1) for 20
+    sampler.structure_loss().backward()
+    # Gradient descent raises every logit of the better architecture and lowers the worse one's.
+    for alpha in model.supernet.alphas:
+        assert alpha.grad[0] < 0 < alpha.grad[1]  # type: ignore[index]
+    assert sampler.structure_loss() == 0  # each finished episode counts once
 
 
 def test_policy_input_scales_start_from_the_observation_bounds() -> None:

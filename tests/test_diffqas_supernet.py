@@ -193,3 +193,40 @@ def test_tied_architectures_repeat_the_most_probable_layer_blocks() -> None:
     assert net.choices(6, tied=True) != net.choices(6)  # the untied top six mix blocks
     sampled = net.choices(20, "sample", torch.Generator().manual_seed(0), tied=True)
     assert all(c[:3] == c[3:] for c in sampled) and len({tuple(c) for c in sampled}) > 1
+
+
+def test_sampled_architectures_act_alone_and_carry_their_log_probability() -> None:
+    import itertools
+
+    space = SearchSpace.layered(2, 2, encoding=True)
+    net = Supernet(space, init_std=1.0, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        for k, a in enumerate(net.alphas):
+            a.normal_(generator=torch.Generator().manual_seed(21 + k))
+    choices = net.sample(6, torch.Generator().manual_seed(3), tied=True)
+    assert torch.equal(choices[:, :3], choices[:, 3:]) and len({tuple(c) for c in choices.tolist()}) > 1
+    # Each sample passes through exactly its own architecture: no mixture, no renormalisation.
+    inputs = torch.rand(6, 2, generator=torch.Generator().manual_seed(4))
+    states = net(inputs, choices=choices)
+    for b, choice in enumerate(choices.tolist()):
+        alone = net.fixed(choice)(inputs[b : b + 1])[0]
+        np.testing.assert_allclose(states[b].detach().numpy(), alone.detach().numpy(), atol=1e-12)
+    # Untied, an architecture's log-probability sums its positions'; tied, the 64 repeated blocks share all the mass,
+    # in the proportions of their untied probabilities.
+    probs = net.probabilities()
+    untied = net.log_probability(choices)
+    expected = sum(torch.log(p[choices[:, k]]) for k, p in enumerate(probs))
+    torch.testing.assert_close(untied, expected)
+    every = torch.tensor([list(block) * 2 for block in itertools.product(range(4), repeat=3)])
+    tied = net.log_probability(every, tied=True)
+    assert float(tied.detach().exp().sum()) == pytest.approx(1.0, abs=1e-12)
+    torch.testing.assert_close(tied - tied[0], net.log_probability(every) - net.log_probability(every)[0])
+    # Draws follow the block distribution.
+    many = net.sample(4000, torch.Generator().manual_seed(5), tied=True)
+    frequencies = torch.bincount(many[:, 1], minlength=4) / 4000
+    torch.testing.assert_close(frequencies.double(), net.block_log_probabilities(tied=True)[1].exp(), atol=0.03, rtol=0)
+    # The score-function gradient reaches the structure logits.
+    net.log_probability(choices, tied=True).sum().backward()
+    assert all(a.grad is not None and a.grad.abs().sum() > 0 for a in net.alphas) and net.theta.grad is None
+    with pytest.raises(QasError, match=r"choices must have shape \(B, 6\) for B = 6 states, got \(6, 3\)"):
+        net(inputs, choices=choices[:, :3])

@@ -54,6 +54,7 @@ import copy
 import logging
 import queue
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,9 @@ from qas.generators.diffqas.space import SearchSpace
 from qas.settings import check_counts, check_numbers
 
 logger = logging.getLogger(__name__)
+
+
+STRUCTURES = ("mixture", "sample", "sample-tied")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,11 @@ class A3CConfig:
     # into large rotations; at lr they lag the rest of the model (see the screen above).
     input_lr: float = 0.2
     structure_lr: float = 0.05  # structure logits (supernet policies only)
+    # How a supernet policy acts and its structure logits learn: "mixture" (DiffQAS: the softmax mixture of every
+    # candidate, logits trained by backpropagation), "sample" (DQAS: each episode acts with one architecture drawn from
+    # the structure distribution, logits trained by REINFORCE on the episode returns), "sample-tied" (the same over the
+    # architectures that repeat one layer block). No effect on a fixed circuit.
+    structure: str = "mixture"
     # Decay both learning rates linearly to 0 over total_steps (SB3's linear schedule): at a constant rate the greedy
     # return of a circuit policy still swings by hundreds late in training (measured on CartPole, e.g. 474 -> 177 ->
     # 185 between evaluations 5k steps apart), so where training stops would decide more than the circuit does.
@@ -111,6 +120,8 @@ class A3CConfig:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if self.entropy_coef < 0:
             raise ConfigError(f"entropy_coef must be >= 0, got {self.entropy_coef}")
+        if self.structure not in STRUCTURES:
+            raise ConfigError(f"structure must be one of {list(STRUCTURES)}, got {self.structure!r}")
         if not 0 <= self.gamma < 1:  # the critic works in units of 1 / (1 - gamma)
             raise ConfigError(f"gamma must be in [0, 1), got {self.gamma}")
 
@@ -189,7 +200,9 @@ def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
     kept = max(reversed(evaluations), key=lambda e: e.mean_return) if config.keep_best else evaluations[-1]
     model.load_state_dict({name: torch.from_numpy(value) for name, value in kept.weights.items()})
     first_score_seed = config.eval_seed + config.eval_episodes
-    scored = greedy_returns(model, config.env_id, first_score_seed, config.score_episodes)
+    scored = greedy_returns(
+        model, config.env_id, first_score_seed, config.score_episodes, acting_architecture(model, config)
+    )
     result = A3CResult(model, config, kept, scored, sorted(episodes), evaluations, time.perf_counter() - start)
     logger.info(
         "A3C: %d episodes, kept step %d, score %.1f, %.0f s",
@@ -281,6 +294,11 @@ def _worker(
     obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
     episode_returns = np.zeros(len(envs))
     local = copy.deepcopy(shared)
+    sampler = (
+        _ArchitectureSampler(local, len(envs), config.structure == "sample-tied", generator)
+        if config.structure != "mixture" and local.supernet.space.size > 1
+        else None
+    )
     optimizer = _optimizer(shared, config)
     next_eval = config.eval_every or config.total_steps
     while counter.value < config.total_steps:
@@ -288,12 +306,13 @@ def _worker(
         if rank == 0 and counter.value >= next_eval:
             evaluations.put(evaluate(local, config, counter.value))
             next_eval += config.eval_every
-        inputs, actions, rewards, ended = [], [], [], []
+        inputs, actions, rewards, ended, chosen_architectures = [], [], [], [], []
         # ----- rollout (no gradients: the loss below recomputes the forward pass as one batch) -----
         for _ in range(config.rollout):
             x = torch.tensor(obs, dtype=torch.float32)  # (E, F); a copy: obs is overwritten in place below
+            architectures = None if sampler is None else sampler.current.clone()  # (E, positions)
             with torch.no_grad():
-                probs = torch.softmax(local(x)[:, :-1], -1)
+                probs = torch.softmax(local(x, architectures)[:, :-1], -1)
             action = torch.multinomial(probs, 1, generator=generator)[:, 0]  # (E,)
             step_rewards, step_ended = np.zeros(len(envs)), np.zeros(len(envs))
             for i, env in enumerate(envs):
@@ -304,18 +323,23 @@ def _worker(
                     # the final observation, as SB3 does. Treating it as an end taught solved policies that
                     # balancing leads nowhere (rx-rot-ring on seeds 200-203: 218 that way, 333 bootstrapped; on
                     # seeds 100-104, 207.5 and 208.8).
-                    step_rewards[i] += config.gamma * float(_critic_returns(local, obs[i : i + 1], config.gamma)[0])
+                    own = None if architectures is None else architectures[i : i + 1]
+                    value = _critic_returns(local, obs[i : i + 1], config.gamma, own)
+                    step_rewards[i] += config.gamma * float(value[0])
                 if terminated or truncated:
                     step_ended[i] = 1
                     episodes.put((counter.value, float(episode_returns[i])))
+                    if sampler is not None:
+                        sampler.episode_ended(i, float(episode_returns[i]))
                     episode_returns[i] = 0.0
                     obs[i] = env.reset()[0]
             inputs.append(x)
             actions.append(action)
             rewards.append(step_rewards)
             ended.append(step_ended)
+            chosen_architectures.append(architectures)
         # ----- n-step returns, bootstrapped from the critic where the episode goes on -----
-        running = _critic_returns(local, obs, config.gamma)  # (E,)
+        running = _critic_returns(local, obs, config.gamma, None if sampler is None else sampler.current)  # (E,)
         returns = []
         for r, e in zip(reversed(rewards), reversed(ended), strict=True):
             running = torch.as_tensor(r) + config.gamma * running * (1 - torch.as_tensor(e))
@@ -324,7 +348,7 @@ def _worker(
         # <Z> expectations reaches that range without huge weights, and its gradients do not swamp the actor's.
         returns_t = (torch.stack(returns[::-1]).reshape(-1) * (1 - config.gamma)).float()  # (T*E,)
         # ----- actor-critic loss on the whole rollout -----
-        out = local(torch.cat(inputs))  # (T*E, n_actions + 1)
+        out = local(torch.cat(inputs), None if sampler is None else torch.cat(chosen_architectures))  # (T*E, A + 1)
         log_probs = torch.log_softmax(out[:, :-1], -1)
         advantages = returns_t - out[:, -1]
         # Normalised advantages keep the actor's step size independent of the return scale.
@@ -337,6 +361,8 @@ def _worker(
             + config.value_coef * (advantages**2).mean()
             - config.entropy_coef * entropy.mean()
         )
+        if sampler is not None:
+            loss = loss + sampler.structure_loss()
         local.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(local.parameters(), config.max_grad_norm)
@@ -354,23 +380,80 @@ def _worker(
         env.close()
 
 
-def _critic_returns(model: VariationalModel, observations: np.ndarray, gamma: float) -> torch.Tensor:
+def _critic_returns(
+    model: VariationalModel, observations: np.ndarray, gamma: float, architectures: torch.Tensor | None = None
+) -> torch.Tensor:
     """The critic's discounted return of each observation ``(E, F)``, as float64 ``(E,)``: its output is in units
-    of the largest possible return, 1 / (1 - gamma) (see the loss)."""
+    of the largest possible return, 1 / (1 - gamma) (see the loss). ``architectures``: each one's, when sampled."""
     with torch.no_grad():
-        return model(torch.as_tensor(observations, dtype=torch.float32))[:, -1].double() / (1 - gamma)
+        return model(torch.as_tensor(observations, dtype=torch.float32), architectures)[:, -1].double() / (1 - gamma)
+
+
+class _ArchitectureSampler:
+    """DQAS' sampled architectures (Zhang et al. 2020) for a supernet policy's worker.
+
+    Each environment plays a whole episode with one architecture drawn from the structure distribution, so a return
+    measures that architecture as it acts alone, not a mixture of all of them. The structure logits then follow the
+    score-function (REINFORCE) gradient of the expected return: each finished episode's advantage (its return less
+    a running mean, in running standard deviations) times the gradient of its architecture's log-probability.
+    """
+
+    RATE = 0.05  # of the running mean and variance per episode: they follow returns as the weights improve
+
+    def __init__(self, model: VariationalModel, n_envs: int, tied: bool, generator: torch.Generator) -> None:
+        self.model, self.tied, self.generator = model, tied, generator
+        self.current = model.supernet.sample(n_envs, generator, tied=tied)  # (E, positions)
+        self.finished: list[tuple[torch.Tensor, float]] = []
+        self.mean: float | None = None  # of the episode returns, and their variance below
+        self.variance = 0.0
+
+    def episode_ended(self, env: int, episode_return: float) -> None:
+        """Record the episode of environment ``env`` and draw the architecture of its next one."""
+        self.finished.append((self.current[env].clone(), episode_return))
+        self.current[env] = self.model.supernet.sample(1, self.generator, tied=self.tied)[0]
+
+    def structure_loss(self) -> torch.Tensor:
+        """The REINFORCE loss of the episodes finished since the last call (0 when none did)."""
+        if not self.finished:
+            return torch.zeros(())
+        choices = torch.stack([c for c, _ in self.finished])
+        returns = torch.tensor([r for _, r in self.finished], dtype=torch.float64)
+        self.finished.clear()
+        # The statistics take these returns in first: a return far off an almost constant past then weighs about
+        # 1 / sqrt(RATE) standard deviations, not an unbounded number.
+        for r in returns.tolist():
+            if self.mean is None:
+                self.mean = r
+            self.mean += self.RATE * (r - self.mean)
+            self.variance += self.RATE * ((r - self.mean) ** 2 - self.variance)
+        advantages = (returns - self.mean) / (self.variance**0.5 + 1e-8)
+        log_probs = self.model.supernet.log_probability(choices, tied=self.tied)
+        return -(advantages.to(log_probs.dtype) * log_probs).mean()
 
 
 def evaluate(model: VariationalModel, config: A3CConfig, step: int) -> Evaluation:
     """An :class:`Evaluation` of ``model`` after ``step`` training steps, on the evaluation episodes."""
     probabilities = [p.detach().tolist() for p in model.supernet.probabilities()]
-    returns = greedy_returns(model, config.env_id, config.eval_seed, config.eval_episodes)
+    returns = greedy_returns(
+        model, config.env_id, config.eval_seed, config.eval_episodes, acting_architecture(model, config)
+    )
     weights = {name: value.detach().numpy().copy() for name, value in model.state_dict().items()}
     return Evaluation(step, returns, probabilities, weights)
 
 
-def greedy_returns(model: VariationalModel, env_id: str, first_seed: int, episodes: int) -> list[float]:
-    """Returns of ``episodes`` greedy episodes from the fixed start states ``env.reset(seed=first_seed + i)``.
+def acting_architecture(model: VariationalModel, config: A3CConfig) -> list[int] | None:
+    """The architecture a greedy evaluation acts with: for a supernet trained on sampled architectures, the most
+    probable one (of repeated blocks with "sample-tied"), the policy that the search derives; None for the mixture."""
+    if config.structure == "mixture" or model.supernet.space.size == 1:
+        return None
+    return model.supernet.choice(tied=config.structure == "sample-tied")
+
+
+def greedy_returns(
+    model: VariationalModel, env_id: str, first_seed: int, episodes: int, architecture: Sequence[int] | None = None
+) -> list[float]:
+    """Returns of ``episodes`` greedy episodes from the fixed start states ``env.reset(seed=first_seed + i)``, acting
+    with the model's mixture or, if given, the one ``architecture`` of its supernet.
 
     The episodes run side by side, one batched forward pass per step for those still going.
     """
@@ -382,8 +465,9 @@ def greedy_returns(model: VariationalModel, env_id: str, first_seed: int, episod
     running = np.ones(len(envs), dtype=bool)
     while running.any():
         index = np.flatnonzero(running)
+        choices = None if architecture is None else torch.tensor([list(architecture)] * len(index))
         with torch.no_grad():
-            actions = torch.argmax(model(torch.as_tensor(obs[index], dtype=torch.float32))[:, :-1], -1)
+            actions = torch.argmax(model(torch.as_tensor(obs[index], dtype=torch.float32), choices)[:, :-1], -1)
         for i, action in zip(index, actions.tolist(), strict=True):
             obs[i], reward, terminated, truncated, _ = envs[i].step(action)
             returns[i] += float(reward)

@@ -66,11 +66,11 @@ class VariationalModel(nn.Module):
         """Everything but the structure logits: input scaling, circuit angles and read-out."""
         return [self.input_scale, *self.circuit_and_readout_parameters()]
 
-    def expectations(self, inputs: torch.Tensor) -> torch.Tensor:
-        """<Z_q> of every qubit, ``(B, n)``."""
+    def expectations(self, inputs: torch.Tensor, choices: torch.Tensor | None = None) -> torch.Tensor:
+        """<Z_q> of every qubit, ``(B, n)``; ``choices`` as in :meth:`Supernet.forward`."""
         angles = torch.atan(inputs * self.input_scale)
-        states = self.supernet(angles)  # (B, 2**n)
+        states = self.supernet(angles, choices=choices)  # (B, 2**n)
         return (states.abs() ** 2).to(self.z_signs.dtype) @ self.z_signs
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.head(self.expectations(inputs))
+    def forward(self, inputs: torch.Tensor, choices: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.expectations(inputs, choices))

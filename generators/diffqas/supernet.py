@@ -9,6 +9,11 @@ softmax-weighted sum of candidate operators with the state renormalised), which 
 the circuit weights theta train by plain gradient descent. DiffQAS-QRL (Chen 2024) mixes whole candidate circuits
 the same way; mixing per position keeps the cost linear in the number of positions instead of exponential.
 
+DQAS' other variant, the probabilistic ensemble, samples whole architectures from the same softmax instead: with
+``choices`` (from :meth:`Supernet.sample`) each input passes through its own architecture alone, and the structure
+logits learn from :meth:`Supernet.log_probability` by the score-function (REINFORCE) gradient. The A3C policy search
+uses it (``A3CConfig.structure``), where the mixture's ranking favoured the parameter-free candidates.
+
 Each (position, candidate) owns its circuit weights, so a candidate's angles are learnt for that slot. A position
 with one candidate is applied exactly, so a supernet over a one-architecture space (:meth:`Supernet.fixed`) is
 simply that parametrised circuit: the same module trains hand-designed circuits and derived architectures.
@@ -101,12 +106,19 @@ class Supernet(nn.Module):
         return self.theta[start : start + self.space.positions[position][candidate].num_weights]
 
     # ----- forward --------------------------------------------------------------------------------------------------
-    def forward(self, inputs: torch.Tensor | None = None, initial_states: torch.Tensor | None = None) -> torch.Tensor:
-        """Mixed, normalised output states ``(B, 2**n)``.
+    def forward(
+        self,
+        inputs: torch.Tensor | None = None,
+        initial_states: torch.Tensor | None = None,
+        choices: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Mixed, normalised output states ``(B, 2**n)``, or with ``choices`` each sample's own architecture's.
 
         Args:
             inputs: input features ``(B, F)`` for spaces with encoding candidates (``xI`` angles), else None.
             initial_states: ``(B, 2**n)`` start states (e.g. the basis states, for a unitary); default one |0...0>.
+            choices: ``(B, positions)`` candidate indices (e.g. from :meth:`sample`): sample b passes through exactly
+                the candidates ``choices[b]``, with no mixture (DQAS' sampled architectures).
         """
         dim = 2**self.space.n_qubits
         if self.space.num_inputs and inputs is None:
@@ -121,6 +133,15 @@ class Supernet(nn.Module):
             states[:, 0] = 1
         else:
             states = initial_states.to(self.dtype)
+        if choices is not None:
+            if choices.shape != (states.shape[0], len(self.space.positions)):
+                raise QasError(
+                    f"choices must have shape (B, {len(self.space.positions)}) for B = {states.shape[0]} states, "
+                    f"got {tuple(choices.shape)}"
+                )
+            for k, picks in enumerate(choices.T):
+                states = self._apply_chosen(k, picks, states, inputs)
+            return states
         for k, probs in enumerate(self.probabilities()):
             if not torch.is_grad_enabled() and not self._reads_inputs[k]:
                 mixed = states @ self._operator(k, probs)
@@ -160,6 +181,19 @@ class Supernet(nn.Module):
         which this process's version counters cannot see."""
         self._operator_cache.clear()
 
+    def _apply_chosen(
+        self, k: int, picks: torch.Tensor, states: torch.Tensor, inputs: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Position ``k`` applied to each state with its own candidate ``picks[b]`` (one batch per candidate)."""
+        if len(self._gates[k]) == 1:
+            return self._apply_candidate(self._gates[k][0], states, inputs)
+        out = torch.zeros_like(states)
+        for j in picks.unique().tolist():
+            rows = torch.nonzero(picks == j)[:, 0]
+            chosen = self._apply_candidate(self._gates[k][j], states[rows], None if inputs is None else inputs[rows])
+            out = out.index_copy(0, rows, chosen)
+        return out
+
     def _apply_candidate(
         self, gates: list[_CompiledGate], states: torch.Tensor, inputs: torch.Tensor | None
     ) -> torch.Tensor:
@@ -187,9 +221,11 @@ class Supernet(nn.Module):
         return torch.stack(columns, dim=-1)
 
     # ----- architectures --------------------------------------------------------------------------------------------
-    def choice(self, mode: str = "argmax", generator: torch.Generator | None = None) -> list[int]:
+    def choice(
+        self, mode: str = "argmax", generator: torch.Generator | None = None, *, tied: bool = False
+    ) -> list[int]:
         """One candidate per position: the most probable (``argmax``) or drawn from the softmax (``sample``)."""
-        return self.choices(1, mode, generator)[0]
+        return self.choices(1, mode, generator, tied=tied)[0]
 
     def choices(
         self, k: int, mode: str = "argmax", generator: torch.Generator | None = None, *, tied: bool = False
@@ -199,29 +235,44 @@ class Supernet(nn.Module):
         With ``tied``, only architectures that repeat one layer block (:attr:`SearchSpace.period`), as hand-designed
         circuits and DARTS' stacked cells do: a block candidate's log-probability sums those of its repeats.
         """
+        if mode == "sample":
+            return self.sample(k, generator, tied=tied).tolist()
+        if mode != "argmax":
+            raise QasError(f"unknown derive mode {mode!r}; use 'argmax' or 'sample'")
         with torch.no_grad():
-            log_probs = [torch.log(p) for p in self.probabilities()]
-            period = self.space.period if tied else len(log_probs)
-            repeats = len(log_probs) // period
-            log_probs = [
-                torch.log_softmax(sum(log_probs[r * period + i] for r in range(repeats)), 0)  # type: ignore[arg-type]
-                for i in range(period)
-            ]
-            if mode == "sample":
-                blocks = [
-                    [int(torch.multinomial(lp.exp(), 1, generator=generator)) for lp in log_probs] for _ in range(k)
-                ]
-                return [block * repeats for block in blocks]
-            if mode != "argmax":
-                raise QasError(f"unknown derive mode {mode!r}; use 'argmax' or 'sample'")
-            # Beam search is exact here: positions are independent, so the k best prefixes extend to the k best.
-            beam: list[tuple[float, list[int]]] = [(0.0, [])]
-            for lp in log_probs:
-                beam = sorted(
-                    ((score + float(lp[j]), [*prefix, j]) for score, prefix in beam for j in range(len(lp))),
-                    key=lambda item: -item[0],
-                )[:k]
-            return [prefix * repeats for _, prefix in beam]
+            log_probs = self.block_log_probabilities(tied)
+        repeats = len(self.space.positions) // len(log_probs)
+        # Beam search is exact here: positions are independent, so the k best prefixes extend to the k best.
+        beam: list[tuple[float, list[int]]] = [(0.0, [])]
+        for lp in log_probs:
+            beam = sorted(
+                ((score + float(lp[j]), [*prefix, j]) for score, prefix in beam for j in range(len(lp))),
+                key=lambda item: -item[0],
+            )[:k]
+        return [prefix * repeats for _, prefix in beam]
+
+    def block_log_probabilities(self, tied: bool = False) -> list[torch.Tensor]:
+        """Log-probabilities of the candidates of every position (differentiable), or with ``tied`` of every block
+        position: the softmax of the sum of its repeats' logits, i.e. the block distribution that repeats one block."""
+        period = self.space.period if tied else len(self.alphas)
+        repeats = len(self.alphas) // period
+        logits = [sum(self.alphas[r * period + i] for r in range(repeats)) / self.temperature for i in range(period)]
+        return [torch.log_softmax(lg, 0) for lg in logits]  # type: ignore[arg-type]
+
+    def sample(self, n: int, generator: torch.Generator | None = None, *, tied: bool = False) -> torch.Tensor:
+        """``(n, positions)`` architectures drawn from the structure distribution (repeating one block if ``tied``)."""
+        with torch.no_grad():
+            log_probs = self.block_log_probabilities(tied)
+        blocks = torch.stack(
+            [torch.multinomial(lp.exp(), n, replacement=True, generator=generator) for lp in log_probs], 1
+        )
+        return blocks.repeat(1, len(self.space.positions) // len(log_probs))
+
+    def log_probability(self, choices: torch.Tensor, *, tied: bool = False) -> torch.Tensor:
+        """``(n,)`` log-probabilities of architectures ``choices`` ``(n, positions)`` under the structure distribution
+        (of blocks if ``tied``); differentiable in the structure logits, for score-function (REINFORCE) gradients."""
+        log_probs = self.block_log_probabilities(tied)
+        return torch.stack([lp[choices[:, i]] for i, lp in enumerate(log_probs)], 1).sum(1)
 
     def circuit(self, choice: Sequence[int], inputs: Sequence[float] | None = None) -> Circuit:
         """The :class:`qas.Circuit` of architecture ``choice`` with the supernet's current weights for it."""
