@@ -76,10 +76,10 @@ def test_sampled_structure_acts_with_one_architecture_per_episode_and_learns_by_
     config = A3CConfig(
         total_steps=960, workers=1, envs_per_worker=4, eval_every=480, eval_episodes=3, score_episodes=3, seed=3
     )
-    tied = replace(config, structure="sample-tied")
-    first, second = (train_a3c(make_policy(SPACE, seed=3), tied) for _ in range(2))
+    assert config.structure == "sample-tied"  # the default
+    first, second = (train_a3c(make_policy(SPACE, seed=3), config) for _ in range(2))
     assert first.episodes == second.episodes  # one learner: still deterministic per seed
-    mixture = train_a3c(make_policy(SPACE, seed=3), config)
+    mixture = train_a3c(make_policy(SPACE, seed=3), replace(config, structure="mixture"))
     assert first.episodes != mixture.episodes
     assert first.evaluations[0].probabilities != first.evaluations[-1].probabilities
     # Evaluations and the score act with the most probable architecture of repeated blocks, not the mixture.

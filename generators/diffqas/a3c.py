@@ -3,8 +3,14 @@
 Mnih et al. (2016) A3C, Hogwild-style: the model lives in shared memory, and each worker process (torch.multiprocessing)
 copies it, plays ``rollout`` steps of its own Gymnasium environment, computes the n-step actor-critic loss and
 writes its gradients straight into the shared parameters, which its own Adam then updates (the "non-shared optimiser"
-variant of the reference PyTorch implementation). With a supernet policy the structure logits are parameters like
-any other, so structure and circuit weights train jointly by the same asynchronous gradients, as in the paper.
+variant of the reference PyTorch implementation). With a supernet policy the structure logits train jointly with the
+circuit weights, by the same asynchronous updates. DiffQAS-QRL acts with the softmax mixture of every candidate and
+backpropagates into the logits (``structure="mixture"``); by default each episode acts instead with one architecture
+drawn from the structure distribution, and the logits follow the REINFORCE gradient of the episode returns (DQAS'
+probabilistic ensemble, ``structure="sample-tied"``: over the architectures that repeat one layer block, the ones the
+policy search ranks). The mixture's ranking favoured the parameter-free candidates (``none``, see
+``policy_search.py``); the searched CartPole circuits scored 393.6 on seeds 0-4 and 447.6 on 5-9 sampled, against
+348.4 and 376.1 with the mixture (``bench/diffqas.py --part cartpole``).
 
 The actor and the critic share the circuit: a :class:`VariationalModel` with ``n_actions + 1`` outputs (action
 logits, then the state value).
@@ -94,8 +100,8 @@ class A3CConfig:
     # How a supernet policy acts and its structure logits learn: "mixture" (DiffQAS: the softmax mixture of every
     # candidate, logits trained by backpropagation), "sample" (DQAS: each episode acts with one architecture drawn from
     # the structure distribution, logits trained by REINFORCE on the episode returns), "sample-tied" (the same over the
-    # architectures that repeat one layer block). No effect on a fixed circuit.
-    structure: str = "mixture"
+    # architectures that repeat one layer block). No effect on a fixed circuit. See the module docstring.
+    structure: str = "sample-tied"
     # Decay both learning rates linearly to 0 over total_steps (SB3's linear schedule): at a constant rate the greedy
     # return of a circuit policy still swings by hundreds late in training (measured on CartPole, e.g. 474 -> 177 ->
     # 185 between evaluations 5k steps apart), so where training stops would decide more than the circuit does.
