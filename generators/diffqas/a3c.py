@@ -300,11 +300,8 @@ def _worker(
     obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
     episode_returns = np.zeros(len(envs))
     local = copy.deepcopy(shared)
-    sampler = (
-        _ArchitectureSampler(local, len(envs), config.structure == "sample-tied", generator)
-        if config.structure != "mixture" and local.supernet.space.size > 1
-        else None
-    )
+    tied = config.structure == "sample-tied"
+    sampler = _ArchitectureSampler(local, len(envs), tied, generator) if samples_architectures(local, config) else None
     optimizer = _optimizer(shared, config)
     next_eval = config.eval_every or config.total_steps
     while counter.value < config.total_steps:
@@ -447,10 +444,15 @@ def evaluate(model: VariationalModel, config: A3CConfig, step: int) -> Evaluatio
     return Evaluation(step, returns, probabilities, weights)
 
 
+def samples_architectures(model: VariationalModel, config: A3CConfig) -> bool:
+    """Whether training acts with sampled architectures: a supernet (not a fixed circuit) and a sampling structure."""
+    return config.structure != "mixture" and model.supernet.space.size > 1
+
+
 def acting_architecture(model: VariationalModel, config: A3CConfig) -> list[int] | None:
     """The architecture a greedy evaluation acts with: for a supernet trained on sampled architectures, the most
     probable one (of repeated blocks with "sample-tied"), the policy that the search derives; None for the mixture."""
-    if config.structure == "mixture" or model.supernet.space.size == 1:
+    if not samples_architectures(model, config):
         return None
     return model.supernet.choice(tied=config.structure == "sample-tied")
 
