@@ -89,6 +89,15 @@ def test_sampled_structure_acts_with_one_architecture_per_episode_and_learns_by_
         A3CConfig(structure="gumbel")
 
 
+def test_sampled_structure_learns_that_the_policy_must_read_its_inputs() -> None:
+    # One block: encode the observation or not. Without the encoding the policy is blind and its episodes stay short.
+    space = SearchSpace.from_dict({"n_qubits": 4, "layer": [["enc_ry", "none"], ["ry"], ["cz_all"]]})
+    config = A3CConfig(total_steps=15_000, workers=1, eval_every=0, eval_episodes=2, score_episodes=2, seed=1)
+    result = train_a3c(make_policy(space, seed=1), config)
+    assert result.evaluations[-1].probabilities[0][0] > 0.7  # from 0.5 (measured: 0.77-0.88 on seeds 0-2)
+    assert result.model.supernet.choice(tied=True) == [0, 0, 0]
+
+
 def test_reinforce_raises_the_probability_of_the_architecture_with_the_higher_return() -> None:
     model = make_policy(SPACE, seed=0)
     sampler = _ArchitectureSampler(model, 2, tied=False, generator=torch.Generator().manual_seed(0))
