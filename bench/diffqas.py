@@ -147,7 +147,8 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
     space = cartpole_space()
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "
-        f"{search.search_steps} steps; its {search.top_k} most probable architectures (tied layers: {search.tied}) "
+        f"{search.search_steps} steps (structure: {config.structure}); its {search.top_k} most probable "
+        f"architectures (tied layers: {search.tied}) "
         f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
         f"{search.validation_seeds} (seed+offset);\nthen every circuit (searched and hand-designed) "
         f"{config.total_steps} steps from scratch; score = "
