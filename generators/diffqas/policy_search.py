@@ -32,9 +32,10 @@ Those figures used the mixture supernet (``A3CConfig.structure="mixture"``). The
 architecture of repeated blocks per episode and trains the structure logits by REINFORCE (see ``a3c.py``): over
 seeds 0-5 its best cz_all block ranks 1st to 8th, and the chosen circuits score 393.6 on seeds 0-4 (188.6, 500,
 489.8, 484.5, 305.2) and 447.6 on 5-9 (497.5, 500, 500, 240.5, 500), against 348.4 and 376.1 with the mixture
-(ry-rot-czall: 493.2 and 499.2). It often picks Rx-encoded blocks (enc_rx rx none: 497.5 on seed 5), which the
-mixture rarely ranked. The misses are still architectures whose validations said little: enc_rx rot cnot_ladder
-validated 500/500/500, then scored 240.5.
+(ry-rot-czall: 493.2 and 499.2); on 100-104 493.8 (ry-rot-czall 500.0); on 10-14 380.1, against 403.2 for the best
+hand design there, rx-rot-ring (ry-rot-czall 371.0: the hand designs fail trainings too). It often picks
+Rx-encoded blocks (enc_rx rx none: 497.5 on seed 5), which the mixture rarely ranked. The misses are still
+architectures whose validations said little: enc_rx rot cnot_ladder validated 500/500/500, then scored 240.5.
 Tried and reverted: starting the 16 with every candidate of every block position in its most probable block (so a
 cz_all block is always validated) and judging validations by their learning-curve mean (the mean over all evaluations,
 which does not saturate at 500): 420.1 on seeds 0-4 but 303.1 on 5-9 (its picks favoured fast learners with rx and
