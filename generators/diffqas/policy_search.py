@@ -158,12 +158,10 @@ def train_supernet(space: SearchSpace, config: A3CConfig, steps: int) -> A3CResu
 def ranked_architectures(policy: VariationalModel, k: int, tied: bool = True) -> list[tuple[list[int], float]]:
     """The ``k`` most probable architectures of a trained supernet ``policy`` (only those repeating one layer block
     if ``tied``), with their probabilities, best first."""
-    probabilities = [p.detach() for p in policy.supernet.probabilities()]
-
-    def probability(choice: list[int]) -> float:
-        return float(torch.prod(torch.stack([p[j] for p, j in zip(probabilities, choice, strict=True)])))
-
-    return [(choice, probability(choice)) for choice in policy.supernet.choices(k, tied=tied)]
+    choices = policy.supernet.choices(k, tied=tied)
+    with torch.no_grad():
+        probabilities = policy.supernet.log_probability(torch.tensor(choices)).exp().tolist()
+    return list(zip(choices, probabilities, strict=True))
 
 
 def retrain_score(
