@@ -471,9 +471,10 @@ def greedy_returns(
     obs = np.stack([env.reset(seed=first_seed + i)[0] for i, env in enumerate(envs)])
     returns = np.zeros(len(envs))
     running = np.ones(len(envs), dtype=bool)
+    every = None if architecture is None else torch.tensor([list(architecture)] * len(envs))  # one row per episode
     while running.any():
         index = np.flatnonzero(running)
-        choices = None if architecture is None else torch.tensor([list(architecture)] * len(index))
+        choices = None if every is None else every[index]
         with torch.no_grad():
             actions = torch.argmax(model(torch.as_tensor(obs[index], dtype=torch.float32), choices)[:, :-1], -1)
         for i, action in zip(index, actions.tolist(), strict=True):
