@@ -211,6 +211,8 @@ def test_sampled_architectures_act_alone_and_carry_their_log_probability() -> No
     for b, choice in enumerate(choices.tolist()):
         alone = net.fixed(choice)(inputs[b : b + 1])[0]
         np.testing.assert_allclose(states[b].detach().numpy(), alone.detach().numpy(), atol=1e-12)
+    with torch.no_grad():  # at inference the input-free positions act through their cached operators: same states
+        np.testing.assert_allclose(net(inputs, choices=choices).numpy(), states.detach().numpy(), atol=1e-12)
     # Untied, an architecture's log-probability sums its positions'; tied, the 64 repeated blocks share all the mass,
     # in the proportions of their untied probabilities.
     probs = net.probabilities()

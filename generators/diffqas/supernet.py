@@ -88,7 +88,7 @@ class Supernet(nn.Module):
                 total += cand.num_weights
         self.theta = nn.Parameter(torch.randn(total, generator=generator, dtype=_REAL[dtype]) * init_std)
         self._reads_inputs = [any(c.num_inputs for c in cands) for cands in space.positions]
-        self._operator_cache: dict[int, tuple[tuple[int, int, float], torch.Tensor]] = {}
+        self._operator_cache: dict[tuple[int, int], tuple[int, torch.Tensor]] = {}
 
     # ----- parameters -----------------------------------------------------------------------------------------------
     def structure_parameters(self) -> list[nn.Parameter]:
@@ -143,8 +143,9 @@ class Supernet(nn.Module):
                 states = self._apply_chosen(k, picks, states, inputs)
             return states
         for k, probs in enumerate(self.probabilities()):
-            if not torch.is_grad_enabled() and not self._reads_inputs[k]:
-                mixed = states @ self._operator(k, probs)
+            if self._uses_operators(k):
+                operators = torch.stack([self._operator(k, j) for j in range(len(self._gates[k]))])
+                mixed = states @ torch.einsum("c,cij->ij", probs.to(self.dtype), operators)
             else:
                 outs = [self._apply_candidate(gates, states, inputs) for gates in self._gates[k]]
                 mixed = (
@@ -157,23 +158,24 @@ class Supernet(nn.Module):
             states = mixed / (torch.linalg.vector_norm(mixed, dim=-1, keepdim=True) + 1e-12)
         return states
 
-    def _operator(self, k: int, probs: torch.Tensor) -> torch.Tensor:
-        """The transposed mixture operator ``(sum_j w_j U_kj)^T`` of an input-free position, for ``states @ op``.
+    def _uses_operators(self, k: int) -> bool:
+        """Whether position ``k`` acts through cached operators: at inference (no gradients), without input angles."""
+        return not torch.is_grad_enabled() and not self._reads_inputs[k]
 
-        Inference only (no gradients): it is cached until the weights change (their in-place version counters move),
-        so an RL rollout of many single-state forward passes pays for the position's gates once, not at every step.
+    def _operator(self, k: int, j: int) -> torch.Tensor:
+        """The transposed operator ``U_kj^T`` of the input-free candidate ``j`` of position ``k``, for ``states @ op``.
+
+        Inference only: it is cached until the circuit weights change (their in-place version counter moves), so an
+        RL rollout of many small forward passes pays for the position's gates once, not at every step; the mixture
+        and the sampled architectures (``choices``) share it.
         """
-        key = (self.theta._version, self.alphas[k]._version, self.temperature)
-        cached = self._operator_cache.get(k)
+        key = self.theta._version
+        cached = self._operator_cache.get((k, j))
         if cached is not None and cached[0] == key:
             return cached[1]
-        eye = torch.eye(2**self.space.n_qubits, dtype=self.dtype)  # row j evolves into (U|j>)^T
-        rows = torch.einsum(
-            "c,cij->ij",
-            probs.to(self.dtype),
-            torch.stack([self._apply_candidate(g, eye, None) for g in self._gates[k]]),
-        )
-        self._operator_cache[k] = (key, rows)
+        eye = torch.eye(2**self.space.n_qubits, dtype=self.dtype)  # row i evolves into (U|i>)^T
+        rows = self._apply_candidate(self._gates[k][j], eye, None)
+        self._operator_cache[(k, j)] = (key, rows)
         return rows
 
     def clear_cache(self) -> None:
@@ -186,13 +188,19 @@ class Supernet(nn.Module):
     ) -> torch.Tensor:
         """Position ``k`` applied to each state with its own candidate ``picks[b]`` (one batch per candidate)."""
         if len(self._gates[k]) == 1:
-            return self._apply_candidate(self._gates[k][0], states, inputs)
+            return self._apply_one(k, 0, states, inputs)
         out = torch.zeros_like(states)
         for j in picks.unique().tolist():
             rows = torch.nonzero(picks == j)[:, 0]
-            chosen = self._apply_candidate(self._gates[k][j], states[rows], None if inputs is None else inputs[rows])
+            chosen = self._apply_one(k, j, states[rows], None if inputs is None else inputs[rows])
             out = out.index_copy(0, rows, chosen)
         return out
+
+    def _apply_one(self, k: int, j: int, states: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
+        """Candidate ``j`` of position ``k`` applied to ``states``: by its cached operator where one applies."""
+        if self._uses_operators(k):
+            return states @ self._operator(k, j)
+        return self._apply_candidate(self._gates[k][j], states, inputs)
 
     def _apply_candidate(
         self, gates: list[_CompiledGate], states: torch.Tensor, inputs: torch.Tensor | None
