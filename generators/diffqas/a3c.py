@@ -8,49 +8,27 @@ circuit weights, by the same asynchronous updates. DiffQAS-QRL acts with the sof
 backpropagates into the logits (``structure="mixture"``); by default each episode acts instead with one architecture
 drawn from the structure distribution, and the logits follow the REINFORCE gradient of the episode returns (DQAS'
 probabilistic ensemble, ``structure="sample-tied"``: over the architectures that repeat one layer block, the ones the
-policy search ranks). The mixture's ranking favoured the parameter-free candidates (``none``, see
-``policy_search.py``); the searched CartPole circuits scored 393.6 on seeds 0-4 and 447.6 on 5-9 sampled, against
-348.4 and 376.1 with the mixture (``bench/diffqas.py --part cartpole``).
+policy search ranks). The mixture's ranking favours the parameter-free candidates, DARTS' known bias; the searched
+CartPole circuits scored 393.6 on seeds 0-4 and 447.6 on 5-9 sampled, against 348.4 and 376.1 with the mixture.
 
 The actor and the critic share the circuit: a :class:`VariationalModel` with ``n_actions + 1`` outputs (action
 logits, then the state value).
 
-Measuring a policy: greedy returns are noisy (one CartPole episode can end at 9 steps or at 500), and a training's
-greedy return swings by hundreds between evaluations (a seed of ry-rot-czall: 38 144 149 500 441 157 110 124 117 114).
-So every ``eval_every`` steps the policy plays ``eval_episodes`` greedy episodes from fixed start states (``eval_seed``:
-the same episodes for every circuit and training seed, so comparisons are paired), and with ``keep_best`` (the default)
-training ends with the weights of the best evaluation, as SB3's ``EvalCallback`` keeps its ``best_model``. Those
-evaluations chose the weights, so they would flatter them; :attr:`A3CResult.score` is the kept policy's mean return on
-``score_episodes`` other start states. On the three hand designs of ``bench/diffqas.py`` (15 trainings of 50k steps,
-20 evaluation episodes), that score is 405 on seeds 100-104 and 439 on 105-109, against 319 and 273 for the final
-weights on the same episodes (``eval_every`` 2500 instead of 5000: 411 on 100-104). With ``workers=1`` the learner runs
-in the calling process and training is deterministic per seed; with more workers the Hogwild interleaving is not.
+Measuring a policy: greedy returns are noisy (one CartPole episode can end at 9 steps or at 500) and swing by
+hundreds between evaluations of one training. So every ``eval_every`` steps the policy plays ``eval_episodes`` greedy
+episodes from fixed start states (``eval_seed``: the same episodes for every circuit and training seed, so comparisons
+are paired), and with ``keep_best`` (the default) training ends with the weights of the best evaluation, as SB3's
+``EvalCallback`` keeps its ``best_model``. Those evaluations chose the weights, so they would flatter them;
+:attr:`A3CResult.score` is the kept policy's mean return on ``score_episodes`` other start states (on the hand
+designs of ``bench/diffqas.py``: 405 and 439 on two sets of five seeds, against 319 and 273 for the final weights).
+With ``workers=1`` the learner runs in the calling process and training is deterministic per seed; with more workers
+the Hogwild interleaving is not.
 
-Training varies far more between seeds than between these settings. Screened on the three hand-designed CartPole
-circuits of ``bench/diffqas.py`` over seeds 100-104 (15 trainings of 50k steps each; mean score, then its std over the
-15; these screens came before ``keep_best`` and scored the mean of the last three evaluations): the defaults 262 (116);
-``max_grad_norm`` 0.5: 302 (135); ``rollout`` 40: 283 (96), 5: 95 (47); ``lr`` 0.02: 259 (82); ``entropy_coef`` 0: 184
-(69), 0.03: 212 (96); a separate critic circuit of the same architecture: 277 (87); an MLP critic (lr 0.01): 221 (108);
-100k steps: 309 (108), with ``max_grad_norm`` 0.5: 325 (108); ``gamma`` 0.995: 240 (122), 0.999: 166 (102);
-``envs_per_worker`` 16: 247 (70); no lr annealing: 179 (87); input scales started at CartPole's termination bounds
-(1/2.4 on the position, 1/0.21 on the angle): 299 (124), on the angle only 281 (135), 10 on the angle 265 (107); circuit
-weights started at std 1 instead of 0.1: 307 (112), but on seeds 105-109 207 (127) against the defaults' 232 (110), so a
-5-seed screen can rank settings either way. A stuck training (~145) is a policy that balances the pole and lets the cart
-run off the track: every greedy episode of two such runs ended at |x| > 2.4 after 118-193 steps. No setting narrows the
-spread without lowering the mean, and no gain (at most 63) exceeds 1.6 standard errors of a difference of two such means
-(about 40), so those defaults stayed.
-
-The input scales are the exception, and the defaults now start them from the observation bounds (see
-:func:`make_policy`) and train them at ``input_lr`` 0.2, four times ``lr``. Every hand design can represent a 500-step
-policy (behaviour-cloned from a linear controller: greedy returns 499-500 in five fits), so the stuck runs are an
-optimisation failure, and the pole angle (within 0.21 rad) entering as a tiny rotation is one cause. Screens against the
-old defaults (1 and ``lr`` for the scales: 262 on seeds 100-104, 232 on 105-109): the bounds alone 299 on 100-104;
-``input_lr`` 0.2 alone 311; both 326 and 318 (with the pole bound rounded to 0.21), 308 and 259 as committed. Over the
-60 trainings with both, 303 against 247. Scales of 1 / the bounds (1/4.8, 1/0.42) instead of 2 / the bounds: 259 on
-105-109. Other trials that did not help, on 100-104: generalised advantage estimation (lambda 0.95: 238, 0.9: 141), a
-read-out with the six <Z_i Z_j> besides the <Z_i> (194), an input scale per encoding layer (226; 314 with the bounds),
-read-out lr 0.2 (192), circuit lr 0.02 (217), lr 0.1 (186), ``envs_per_worker`` 4 (211), 200k steps (317, still
-bimodal). With the new defaults: two Hogwild workers 285 on 100-104; ``max_grad_norm`` 0.5: 276 and 305 (noise).
+The defaults: a 50k-step CartPole training either solves the task or gets stuck, and it varies far more between
+seeds than between settings. Of some thirty settings screened on the hand-designed circuits (rollout length,
+learning rates, entropy, discount, clipping, critics, advantage estimation, budgets), only the input scales helped:
+started from the observation bounds (see :func:`make_policy`) and trained at ``input_lr``, four times ``lr``, they
+scored 303 against 247 over 60 trainings. Every screen's figures are in ``docs/diffqas-cartpole.md``.
 """
 
 from __future__ import annotations
@@ -94,7 +72,7 @@ class A3CConfig:
     gamma: float = 0.99
     lr: float = 0.05  # circuit angles and read-out
     # The input scales must grow several-fold to turn small features (CartPole's pole angle stays within 0.21 rad)
-    # into large rotations; at lr they lag the rest of the model (see the screen above).
+    # into large rotations; at lr they lag the rest of the model (docs/diffqas-cartpole.md, section 1).
     input_lr: float = 0.2
     structure_lr: float = 0.05  # structure logits (supernet policies only)
     # How a supernet policy acts and its structure logits learn: "mixture" (DiffQAS: the softmax mixture of every

@@ -10,48 +10,15 @@ stacked cells do: a block's log-probability sums its repeats', so both layers' s
 Only the chosen architecture is then trained for the full budget by the caller (the CLI or the benchmark), exactly
 like any hand-designed circuit, so the comparison seeds and start states never steer a choice.
 
-Measured on seeds 100-104 (``bench/diffqas.py --part cartpole --first-seed 100``; one A3C learner per training, so
-each figure is reproducible; every training keeps its best-evaluated weights, see ``a3c.py``), the mean final score of
-the chosen circuit: 488.9 with these defaults (500, 500, 475.5, 469.2, 500), against the best hand design's 500.0
-(ry-rot-czall; hry-ry-ladder 408.1, rx-rot-ring 346.1). The earlier rule, four architectures (the most probable one
-per encoding, the argmax elsewhere, layers untied) validated once each, chose circuits scoring 308.0 there (500, 81,
-500, 240, 219): single validation trainings picked e.g. enc_ry rot none / enc_ry ry cnot_ring on a score of 194.
-In the 16-architecture lists, single scores range from 9 to 500 and only 2-3 candidates per seed reach ~500 three
-times (e.g. seed 103: enc_h_ry ry cz_all 500/500/500, enc_h_ry rot cz_all 500/500/485, enc_h_ry rot cnot_ladder
-500/500/348), so the second and third trainings decide. The cost: 16 + 4 x 2 = 24 validation trainings of 50k steps
-(about 6 minutes on one core) against 4 before.
-On seeds 0-4 the chosen circuits scored 348.4 (317, 500, 418, 353, 155) against ry-rot-czall's 493.2 (rx-rot-ring
-395.9, hry-ry-ladder 388.5): three validation trainings near 500 still say little about a fourth (enc_h_ry rot cnot_ring
-validated 500/492/500, then scored 155). What the space holds: the 16 blocks of {enc_ry, enc_h_ry} x {ry, rot} x the
-four entanglers, trained alone on seeds 200-204, are led by the four cz_all blocks (enc_h_ry ry cz_all 500 on all five,
-enc_ry ry cz_all 488, enc_h_ry rot cz_all 454, enc_ry rot cz_all 448, i.e. ry-rot-czall, with one stuck run of 241);
-the other entanglers average 300-480 with stuck runs. The supernet does not see this: over seeds 0-5 its tied ranking
-puts the best cz_all block 4th to 25th of 64 and prefers ``none`` or cnot_ring (the mixture favours the
-parameter-free candidate, DARTS' known bias), so the 16 validated blocks often hold no cz_all block at all.
-Those figures used the mixture supernet (``A3CConfig.structure="mixture"``). The default now samples one
-architecture of repeated blocks per episode and trains the structure logits by REINFORCE (see ``a3c.py``): over
-seeds 0-5 its best cz_all block ranks 1st to 8th, and the chosen circuits score 393.6 on seeds 0-4 (188.6, 500,
-489.8, 484.5, 305.2) and 447.6 on 5-9 (497.5, 500, 500, 240.5, 500), against 348.4 and 376.1 with the mixture
-(ry-rot-czall: 493.2 and 499.2); on 100-104 493.8 (ry-rot-czall 500.0); on 10-14 380.1, against 403.2 for the best
-hand design there, rx-rot-ring (ry-rot-czall 371.0: the hand designs fail trainings too). It often picks
-Rx-encoded blocks (enc_rx rx none: 497.5 on seed 5), which the mixture rarely ranked. The misses are still
-architectures whose validations said little: enc_rx rot cnot_ladder validated 500/500/500, then scored 240.5.
-Tried and reverted: starting the 16 with every candidate of every block position in its most probable block (so a
-cz_all block is always validated) and judging validations by their learning-curve mean (the mean over all evaluations,
-which does not saturate at 500): 420.1 on seeds 0-4 but 303.1 on 5-9 (its picks favoured fast learners with rx and
-CNOT entanglers), 361.6 over the ten seeds against 362.3 for these defaults.
-
-Why more validation does not settle it (the 20 searches of seeds 0-14 and 100-104, each finalist re-trained four
-more times and trained in full, so every rule below is replayed exactly): a 50k-step training either solves
-CartPole or gets stuck, and every block fails some. In those fresh trainings the finalists failed (score < 450) 35%
-of the time; enc_h_ry rot cz_all 7% (of 15) and enc_h_ry ry cz_all 10% (of 10). Trained alone on the same 20 seeds,
-the last two score 481.3 and 486.0, above ry-rot-czall's 465.9: the space holds better circuits than the hand
-designs, but a few validations cannot tell a block that fails 10% of trainings from one that fails 35%, and the
-16 candidates are mostly of the second kind. The chosen circuits' mean final score was 428.8 with these defaults;
-5 validations per finalist 450.0, 7: 446.9, the highest lowest-of-three 444.0, the highest median of 5: 446.4; the
-best finalist in hindsight 498.9, the worst 316.5. A paired gain of ~20 is about one standard error, so the
-defaults stayed. Longer trainings are no more reliable: at 100k steps ry-rot-czall scored 461.6 on seeds 0-9
-(496.2 at 50k), enc_h_ry ry cz_all 466.6, rx-rot-ring 469.3, hry-ry-ladder 366.0.
+How well it works (``bench/diffqas.py --part cartpole``; every figure and rule tried is in
+``docs/diffqas-cartpole.md``): over 20 seeds the chosen circuits score 428.8, the best hand design (ry-rot-czall)
+465.9. A 50k-step training either solves CartPole or gets stuck, at a rate that depends on the block (7% to 80% of
+trainings), and a few validations cannot tell a block that fails 10% of its trainings from one that fails 35%.
+Replayed on 20 logged searches, more validations per finalist gain about 20 (one standard error); simulated on the
+per-block score distributions of 940 logged trainings, no rule tried, up to validating all 64 blocks, picks blocks
+worth more than 426 on average, while the best hand design is itself one of the space's four best blocks (about
+453; the best, H+Ry encoding with Rot or Ry and all-to-all CZ, about 481 and 471). So the defaults keep the cheaper
+rule: 16 + 4 x 2 = 24 validation trainings, about 6 minutes on one core.
 """
 
 from __future__ import annotations
@@ -82,7 +49,7 @@ class PolicySearchConfig:
     search_steps: int = 30_000  # A3C steps of the supernet policy
     top_k: int = 16  # the most probable architectures, each re-trained once on a validation seed
     finalists: int = 4  # the best of those by that training, re-trained on more validation seeds
-    validation_steps: int = 50_000  # A3C steps of each validation training (the final budget; see the module doc)
+    validation_steps: int = 50_000  # A3C steps of each validation training (the final budget)
     validation_seeds: int = 3  # trainings of each finalist on different seeds (its first included); scored by the mean
     tied: bool = True  # only architectures that repeat one layer block, as hand-designed circuits do
 
