@@ -16,7 +16,7 @@ How well it works (``bench/diffqas.py --part cartpole``; every figure and rule t
 trainings), and a few validations cannot tell a block that fails 10% of its trainings from one that fails 35%.
 Replayed on 20 logged searches, more validations per finalist gain about 20 (one standard error); simulated on the
 per-block score distributions of 940 logged trainings, no rule tried, up to validating all 64 blocks, picks blocks
-worth more than 426 on average, while the best hand design is itself one of the space's four best blocks (about
+worth more than 426 on average, while the best hand design is itself one of the four best blocks measured (about
 453; the best, H+Ry encoding with Rot or Ry and all-to-all CZ, about 481 and 471). So the defaults keep the cheaper
 rule: 16 + 4 x 2 = 24 validation trainings, about 6 minutes on one core.
 """
