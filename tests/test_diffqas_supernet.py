@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -213,6 +215,15 @@ def test_sampled_architectures_act_alone_and_carry_their_log_probability() -> No
         np.testing.assert_allclose(states[b].detach().numpy(), alone.detach().numpy(), atol=1e-12)
     with torch.no_grad():  # at inference the input-free positions act through their cached operators: same states
         np.testing.assert_allclose(net(inputs, choices=choices).numpy(), states.detach().numpy(), atol=1e-12)
+        # A copy's weights count versions from 0 again: at this net's version with other weights, it must not reuse
+        # this net's cached operators.
+        net.theta.add_(0.0)
+        net(inputs, choices=choices)  # caches at version 1
+        twin = copy.deepcopy(net)
+        twin.theta.mul_(0.5)
+        assert twin.theta._version == net.theta._version == 1
+        cached = twin(inputs, choices=choices)
+    np.testing.assert_allclose(cached.numpy(), twin(inputs, choices=choices).detach().numpy(), atol=1e-12)
     # Untied, an architecture's log-probability sums its positions'; tied, the 64 repeated blocks share all the mass,
     # in the proportions of their untied probabilities.
     probs = net.probabilities()

@@ -178,6 +178,11 @@ class Supernet(nn.Module):
         self._operator_cache[(k, j)] = (key, rows)
         return rows
 
+    def __getstate__(self) -> dict:
+        # A copy (deepcopy, pickling to a worker) restarts its weights' version counters at 0, so operators cached
+        # under this net's counters would match the copy's later, different weights: copies start with no cache.
+        return {**self.__dict__, "_operator_cache": {}}
+
     def clear_cache(self) -> None:
         """Forget the cached inference operators; needed only after another process changed the (shared) weights,
         which this process's version counters cannot see."""
