@@ -24,8 +24,9 @@ def test_workers_train_the_shared_supernet_policy() -> None:
     config = A3CConfig(total_steps=640, workers=2, envs_per_worker=4, rollout=20, eval_episodes=2, seed=1)
     result = train_a3c(model, config)
     # Both workers' gradients reached the shared model: circuit weights, read-out and structure logits all moved.
-    for name in ["supernet.theta", "head.weight", "input_scale", "supernet.alphas.0", "supernet.alphas.2"]:
+    for name in ["supernet.theta", "head.weight", "input_map", "supernet.alphas.0", "supernet.alphas.2"]:
         assert not torch.equal(model.state_dict()[name], before[name]), name
+    assert model.input_map.detach().triu(1).abs().sum() > 0  # the input map learned to mix features
     # Each worker stops at the first rollout that finds the shared step count at 640, so at most one rollout of
     # 4 environments x 20 steps per worker runs past it; CartPole episodes last at least 8 steps.
     steps_taken = 640 + 2 * 4 * 20
@@ -111,10 +112,18 @@ def test_reinforce_raises_the_probability_of_the_architecture_with_the_higher_re
     assert sampler.structure_loss() == 0  # each finished episode counts once
 
 
-def test_policy_input_scales_start_from_the_observation_bounds() -> None:
+def test_policy_input_map_starts_as_scales_from_the_observation_bounds() -> None:
     # CartPole's bounds are 4.8 (position) and 0.418 rad (angle), twice its termination limits; velocities unbounded.
-    scale = make_policy(SPACE).input_scale.detach()
+    model = make_policy(SPACE)
+    input_map = model.input_map.detach()
+    scale = input_map.diagonal()
     assert scale.tolist() == pytest.approx([1 / 2.4, 1.0, 1 / 0.20944, 1.0], rel=1e-4)
+    assert torch.equal(input_map, torch.diag(scale))
+    # So a fresh policy encodes feature i alone, as arctan(scale_i * s_i).
+    observations = torch.tensor([[0.5, -1.0, 0.1, 2.0], [-2.0, 0.3, -0.2, -0.5]])
+    states = model.supernet(torch.atan(observations * scale))
+    expected = (states.abs() ** 2) @ model.z_signs
+    assert torch.allclose(model.expectations(observations), expected, atol=1e-6)
     with pytest.raises(ConfigError, match="input_scale needs 4 values"):
         VariationalModel(SPACE, 3, input_scale=[1.0, 2.0])
     with pytest.raises(ConfigError, match="input_lr must be positive, got 0"):

@@ -26,9 +26,10 @@ the Hogwild interleaving is not.
 
 The defaults: a 50k-step CartPole training either solves the task or gets stuck, and it varies far more between
 seeds than between settings. Of some thirty settings screened on the hand-designed circuits (rollout length,
-learning rates, entropy, discount, clipping, critics, advantage estimation, budgets), only the input scales helped:
-started from the observation bounds (see :func:`make_policy`) and trained at ``input_lr``, four times ``lr``, they
-scored 303 against 247 over 60 trainings. Every screen's figures are in ``docs/diffqas-cartpole.md``.
+learning rates, entropy, discount, clipping, critics, advantage estimation, budgets), only the input encoding helped:
+per-feature scales started from the observation bounds (see :func:`make_policy`) and trained at ``input_lr``, four
+times ``lr``, scored 303 against 247 over 60 trainings; letting that input map mix features (a full matrix, see
+:class:`VariationalModel`) ended most stuck trainings. Every screen's figures are in ``docs/diffqas-cartpole.md``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class A3CConfig:
     rollout: int = 20  # steps per update (n-step returns)
     gamma: float = 0.99
     lr: float = 0.05  # circuit angles and read-out
-    # The input scales must grow several-fold to turn small features (CartPole's pole angle stays within 0.21 rad)
+    # The input map's scales must grow several-fold to turn small features (CartPole's pole angle stays within 0.21 rad)
     # into large rotations; at lr they lag the rest of the model (docs/diffqas-cartpole.md, section 1).
     input_lr: float = 0.2
     structure_lr: float = 0.05  # structure logits (supernet policies only)
@@ -253,7 +254,7 @@ def _drain(q: Any) -> list:
 
 def _optimizer(model: VariationalModel, config: A3CConfig) -> torch.optim.Optimizer:
     groups = [
-        {"params": [model.input_scale], "lr": config.input_lr},
+        {"params": [model.input_map], "lr": config.input_lr},
         {"params": model.circuit_and_readout_parameters(), "lr": config.lr},
         {"params": model.structure_parameters(), "lr": config.structure_lr},
     ]
