@@ -12,7 +12,9 @@ from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.policy_search import (
     PolicySearchConfig,
+    ValidatedArchitecture,
     best_of,
+    circuit_cost,
     ranked_architectures,
     validate,
     validation_config,
@@ -82,3 +84,26 @@ def test_validation_retrains_the_finalists_on_distinct_seeds() -> None:
         save=lambda v: calls.append(1),
     )
     assert resumed == validated and len(calls) == 3
+
+
+def test_tied_finalists_go_to_the_cheaper_circuit() -> None:
+    space = SearchSpace.layered(4, 2, encoding=True)
+
+    def validated(block: str, probability: float, scores: tuple[float, ...]) -> ValidatedArchitecture:
+        choice = space.choice_of(block.split() * 2)
+        cost = circuit_cost(space, choice)
+        return ValidatedArchitecture(tuple(choice), tuple(block.split() * 2), probability, *cost, scores)
+
+    ladder = validated("enc_ry ry cnot_ladder", 0.3, (500.0, 500.0, 500.0))
+    rot = validated("enc_ry rot none", 0.2, (500.0, 500.0, 500.0))
+    ry = validated("enc_ry ry none", 0.1, (500.0, 500.0, 500.0))
+    once = validated("enc_h_ry ry none", 0.5, (500.0,))  # not a finalist
+    # Two layers of 4 encoding gates, 4 rotations (Rot as Rz Ry Rz: 12) and a CNOT ladder (3).
+    assert (ladder.two_qubit_gates, ladder.gates) == (6, 22)
+    assert (rot.two_qubit_gates, rot.gates) == (0, 32) and (ry.two_qubit_gates, ry.gates) == (0, 16)
+    assert best_of([ladder, rot, ry, once]) is ry  # fewest two-qubit gates, then fewest gates
+    assert best_of([ladder, rot]) is rot
+    # The score comes first, and equal costs fall back on the probability.
+    assert best_of([ladder, replace(ry, scores=(500.0, 500.0, 499.0))]) is ladder
+    assert best_of([replace(ry, probability=0.05), ry, replace(rot, scores=(1.0, 2.0, 3.0))]) is ry
+    assert ValidatedArchitecture.from_dict(ladder.to_dict()) == ladder
