@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 
 import numpy as np
@@ -128,6 +129,16 @@ def test_policy_input_map_starts_as_scales_from_the_observation_bounds() -> None
         VariationalModel(SPACE, 3, input_scale=[1.0, 2.0])
     with pytest.raises(ConfigError, match="input_lr must be positive, got 0"):
         A3CConfig(input_lr=0)
+
+
+def test_weights_saved_with_per_feature_scales_load_as_the_diagonal_map() -> None:
+    scales = torch.tensor([0.5, 1.0, 4.0, 2.0])
+    saved = make_policy(SPACE, seed=0).state_dict()
+    older = {name: value for name, value in saved.items() if name != "input_map"} | {"input_scale": scales}
+    for model in (make_policy(SPACE, seed=1), pickle.loads(pickle.dumps(make_policy(SPACE, seed=1)))):
+        model.load_state_dict(older)
+        assert torch.equal(model.input_map.detach(), torch.diag(scales))
+        assert torch.equal(model.supernet.theta.detach(), saved["supernet.theta"])
 
 
 def test_policy_must_encode_every_observation_feature() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from qas.errors import QasError
 from qas.generators.diffqas import SearchSpace
 from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
@@ -107,3 +108,6 @@ def test_tied_finalists_go_to_the_cheaper_circuit() -> None:
     assert best_of([ladder, replace(ry, scores=(500.0, 500.0, 499.0))]) is ladder
     assert best_of([replace(ry, probability=0.05), ry, replace(rot, scores=(1.0, 2.0, 3.0))]) is ry
     assert ValidatedArchitecture.from_dict(ladder.to_dict()) == ladder
+    older = {k: v for k, v in ladder.to_dict().items() if k not in ("two_qubit_gates", "gates")}
+    with pytest.raises(QasError, match=r"lacks \['two_qubit_gates', 'gates'\] \(from an older qas\?\)"):
+        ValidatedArchitecture.from_dict(older)

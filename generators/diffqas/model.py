@@ -13,6 +13,7 @@ qubit read, e.g., pole angle plus angular velocity, and it ended the policies th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,6 +21,13 @@ from torch import nn
 from qas.errors import ConfigError
 from qas.generators.diffqas.space import SearchSpace
 from qas.generators.diffqas.supernet import Supernet
+
+
+def _scales_as_map(module: nn.Module, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """Weights saved before the input map (one scale per feature, ``input_scale``) load as that diagonal map."""
+    scales = state_dict.pop(prefix + "input_scale", None)
+    if scales is not None and prefix + "input_map" not in state_dict:
+        state_dict[prefix + "input_map"] = torch.diag(scales)
 
 
 class VariationalModel(nn.Module):
@@ -50,6 +58,7 @@ class VariationalModel(nn.Module):
             raise ConfigError(f"input_scale needs {n_inputs} values (one per input feature), got {len(input_scale)}")
         start = torch.ones(n_inputs) if input_scale is None else torch.tensor(input_scale, dtype=torch.float32)
         self.input_map = nn.Parameter(torch.diag(start))
+        self.register_load_state_dict_pre_hook(_scales_as_map)
         self.supernet = Supernet(space, init_std=0.1, dtype=dtype, generator=generator)
         self.head = nn.Linear(n, n_outputs)
         with torch.no_grad():

@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from qas.errors import ConfigError
+from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.space import SearchSpace
@@ -93,6 +93,9 @@ class ValidatedArchitecture:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ValidatedArchitecture:
+        missing = [f.name for f in fields(cls) if f.name not in data]
+        if missing:
+            raise QasError(f"validated architecture {data.get('architecture')} lacks {missing} (from an older qas?)")
         return cls(
             tuple(data["choice"]),
             tuple(data["architecture"]),
@@ -120,7 +123,7 @@ def best_of(candidates: list[ValidatedArchitecture]) -> ValidatedArchitecture:
     then fewer gates), then the more probable architecture.
 
     Ties are common once trainings reach the task's ceiling (CartPole's 500 on every validation seed), and there the
-    cost is what a user would choose by; on CartPole the cheaper tied circuits were also the reliable ones
+    cost is what a user would choose by; on CartPole it halves the chosen circuits' two-qubit gates at an equal score
     (docs/diffqas-cartpole.md, section 6).
     """
     most = max(len(c.scores) for c in candidates)
