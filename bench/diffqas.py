@@ -210,6 +210,7 @@ def main() -> None:
         "--validation-seeds", type=int, default=defaults.validation_seeds, help="validation trainings per finalist"
     )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
+    parser.add_argument("--evaluations", type=int, default=20, help="greedy evaluations per training (keep_best)")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
     parser.add_argument(
         "--structure", choices=STRUCTURES, default=A3CConfig.structure, help="how the supernet policy acts and learns"
@@ -227,7 +228,7 @@ def main() -> None:
         config = A3CConfig(
             total_steps=steps,
             workers=args.workers,
-            eval_every=steps // 10,
+            eval_every=steps // args.evaluations,
             eval_episodes=20,
             structure=args.structure,
         )

@@ -49,6 +49,13 @@ def test_one_worker_trains_deterministically_and_evaluates_on_schedule() -> None
     assert first.evaluations[0].probabilities != first.evaluations[-1].probabilities
     other = train_a3c(make_policy(SPACE, seed=6), replace(config, seed=6))
     assert other.episodes != first.episodes
+    # Evaluating draws none of training's random numbers, so evaluating more often only adds checkpoints to keep:
+    # without the two evaluations on the way, the same episodes and the same final weights.
+    unevaluated = train_a3c(make_policy(SPACE, seed=5), replace(config, seed=5, eval_every=0))
+    assert unevaluated.episodes == first.episodes
+    assert [e.step for e in unevaluated.evaluations] == [480]
+    for name, value in first.evaluations[-1].weights.items():
+        assert np.array_equal(value, unevaluated.evaluations[-1].weights[name]), name
 
 
 def test_training_keeps_the_best_evaluated_weights_and_scores_them_on_other_episodes() -> None:
