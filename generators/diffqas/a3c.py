@@ -21,8 +21,9 @@ are paired), and with ``keep_best`` (the default) training ends with the weights
 ``EvalCallback`` keeps its ``best_model``. Those evaluations chose the weights, so they would flatter them;
 :attr:`A3CResult.score` is the kept policy's mean return on ``score_episodes`` other start states (on the hand
 designs of ``bench/diffqas.py``: 405 and 439 on two sets of five seeds, against 319 and 273 for the final weights).
-With ``workers=1`` the learner runs in the calling process and training is deterministic per seed; with more workers
-the Hogwild interleaving is not.
+Evaluations draw none of training's random numbers, so how often a training is evaluated changes only which
+checkpoints it can keep. With ``workers=1`` the learner runs in the calling process and training is deterministic per
+seed; with more workers the Hogwild interleaving is not.
 
 The defaults: a 50k-step CartPole training either solves the task or gets stuck, and it varies far more between
 seeds than between settings. Of some thirty settings screened on the hand-designed circuits (rollout length,
