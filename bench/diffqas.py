@@ -217,6 +217,8 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=2, help="trainings run side by side")
     args = parser.parse_args()
+    if args.evaluations < 1:
+        parser.error(f"--evaluations must be at least 1, got {args.evaluations}")
     torch.set_num_threads(1)
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     if args.part in ("bell", "all"):
