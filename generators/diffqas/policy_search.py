@@ -19,7 +19,7 @@ goes to the cheaper circuit (:func:`best_of`). Over seeds 0-14 the chosen circui
 3.7 on average; the old tie-break by probability: 483.9 with 6.7), the best hand design 500.0: it misses on 2 of the
 15 seeds, by one stuck final training each, and the 3 validations of a finalist cannot tell a block that never gets
 stuck from one stuck in 1 of 10 trainings. With evaluations every 2.5k steps (``A3CConfig.eval_every``), seeds 0-4
-score 500.0 and 10-14 491.6, against 500.0.
+and 5-9 score 500.0 and 10-14 491.6, against 500.0.
 """
 
 from __future__ import annotations
