@@ -11,7 +11,8 @@ measured in the same run:
   energy error from the shared evaluator (qsim) against chemical accuracy (1.6e-3 Ha).
 - cartpole (slow): per benchmark seed, a supernet policy trained by A3C and its ``top_k`` most probable architectures
   (repeating one layer block) each re-trained on a validation seed (other start states too), the ``finalists`` best
-  on more validation seeds, and the best mean kept (:mod:`qas.generators.diffqas.policy_search`); then that circuit
+  on more validation seeds (those tied for the best on further seeds until one leads), and the best mean kept
+  (:mod:`qas.generators.diffqas.policy_search`); then that circuit
   and three hand-designed circuits from the same search space (same positions, so the same size)
   are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. Each training keeps
   its best-evaluated weights; its score is their mean greedy return on other fixed start states (see ``a3c.py``);
@@ -150,7 +151,8 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         f"{search.search_steps} steps (structure: {config.structure}); its {search.top_k} most probable "
         f"architectures (tied layers: {search.tied}) "
         f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
-        f"{search.validation_seeds} (seed+offset);\nthen every circuit (searched and hand-designed) "
+        f"{search.validation_seeds} (seed+offset), finalists tied for the best on up to {search.tie_validation_seeds};"
+        f"\nthen every circuit (searched and hand-designed) "
         f"{config.total_steps} steps from scratch; score = "
         f"mean greedy return of the best of the evaluations ({config.eval_episodes} episodes every "
         f"{config.eval_every} steps) on {config.score_episodes} other episodes; "
@@ -209,6 +211,12 @@ def main() -> None:
     parser.add_argument(
         "--validation-seeds", type=int, default=defaults.validation_seeds, help="validation trainings per finalist"
     )
+    parser.add_argument(
+        "--tie-validation-seeds",
+        type=int,
+        default=defaults.tie_validation_seeds,
+        help="validation trainings of finalists tied for the best mean (one more per round until one leads)",
+    )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
     parser.add_argument("--evaluations", type=int, default=20, help="greedy evaluations per training (keep_best)")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
@@ -240,6 +248,7 @@ def main() -> None:
             args.finalists,
             args.validation_steps,
             args.validation_seeds,
+            args.tie_validation_seeds,
             tied=not args.untied,
         )
         bench_cartpole(seeds, config, search, args.jobs)

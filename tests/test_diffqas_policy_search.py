@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
 import torch
 
 from qas.errors import QasError
-from qas.generators.diffqas import SearchSpace
+from qas.generators.diffqas import SearchSpace, policy_search
 from qas.generators.diffqas.a3c import A3CConfig, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.policy_search import (
@@ -56,7 +57,8 @@ def test_validation_retrains_the_finalists_on_distinct_seeds() -> None:
     ranked = [([1, 1, 1], 0.5), ([0, 3, 2], 0.3), ([2, 0, 0], 0.2)]
     # One learner: two Hogwild workers interleave differently from run to run, and the scores below must repeat.
     config = A3CConfig(total_steps=400, workers=1, rollout=5, eval_every=0, eval_episodes=2, score_episodes=4)
-    search = PolicySearchConfig(validation_steps=400, finalists=2, validation_seeds=2)
+    # No tie-break rounds here (their own test is below): the count of trainings must not depend on the scores.
+    search = PolicySearchConfig(validation_steps=400, finalists=2, validation_seeds=2, tie_validation_seeds=2)
     settings = [validation_config(config, 400, repeat) for repeat in (0, 1)]
     assert settings[0].seed != settings[1].seed and settings[0].eval_seed != settings[1].eval_seed
     saved = []
@@ -111,3 +113,54 @@ def test_tied_finalists_go_to_the_cheaper_circuit() -> None:
     older = {k: v for k, v in ladder.to_dict().items() if k not in ("two_qubit_gates", "gates")}
     with pytest.raises(QasError, match=r"lacks \['two_qubit_gates', 'gates'\] \(from an older qas\?\)"):
         ValidatedArchitecture.from_dict(older)
+
+
+def test_finalists_tied_at_the_top_are_trained_again_until_one_leads(monkeypatch: pytest.MonkeyPatch) -> None:
+    space = SearchSpace.layered(4, 2, encoding=True)
+    blocks = ["enc_ry ry none", "enc_ry rot cz_all", "enc_rx rx none", "enc_h_ry ry cnot_ladder"]
+    ranked = [(space.choice_of(b.split() * 2), p) for b, p in zip(blocks, (0.4, 0.3, 0.2, 0.1), strict=True)]
+    # The scores of each block's validation trainings 0, 1, 2, ...: the cheap enc_ry ry none ties at 500 with
+    # enc_ry rot cz_all and enc_rx rx none through three seeds, then gets stuck on the fifth training.
+    scripted = {
+        "enc_ry ry none": [500.0, 500.0, 500.0, 500.0, 131.0],
+        "enc_ry rot cz_all": [500.0] * 6,
+        "enc_rx rx none": [500.0, 500.0, 500.0, 470.0],
+        "enc_h_ry ry cnot_ladder": [90.0],  # not a finalist
+    }
+    trainings = []
+
+    def scripted_score(
+        space: SearchSpace, config: A3CConfig, search: PolicySearchConfig, choice: Sequence[int], repeat: int
+    ) -> float:
+        block = " ".join(space.names(choice)[: space.period])
+        trainings.append((block, repeat))
+        return scripted[block][repeat]
+
+    monkeypatch.setattr(policy_search, "retrain_score", scripted_score)
+    config = A3CConfig(total_steps=400)
+    search = PolicySearchConfig(finalists=3, validation_seeds=3, tie_validation_seeds=6)
+    saved: list[list[tuple[float, ...]]] = []
+    validated = validate(space, config, search, ranked, save=lambda v: saved.append([c.scores for c in v]))
+    assert [c.scores for c in validated] == [
+        (500.0, 500.0, 500.0, 500.0, 131.0),
+        (500.0, 500.0, 500.0, 500.0, 500.0),
+        (500.0, 500.0, 500.0, 470.0),
+        (90.0,),
+    ]
+    # Round 4 drops enc_rx rx none; round 5 separates the other two, so no sixth training is run.
+    assert len(trainings) == len(saved) == 15 and trainings[10:] == [
+        ("enc_ry ry none", 3),
+        ("enc_ry rot cz_all", 3),
+        ("enc_rx rx none", 3),
+        ("enc_ry ry none", 4),
+        ("enc_ry rot cz_all", 4),
+    ]
+    assert best_of(validated).architecture[:3] == ("enc_ry", "rot", "cz_all")
+    # Without the rounds, the cost would choose enc_ry ry none (no two-qubit gate), the block stuck once in five.
+    without = PolicySearchConfig(finalists=3, validation_seeds=3, tie_validation_seeds=3)
+    assert best_of(validate(space, config, without, ranked)).architecture[:3] == ("enc_ry", "ry", "none")
+    # An interrupted search resumes the rounds where its saved scores end (here after round 4), with the same result.
+    partial = [replace(c, scores=scores) for c, scores in zip(validated, saved[12], strict=True)]
+    trainings.clear()
+    assert validate(space, config, search, ranked, done=partial) == validated
+    assert trainings == [("enc_ry ry none", 4), ("enc_ry rot cz_all", 4)]

@@ -190,10 +190,11 @@ def _run_policy(
         plot_structure_weights(run_dir, names, steps, [e.probabilities for e in supernet.evaluations], "step")
     done = [ValidatedArchitecture.from_dict(v) for v in _read_json_list(validation_file)]
     logger.info(
-        "validating %d architectures, the best %d on %d seeds, %d steps each",
+        "validating %d architectures, the best %d on %d seeds (ties for the best on up to %d), %d steps each",
         len(ranked),
         search.finalists,
         search.validation_seeds,
+        search.tie_validation_seeds,
         search.validation_steps,
     )
     validated = validate(

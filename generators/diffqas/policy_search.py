@@ -24,6 +24,7 @@ from one stuck in 1 of 10 trainings.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -51,10 +52,14 @@ class PolicySearchConfig:
     finalists: int = 4  # the best of those by that training, re-trained on more validation seeds
     validation_steps: int = 50_000  # A3C steps of each validation training (the final budget)
     validation_seeds: int = 3  # trainings of each finalist on different seeds (its first included); scored by the mean
+    # Finalists tied for the best mean get one more training each, round by round, until one leads or they have had
+    # this many (see validate); at most validation_seeds, there are no such rounds.
+    tie_validation_seeds: int = 6
     tied: bool = True  # only architectures that repeat one layer block, as hand-designed circuits do
 
     def __post_init__(self) -> None:
-        check_counts(self, ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds"))
+        counts = ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds", "tie_validation_seeds")
+        check_counts(self, counts)
 
     @classmethod
     def split(cls, data: dict[str, Any]) -> tuple[PolicySearchConfig, A3CConfig]:
@@ -126,11 +131,21 @@ def best_of(candidates: list[ValidatedArchitecture]) -> ValidatedArchitecture:
     cost is what a user would choose by; on CartPole it halves the chosen circuits' two-qubit gates at an equal score
     (docs/diffqas-cartpole.md, section 6).
     """
-    most = max(len(c.scores) for c in candidates)
     return max(
-        (c for c in candidates if len(c.scores) == most),
-        key=lambda c: (c.validation_score, -c.two_qubit_gates, -c.gates, c.probability),
+        _most_trained(candidates), key=lambda c: (c.validation_score, -c.two_qubit_gates, -c.gates, c.probability)
     )
+
+
+def tied_for_best(candidates: list[ValidatedArchitecture]) -> list[ValidatedArchitecture]:
+    """The most trained of ``candidates`` whose mean score equals the best one's (one unless there is a tie)."""
+    finalists = _most_trained(candidates)
+    top = max(c.validation_score for c in finalists)
+    return [c for c in finalists if math.isclose(c.validation_score, top, rel_tol=0, abs_tol=1e-9)]
+
+
+def _most_trained(candidates: list[ValidatedArchitecture]) -> list[ValidatedArchitecture]:
+    most = max(len(c.scores) for c in candidates)
+    return [c for c in candidates if len(c.scores) == most]
 
 
 def circuit_cost(space: SearchSpace, choice: Sequence[int]) -> tuple[int, int]:
@@ -188,8 +203,22 @@ def validate(
     save: Callable[[list[ValidatedArchitecture]], None] | None = None,
 ) -> list[ValidatedArchitecture]:
     """Successive halving over the ``ranked`` architectures: one training each, then ``validation_seeds`` for the
-    ``finalists`` best by it. Continues from the architectures ``done`` and hands every new score to ``save``."""
+    ``finalists`` best by it, then tie-break rounds. Continues from the architectures ``done`` and hands every new
+    score to ``save``.
+
+    Tie-break rounds: finalists often tie at the task's ceiling (CartPole's 500 on every validation seed), and a tie
+    says nothing of how often a block's training gets stuck, which the final training risks once more. So while two
+    or more finalists tie for the best mean, each of them is trained on one more seed, up to
+    ``tie_validation_seeds`` trainings: a block stuck in 1 training of 10 survives three more with probability 0.73.
+    """
     validated = list(done)
+
+    def train_again(i: int) -> None:
+        score = retrain_score(space, config, search, validated[i].choice, len(validated[i].scores))
+        validated[i] = replace(validated[i], scores=(*validated[i].scores, score))
+        if save:
+            save(validated)
+
     for choice, probability in ranked[len(validated) :]:
         score = retrain_score(space, config, search, choice, 0)
         names = tuple(space.names(choice))
@@ -202,11 +231,16 @@ def validate(
     finalists = sorted(range(len(validated)), key=lambda i: -validated[i].scores[0])[: search.finalists]
     for i in finalists:
         while len(validated[i].scores) < search.validation_seeds:
-            score = retrain_score(space, config, search, validated[i].choice, len(validated[i].scores))
-            validated[i] = replace(validated[i], scores=(*validated[i].scores, score))
-            if save:
-                save(validated)
+            train_again(i)
         logger.info("finalist %s: %s", " ".join(validated[i].architecture), [round(x, 1) for x in validated[i].scores])
+    while len(tied := tied_for_best([validated[i] for i in finalists])) > 1 and (
+        len(tied[0].scores) < search.tie_validation_seeds
+    ):
+        indices = [validated.index(c) for c in tied]
+        for i in indices:
+            train_again(i)
+        round_scores = [f"{' '.join(validated[i].architecture)} {validated[i].scores[-1]:.1f}" for i in indices]
+        logger.info("tie-break round: %s", ", ".join(round_scores))
     return validated
 
 
