@@ -188,8 +188,8 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
     ours, theirs = np.mean(list(scores[SEARCHED].values())), np.mean(list(scores[best].values()))
     gaps = [scores[SEARCHED][s] - scores[best][s] for s in seeds]
     print(
-        f"searched vs best hand-designed ({best}): {ours:.1f} vs {theirs:.1f}, ratio {ours / theirs:.2f}; paired "
-        f"difference {np.mean(gaps):+.1f} +- {np.std(gaps, ddof=1) / np.sqrt(len(gaps)):.1f} (standard error); "
+        f"searched vs best hand-designed ({best}): {ours:.2f} vs {theirs:.2f}, ratio {ours / theirs:.4f}; paired "
+        f"difference {np.mean(gaps):+.2f} +- {np.std(gaps, ddof=1) / np.sqrt(len(gaps)):.2f} (standard error); "
         f"target {'met' if ours >= theirs else 'missed'}; wall time {time.perf_counter() - start:.0f} s"
     )
 

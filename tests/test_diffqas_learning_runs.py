@@ -143,7 +143,7 @@ def test_rl_search_prints_its_stages_on_stderr_unless_json(tmp_path: Path, capsy
     stages = [line.split(" ", 1)[1] for line in err.splitlines()]
     assert stages[0] == "supernet over 4096 architectures: 320 A3C steps"
     assert (
-        stages[2] == "validating 2 architectures, the best 1 on 2 seeds (ties for the best on up to 6), 160 steps each"
+        stages[2] == "validating 2 architectures, the best 1 on 2 seeds (ties for the best on up to 3), 160 steps each"
     )
     assert sum(s.startswith("validated ") for s in stages) == 2 and stages[-2].startswith("final training of ")
     assert sum(s.startswith("finalist ") for s in stages) == 1
