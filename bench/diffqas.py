@@ -11,9 +11,9 @@ measured in the same run:
   energy error from the shared evaluator (qsim) against chemical accuracy (1.6e-3 Ha).
 - cartpole (slow): per benchmark seed, a supernet policy trained by A3C and its ``top_k`` most probable architectures
   (repeating one layer block) each re-trained on a validation seed (other start states too), the ``finalists`` best
-  on more validation seeds (with ``--tie-validation-seeds`` above 3, those tied for the best on further seeds until
-  one leads), and the best mean kept
-  (:mod:`qas.generators.diffqas.policy_search`); then that circuit
+  on more validation seeds (with ``--tie-validation-seeds`` above ``--validation-seeds``, those tied for the best on
+  further seeds until one leads), and the best mean kept (:mod:`qas.generators.diffqas.policy_search`); then that
+  circuit
   and three hand-designed circuits from the same search space (same positions, so the same size)
   are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. Each training keeps
   its best-evaluated weights; its score is their mean greedy return on other fixed start states (see ``a3c.py``);
