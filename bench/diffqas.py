@@ -15,8 +15,9 @@ measured in the same run:
   further seeds until one leads), and the best mean kept (:mod:`qas.generators.diffqas.policy_search`); then that
   circuit
   and three hand-designed circuits from the same search space (same positions, so the same size)
-  are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes. Each training keeps
-  its best-evaluated weights; its score is their mean greedy return on other fixed start states (see ``a3c.py``);
+  are each trained from scratch by the same A3C routine, budget, seed and evaluation episodes, and trained again on
+  another seed while stuck below CartPole's reward threshold (``--final-restarts``). Each training keeps its
+  best-evaluated weights; the score is their mean greedy return on other fixed start states (see ``a3c.py``);
   the table averages it over the seeds.
   Every training runs one deterministic A3C learner; ``--jobs`` trainings run side by side.
 """
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from qas.generators.diffqas import DiffQAS, SearchSpace
-from qas.generators.diffqas.a3c import STRUCTURES, A3CConfig, make_policy, train_a3c
+from qas.generators.diffqas.a3c import STRUCTURES, A3CConfig, train_with_restarts
 from qas.generators.diffqas.policy_search import PolicySearchConfig, search_policy
 from qas.optimize import fit_parameters
 from qas.targets import parse_task
@@ -125,12 +126,13 @@ def cartpole_space() -> SearchSpace:
     return SearchSpace.layered(4, 2, encoding=True)
 
 
-def _train_fixed(choice: list[int], config: A3CConfig) -> tuple[float, float]:
-    """Score and wall time of architecture ``choice`` trained from scratch (one benchmark job)."""
+def _train_fixed(choice: list[int], config: A3CConfig, restarts: int) -> tuple[float, float, int]:
+    """Score, wall time and seed of architecture ``choice`` trained from scratch, restarted while stuck (one
+    benchmark job)."""
     torch.set_num_threads(1)
-    space = cartpole_space()
-    result = train_a3c(make_policy(space.fixed(choice), seed=config.seed), config)
-    return result.score, result.wall_time
+    start = time.perf_counter()
+    result = train_with_restarts(cartpole_space().fixed(choice), config, restarts)
+    return result.score, time.perf_counter() - start, result.config.seed
 
 
 def _search(config: A3CConfig, search: PolicySearchConfig) -> tuple[list[int], str]:
@@ -154,7 +156,8 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
         f"{search.validation_seeds} (seed+offset), finalists tied for the best on up to {search.tie_validation_seeds};"
         f"\nthen every circuit (searched and hand-designed) "
-        f"{config.total_steps} steps from scratch; score = "
+        f"{config.total_steps} steps from scratch (restarted up to {search.final_restarts} times while below the "
+        f"reward threshold); score = "
         f"mean greedy return of the best of the evaluations ({config.eval_episodes} episodes every "
         f"{config.eval_every} steps) on {config.score_episodes} other episodes; "
         f"seeds {seeds}",
@@ -168,7 +171,7 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         # The searches go first: each is followed by a final training, so they are the critical path.
         searches = {s: pool.submit(_search, replace(config, seed=s), search) for s in seeds}
         hand_jobs = {
-            (name, s): pool.submit(_train_fixed, choice, replace(config, seed=s))
+            (name, s): pool.submit(_train_fixed, choice, replace(config, seed=s), search.final_restarts)
             for s in seeds
             for name, choice in hand.items()
         }
@@ -176,11 +179,12 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         for s, job in searches.items():
             choice, how = job.result()
             print(f"seed {s}: searched {' '.join(space.names(choice))} ({how})", flush=True)
-            finals[s] = pool.submit(_train_fixed, choice, replace(config, seed=s))
+            finals[s] = pool.submit(_train_fixed, choice, replace(config, seed=s), search.final_restarts)
         # Each training's score is printed as it comes in, so an interrupted run still leaves its figures.
         for (name, s), job in [*hand_jobs.items(), *(((SEARCHED, s), job) for s, job in finals.items())]:
-            scores[name][s], wall = job.result()
-            print(f"seed {s} {name}: score {scores[name][s]:.1f} ({wall:.0f} s)", flush=True)
+            scores[name][s], wall, kept_seed = job.result()
+            restarted = f", restarted: seed {kept_seed} kept" if kept_seed != s else ""
+            print(f"seed {s} {name}: score {scores[name][s]:.1f} ({wall:.0f} s{restarted})", flush=True)
     print("method | mean score | std over seeds | per seed")
     for name, per_seed in scores.items():
         values = [per_seed[s] for s in seeds]
@@ -219,6 +223,9 @@ def main() -> None:
         help="validation trainings of finalists tied for the best mean (one more per round until one leads)",
     )
     parser.add_argument("--cartpole-steps", type=int, default=50_000, help="A3C steps of each final training")
+    parser.add_argument(
+        "--final-restarts", type=int, default=defaults.final_restarts, help="restarts of a stuck final training"
+    )
     parser.add_argument("--evaluations", type=int, default=20, help="greedy evaluations per training (keep_best)")
     parser.add_argument("--workers", type=int, default=1, help="A3C learners per training (1: deterministic)")
     parser.add_argument(
@@ -251,6 +258,7 @@ def main() -> None:
             args.validation_seeds,
             args.tie_validation_seeds,
             tied=not args.untied,
+            final_restarts=args.final_restarts,
         )
         bench_cartpole(seeds, config, search, args.jobs)
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
 from qas.errors import ConfigError
-from qas.generators.diffqas import SearchSpace
-from qas.generators.diffqas.a3c import A3CConfig, _ArchitectureSampler, greedy_returns, make_policy, train_a3c
+from qas.generators.diffqas import SearchSpace, a3c
+from qas.generators.diffqas.a3c import (
+    RESTART_OFFSET,
+    A3CConfig,
+    A3CResult,
+    _ArchitectureSampler,
+    greedy_returns,
+    make_policy,
+    train_a3c,
+    train_with_restarts,
+)
 from qas.generators.diffqas.model import VariationalModel
 
 torch.set_num_threads(1)
@@ -79,6 +89,44 @@ def test_training_keeps_the_best_evaluated_weights_and_scores_them_on_other_epis
         # ... and is scored on the 3 start states after the evaluations' 3 (10000-10002), which did not choose it.
         assert result.score_returns == greedy_returns(result.model, "CartPole-v1", 10_003, 3)
     assert best.score > last.score
+
+
+def test_a_stuck_training_is_restarted_on_other_seeds_and_the_best_kept() -> None:
+    fixed = SPACE.fixed([0, 1, 0])
+    config = A3CConfig(
+        total_steps=480, workers=1, envs_per_worker=4, eval_every=160, eval_episodes=3, score_episodes=3, seed=5
+    )
+    saved: list[A3CResult] = []
+    kept = train_with_restarts(fixed, config, 2, save=saved.append)
+    # 480 steps leave every training far below CartPole's reward threshold (475): two restarts, each a fresh model
+    # on its own seed, the first exactly the training that a single train_a3c would run.
+    assert [t.config.seed for t in saved] == [5, 5 + RESTART_OFFSET, 5 + 2 * RESTART_OFFSET]
+    assert all(t.kept.mean_return < 475 for t in saved)
+    assert saved[0].episodes == train_a3c(make_policy(fixed, seed=5), config).episodes
+    assert len({tuple(t.episodes) for t in saved}) == 3
+    best = max(t.kept.mean_return for t in saved)
+    assert kept is next(t for t in saved if t.kept.mean_return == best)  # the earliest of equals
+    # A resumed run goes on after the trainings it has: the same restarts, the same outcome.
+    resumed: list[A3CResult] = []
+    again = train_with_restarts(fixed, config, 2, done=saved[:1], save=resumed.append)
+    assert [t.config.seed for t in resumed] == [5 + RESTART_OFFSET, 5 + 2 * RESTART_OFFSET]
+    assert [t.episodes for t in resumed] == [t.episodes for t in saved[1:]]
+    assert again.config.seed == kept.config.seed
+    assert train_with_restarts(fixed, config, 0).config.seed == 5  # no restarts: the one training
+
+
+def test_restarts_stop_at_the_first_training_that_reaches_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept_returns = {0: 200.0, 1: 475.0}  # the first training is stuck, its first restart solves CartPole
+    seeds: list[int] = []
+
+    def scripted(model: object, config: A3CConfig) -> object:
+        seeds.append(config.seed)
+        mean = kept_returns[(config.seed - 7) // RESTART_OFFSET]
+        return SimpleNamespace(kept=SimpleNamespace(mean_return=mean), config=config)
+
+    monkeypatch.setattr(a3c, "train_a3c", scripted)
+    kept = train_with_restarts(SPACE.fixed([0, 1, 0]), A3CConfig(seed=7), 5)
+    assert seeds == [7, 7 + RESTART_OFFSET] and kept.kept.mean_return == 475.0
 
 
 def test_sampled_structure_acts_with_one_architecture_per_episode_and_learns_by_reinforce() -> None:

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from qas.cli import main
-from qas.generators.diffqas import SearchSpace, policy_search
-from qas.generators.diffqas.a3c import greedy_returns, make_policy
+from qas.generators.diffqas import SearchSpace, a3c, policy_search
+from qas.generators.diffqas.a3c import RESTART_OFFSET, greedy_returns, make_policy
 from qas.generators.diffqas.classify import accuracy, make_moons
 from qas.generators.diffqas.model import VariationalModel
 from qas.runs import MetricsLog
@@ -65,7 +65,14 @@ def test_rl_task_validates_the_top_architectures_and_trains_the_best(
     assert best["validation_score"] == pytest.approx(sum(best["scores"]) / 2)
     assert out["architecture"] == best["architecture"] == result["architecture"]
     stages = [(r["stage"], int(r["step"])) for r in MetricsLog(run_dir / "progress.csv").rows()]
-    assert stages == [("supernet", 160), ("supernet", 320), ("final", 160), ("final", 320)]
+    finals = [(stage, step) for stage in ("final", "final restart 1", "final restart 2") for step in (160, 320)]
+    assert stages == [("supernet", 160), ("supernet", 320), *finals]
+    # Every final training was stuck below CartPole's reward threshold: the one with the best kept evaluation is saved.
+    trainings = torch.load(run_dir / "final_trainings.pt", weights_only=False)
+    assert [t.config.seed for t in trainings] == [3, 3 + RESTART_OFFSET, 3 + 2 * RESTART_OFFSET]
+    assert out["final_trainings"] == 3
+    best = max(trainings, key=lambda t: t.kept.mean_return)
+    assert out["final_seed"] == best.config.seed and out["kept_return"] == best.kept.mean_return
     # The saved policy is the kept one: it plays exactly the returns of the evaluation that chose it (3 episodes from
     # 10000) and its score on the 20 start states after those.
     policy = make_policy(SearchSpace.load(run_dir / "derived_space.yaml"))
@@ -107,6 +114,33 @@ def test_interrupted_rl_search_resumes_at_the_next_stage(
     assert resumed["architecture"] == straight["architecture"] and resumed["score"] == straight["score"]
 
 
+def test_rl_search_interrupted_in_a_final_restart_keeps_the_finished_trainings(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["--task", "rl:CartPole-v1", "--seed", "1", *TINY_RL]
+    seeds: list[int] = []
+    original = a3c.train_a3c
+
+    def stop_in_first_restart(model: object, config: a3c.A3CConfig) -> object:
+        seeds.append(config.seed)
+        if seeds == [1, 1 + RESTART_OFFSET]:
+            raise KeyboardInterrupt
+        return original(model, config)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(a3c, "train_a3c", stop_in_first_restart)
+    assert main(["search", *args, "--runs-dir", str(tmp_path)]) == 130
+    run_dir = tmp_path / "diffqas" / "rl-CartPole-v1_1"
+    assert len(torch.load(run_dir / "final_trainings.pt", weights_only=False)) == 1
+    capsys.readouterr()
+    seeds.clear()
+    code, resumed = _search(["--resume", str(run_dir)], tmp_path, capsys)
+    # Only the two restarts ran again (train_a3c here trains nothing else: validations are finished and kept).
+    assert code == 1 and seeds == [1 + RESTART_OFFSET, 1 + 2 * RESTART_OFFSET] and resumed["final_trainings"] == 3
+    monkeypatch.undo()
+    _, straight = _search(args, tmp_path, capsys)
+    assert resumed["final_seed"] == straight["final_seed"] and resumed["score"] == straight["score"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -142,10 +176,16 @@ def test_rl_search_prints_its_stages_on_stderr_unless_json(tmp_path: Path, capsy
     out, err = capsys.readouterr()
     stages = [line.split(" ", 1)[1] for line in err.splitlines()]
     assert stages[0] == "supernet over 4096 architectures: 320 A3C steps"
+    # Two validation seeds here, so the default tie_validation_seeds (3) leaves room for one tie-break round.
     assert (
         stages[2] == "validating 2 architectures, the best 1 on 2 seeds (ties for the best on up to 3), 160 steps each"
     )
-    assert sum(s.startswith("validated ") for s in stages) == 2 and stages[-2].startswith("final training of ")
+    assert sum(s.startswith("validated ") for s in stages) == 2
+    # 320 steps leave the final training stuck, so it is restarted twice (the default).
+    final = next(i for i, s in enumerate(stages) if s.startswith("final training of "))
+    assert stages[final].endswith(": 320 steps (restarted up to 2 times while stuck)")
+    restarts = [s for s in stages[final:] if s.startswith("training stuck")]
+    assert [s.split(", ")[1] for s in restarts] == ["restart 1 on seed 104732", "restart 2 on seed 209461"]
     assert sum(s.startswith("finalist ") for s in stages) == 1
     assert stages[-1].startswith("A3C: ") and "mean greedy return" in out
     # The handler goes with the command: a --json run (or any later library use) prints nothing on stderr.

@@ -40,8 +40,8 @@ import copy
 import logging
 import queue
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -202,6 +202,50 @@ def train_a3c(model: VariationalModel, config: A3CConfig) -> A3CResult:
         result.wall_time,
     )
     return result
+
+
+RESTART_OFFSET = 104_729
+"""Added to the seed once per restart of :func:`train_with_restarts`: far from the validation seeds' offsets."""
+
+
+def train_with_restarts(
+    space: SearchSpace,
+    config: A3CConfig,
+    restarts: int,
+    done: Sequence[A3CResult] = (),
+    save: Callable[[A3CResult], None] | None = None,
+) -> A3CResult:
+    """A fresh policy over ``space`` trained by A3C, and trained again from scratch while it is stuck.
+
+    A training is stuck when its kept evaluation stays below the environment's reward threshold (Gymnasium's
+    "solved" level, CartPole-v1: 475): such a policy typically balances the pole and lets the cart run off the track,
+    and more steps rarely free it, but a training on another seed usually solves the task. Up to ``restarts`` more
+    trainings run, restart ``k`` on seed ``config.seed + k * RESTART_OFFSET`` with the same evaluation and score
+    episodes; the first that is not stuck is returned, else the one with the best kept evaluation (the earliest of
+    equals). The score episodes choose nothing. An environment without a threshold is never restarted.
+
+    Continues after the trainings ``done`` (for a resumed run) and hands each new one to ``save``.
+    """
+    import gymnasium as gym
+
+    threshold = gym.spec(config.env_id).reward_threshold
+    trainings = list(done)
+    while not trainings or (
+        threshold is not None and trainings[-1].kept.mean_return < threshold and len(trainings) <= restarts
+    ):
+        seed = config.seed + RESTART_OFFSET * len(trainings)
+        if trainings:
+            logger.info(
+                "training stuck (kept evaluation %.1f < %s), restart %d on seed %d",
+                trainings[-1].kept.mean_return,
+                threshold,
+                len(trainings),
+                seed,
+            )
+        trainings.append(train_a3c(make_policy(space, config.env_id, seed=seed), replace(config, seed=seed)))
+        if save:
+            save(trainings[-1])
+    return max(trainings, key=lambda t: t.kept.mean_return)
 
 
 class _Counter:

@@ -11,8 +11,9 @@ architecture for the full budget. Both write ``runs/diffqas/<task>_<n>/`` like t
   ``model.pt`` (the trained model's weights), so the classifier or policy can be loaded and used again;
 - ``result.json``; RL runs also ``supernet.pt``, ``validation.json`` and ``learning_curve.png``.
 
-An RL search is long, so it resumes by stage: a finished supernet, every finished validation and the final training are
-kept, and ``--resume`` continues with the next one (each stage is deterministic per seed with one A3C worker).
+An RL search is long, so it resumes by stage: a finished supernet, every finished validation and every finished final
+training (a stuck one is restarted, :func:`.a3c.train_with_restarts`) are kept, and ``--resume`` continues with the
+next one (each stage is deterministic per seed with one A3C worker).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import gymnasium as gym
 import torch
 
 from qas.errors import ConfigError, UnknownTargetError
-from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
+from qas.generators.diffqas.a3c import A3CConfig, A3CResult, train_with_restarts
 from qas.generators.diffqas.classify import ClassifierConfig, make_moons, search_classifier
 from qas.generators.diffqas.policy_search import (
     PolicySearchConfig,
@@ -189,12 +190,13 @@ def _run_policy(
         steps = [e.step for e in supernet.evaluations]
         plot_structure_weights(run_dir, names, steps, [e.probabilities for e in supernet.evaluations], "step")
     done = [ValidatedArchitecture.from_dict(v) for v in _read_json_list(validation_file)]
+    rounds = search.tie_validation_seeds > search.validation_seeds
     logger.info(
-        "validating %d architectures, the best %d on %d seeds (ties for the best on up to %d), %d steps each",
+        "validating %d architectures, the best %d on %d seeds%s, %d steps each",
         len(ranked),
         search.finalists,
         search.validation_seeds,
-        search.tie_validation_seeds,
+        f" (ties for the best on up to {search.tie_validation_seeds})" if rounds else "",
         search.validation_steps,
     )
     validated = validate(
@@ -202,10 +204,27 @@ def _run_policy(
     )
     chosen = best_of(validated)
     fixed = space.fixed(chosen.choice)
-    logger.info("final training of %s: %d steps", " ".join(chosen.architecture), config.total_steps)
-    final = train_a3c(make_policy(fixed, config.env_id, seed=config.seed), config)
-    _log_evaluations(log, "final", final, names)
-    curve = {"greedy return": ([e.step for e in final.evaluations], [e.mean_return for e in final.evaluations])}
+    logger.info(
+        "final training of %s: %d steps (restarted up to %d times while stuck)",
+        " ".join(chosen.architecture),
+        config.total_steps,
+        search.final_restarts,
+    )
+    # Each final training (a restart follows a stuck one) is kept as it ends, so a resumed run goes on from there.
+    trainings_file = run_dir / "final_trainings.pt"
+    trainings: list[A3CResult] = torch.load(trainings_file, weights_only=False) if trainings_file.is_file() else []
+
+    def save_training(training: A3CResult) -> None:
+        trainings.append(training)
+        atomic_write(trainings_file, lambda p: torch.save(trainings, p))
+        stage = "final" if len(trainings) == 1 else f"final restart {len(trainings) - 1}"
+        _log_evaluations(log, stage, training, names)
+
+    final = train_with_restarts(fixed, config, search.final_restarts, list(trainings), save_training)
+    curve = {
+        f"seed {t.config.seed}": ([e.step for e in t.evaluations], [e.mean_return for e in t.evaluations])
+        for t in trainings
+    }
     save_line_plot(run_dir / "learning_curve.png", curve, "environment steps", "mean greedy return", config.env_id)
     _save_model(run_dir, fixed, final.model)
     threshold = gym.spec(config.env_id).reward_threshold
@@ -215,6 +234,8 @@ def _run_policy(
         "kept_step": final.kept.step,
         "kept_return": final.kept.mean_return,  # the evaluation that chose it
         "final_return": final.eval_return,  # the last evaluation, whether kept or not
+        "final_seed": final.config.seed,  # config.seed, or a restart's if the first trainings were stuck
+        "final_trainings": len(trainings),
         "wall_time": final.wall_time,
     }
     write_json(

@@ -58,10 +58,17 @@ class PolicySearchConfig:
     # rescued one final training in 20 searches at a quarter more search time (docs/diffqas-cartpole.md, section 8).
     tie_validation_seeds: int = 3
     tied: bool = True  # only architectures that repeat one layer block, as hand-designed circuits do
+    # The final training of the chosen architecture (by the caller) is run again from scratch while it is stuck below
+    # the environment's reward threshold, up to this many times (a3c.train_with_restarts): on CartPole one final
+    # training in 20 was stuck, and its restart solved the task (docs/diffqas-cartpole.md, section 9). Validations
+    # stay single trainings: how often a block's training gets stuck is part of what they measure.
+    final_restarts: int = 2
 
     def __post_init__(self) -> None:
         counts = ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds", "tie_validation_seeds")
         check_counts(self, counts)
+        if self.final_restarts < 0:
+            raise ConfigError(f"final_restarts must be >= 0, got {self.final_restarts}")
 
     @classmethod
     def split(cls, data: dict[str, Any]) -> tuple[PolicySearchConfig, A3CConfig]:
