@@ -9,7 +9,8 @@ architecture for the full budget. Both write ``runs/diffqas/<task>_<n>/`` like t
   each stage, with the supernet's structure probabilities), ``structure_weights_p<k>.png``;
 - ``derived_space.yaml`` (the chosen architecture as a one-candidate space: ``SearchSpace.load`` rebuilds it) and
   ``model.pt`` (the trained model's weights), so the classifier or policy can be loaded and used again;
-- ``result.json``; RL runs also ``supernet.pt``, ``validation.json`` and ``learning_curve.png``.
+- ``result.json``; RL runs also ``supernet.pt``, ``validation.json``, ``final_trainings.pt`` (each final training)
+  and ``learning_curve.png``.
 
 An RL search is long, so it resumes by stage: a finished supernet, every finished validation and every finished final
 training (a stuck one is restarted, :func:`.a3c.train_with_restarts`) are kept, and ``--resume`` continues with the
