@@ -149,12 +149,15 @@ def _search(config: A3CConfig, search: PolicySearchConfig) -> tuple[list[int], s
 
 def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConfig, jobs: int) -> None:
     space = cartpole_space()
+    rounds = ""
+    if search.tie_validation_seeds > search.validation_seeds:
+        rounds = f", finalists tied for the best on up to {search.tie_validation_seeds}"
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "
         f"{search.search_steps} steps (structure: {config.structure}); its {search.top_k} most probable "
         f"architectures (tied layers: {search.tied}) "
         f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
-        f"{search.validation_seeds} (seed+offset), finalists tied for the best on up to {search.tie_validation_seeds};"
+        f"{search.validation_seeds} (seed+offset){rounds};"
         f"\nthen every circuit (searched and hand-designed) "
         f"{config.total_steps} steps from scratch (restarted up to {search.final_restarts} times while below the "
         f"reward threshold); score = "

@@ -157,6 +157,7 @@ def test_rl_search_interrupted_in_a_final_restart_keeps_the_finished_trainings(
         (["--task", "classify:moons", "--layers", "0"], "layers must be a positive integer, got 0"),
         (["--task", "classify:moons", "--set", "lr=-0.1"], "lr and structure_lr must be positive"),
         (["--task", "rl:CartPole-v1", "--set", "gamma=1"], "gamma must be in [0, 1), got 1"),
+        (["--task", "rl:CartPole-v1", "--set", "final_restarts=-1"], "final_restarts must be >= 0, got -1"),
         (["--task", "rl:CartPole-v1", "--set", "entropy_coef=inf"], "entropy_coef must be a finite number, got inf"),
         (["--task", "classify:moons", "--layers", "1", "--candidates", "missing.yaml"], "missing.yaml"),
     ],

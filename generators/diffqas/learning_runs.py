@@ -237,7 +237,7 @@ def _run_policy(
         "final_return": final.eval_return,  # the last evaluation, whether kept or not
         "final_seed": final.config.seed,  # config.seed, or a restart's if the first trainings were stuck
         "final_trainings": len(trainings),
-        "wall_time": final.wall_time,
+        "wall_time": sum(t.wall_time for t in trainings),  # of the final trainings, restarts included
     }
     write_json(
         run_dir / "result.json",
