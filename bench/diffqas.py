@@ -159,8 +159,8 @@ def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConf
         f"validated {search.validation_steps} steps each on one seed, the best {search.finalists} on "
         f"{search.validation_seeds} (seed+offset){rounds};"
         f"\nthen every circuit (searched and hand-designed) "
-        f"{config.total_steps} steps from scratch (restarted up to {search.final_restarts} times while below the "
-        f"reward threshold); score = "
+        f"{config.total_steps} steps from scratch (up to {search.final_restarts} restarts while below the reward "
+        f"threshold); score = "
         f"mean greedy return of the best of the evaluations ({config.eval_episodes} episodes every "
         f"{config.eval_every} steps) on {config.score_episodes} other episodes; "
         f"seeds {seeds}",

@@ -184,7 +184,7 @@ def test_rl_search_prints_its_stages_on_stderr_unless_json(tmp_path: Path, capsy
     assert sum(s.startswith("validated ") for s in stages) == 2
     # 320 steps leave the final training stuck, so it is restarted twice (the default).
     final = next(i for i, s in enumerate(stages) if s.startswith("final training of "))
-    assert stages[final].endswith(": 320 steps (restarted up to 2 times while stuck)")
+    assert stages[final].endswith(": 320 steps (up to 2 restarts while stuck)")
     restarts = [s for s in stages[final:] if s.startswith("training stuck")]
     assert [s.split(", ")[1] for s in restarts] == ["restart 1 on seed 104732", "restart 2 on seed 209461"]
     assert sum(s.startswith("finalist ") for s in stages) == 1

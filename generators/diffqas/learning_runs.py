@@ -206,7 +206,7 @@ def _run_policy(
     chosen = best_of(validated)
     fixed = space.fixed(chosen.choice)
     logger.info(
-        "final training of %s: %d steps (restarted up to %d times while stuck)",
+        "final training of %s: %d steps (up to %d restarts while stuck)",
         " ".join(chosen.architecture),
         config.total_steps,
         search.final_restarts,
