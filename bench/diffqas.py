@@ -150,7 +150,7 @@ def _search(config: A3CConfig, search: PolicySearchConfig) -> tuple[list[int], s
 def bench_cartpole(seeds: list[int], config: A3CConfig, search: PolicySearchConfig, jobs: int) -> None:
     space = cartpole_space()
     rounds = ""
-    if search.tie_validation_seeds > search.validation_seeds:
+    if search.tie_break_rounds:
         rounds = f", finalists tied for the best on up to {search.tie_validation_seeds}"
     print(
         f"== CartPole-v1, A3C ({config.workers} learner(s) per training, {jobs} trainings side by side): supernet "

@@ -191,13 +191,12 @@ def _run_policy(
         steps = [e.step for e in supernet.evaluations]
         plot_structure_weights(run_dir, names, steps, [e.probabilities for e in supernet.evaluations], "step")
     done = [ValidatedArchitecture.from_dict(v) for v in _read_json_list(validation_file)]
-    rounds = search.tie_validation_seeds > search.validation_seeds
     logger.info(
         "validating %d architectures, the best %d on %d seeds%s, %d steps each",
         len(ranked),
         search.finalists,
         search.validation_seeds,
-        f" (ties for the best on up to {search.tie_validation_seeds})" if rounds else "",
+        f" (ties for the best on up to {search.tie_validation_seeds})" if search.tie_break_rounds else "",
         search.validation_steps,
     )
     validated = validate(

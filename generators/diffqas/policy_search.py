@@ -84,6 +84,11 @@ class PolicySearchConfig:
         search = from_mapping(cls, {k: v for k, v in data.items() if k in own}, "policy-search")
         return search, from_mapping(A3CConfig, {k: v for k, v in data.items() if k not in own}, "A3C")
 
+    @property
+    def tie_break_rounds(self) -> bool:
+        """Whether finalists tied for the best can get tie-break rounds (see :func:`validate`)."""
+        return self.tie_validation_seeds > self.validation_seeds
+
     def to_dict(self, a3c: A3CConfig) -> dict[str, Any]:
         """The flat mapping :meth:`split` reads back (without env_id, which the task names)."""
         return asdict(self) | {k: v for k, v in asdict(a3c).items() if k != "env_id"}
