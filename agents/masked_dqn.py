@@ -95,18 +95,32 @@ class MaskedDQN(DQN):
 
     :param double_q: choose the next action with the online network and value it with the target network
         (van Hasselt et al. 2016), as KANQAS' DDQN does.
+    :param exploration_decay: if set, epsilon is ``exploration_initial_eps * exploration_decay ** n_updates``
+        (floored at ``exploration_final_eps``): multiplied by the decay at every gradient step, as KANQAS does
+        (0.99995 per replay), instead of SB3's linear schedule over ``exploration_fraction`` of the run.
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {"MlpPolicy": DQNPolicy}
 
-    def __init__(self, policy: str | type[DQNPolicy], env: Any, *, double_q: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        policy: str | type[DQNPolicy],
+        env: Any,
+        *,
+        double_q: bool = True,
+        exploration_decay: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         if kwargs.get("n_steps", 1) != 1:
             raise ConfigError("masked DQN supports n_steps=1 only (its replay buffer stores one-step masks)")
         if kwargs.get("replay_buffer_class") not in (None, MaskedReplayBuffer):
             raise ConfigError("masked DQN brings its own replay buffer; remove replay_buffer_class")
         if kwargs.get("optimize_memory_usage"):
             raise ConfigError("masked DQN does not support optimize_memory_usage=True")
+        if exploration_decay is not None and not 0 < exploration_decay <= 1:
+            raise ConfigError(f"exploration_decay must lie in (0, 1], got {exploration_decay}")
         self.double_q = double_q
+        self.exploration_decay = exploration_decay
         super().__init__(policy, env, replay_buffer_class=MaskedReplayBuffer, **kwargs)
 
     # ----- acting ---------------------------------------------------------------------------------------------------
@@ -171,6 +185,13 @@ class MaskedDQN(DQN):
             else:
                 info["next_action_mask"] = np.ones_like(current[i]) if dones[i] else current[i]
         super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
+
+    def _on_step(self) -> None:
+        super()._on_step()
+        if self.exploration_decay is not None:
+            decayed = self.exploration_initial_eps * self.exploration_decay**self._n_updates
+            self.exploration_rate = max(self.exploration_final_eps, decayed)
+            self.logger.record("rollout/exploration_rate", self.exploration_rate)
 
     # ----- learning -------------------------------------------------------------------------------------------------
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:

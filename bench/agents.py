@@ -8,7 +8,8 @@ short by its time limit keeps what it measured):
   steps. Reports the seeds solved and the steps needed.
 - ``kanqas``: KANQAS set-up. KAN-Q against the MLP double DQN (KANQAS' [30, 30, 30] DDQN) on the same budget:
   success fraction of training episodes (KANQAS' "success probability") and of greedy policies, parameter counts,
-  time per episode; noisy Bell reports the best fidelity with 2 gates (0.85 is the optimum).
+  time per episode; noisy Bell reports the best fidelity with 2 gates (0.85 is the optimum). ``bell-cfg`` trains
+  Bell with KANQAS' own training settings and budget (10,000 episodes) instead of the agents' hyperparameter files.
 - ``ppr``: Bell under 4 noise settings learnt in sequence, with policy reuse against from scratch: episodes until
   the success rate over the last 100 episodes reaches 0.8 (counted from episode 20 on, so 20 is the best possible),
   per setting and summed over the sequence (the first setting has an empty library: reuse and scratch tie).
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, StopTrainingOnMaxEpisodes
 
 import qas
 from qas.agents.training import TrainResult, rollout, task_of, train
@@ -74,10 +75,12 @@ def run(
     stop: Callable[[gym.Env], StopWhenGreedySolves] | None = None,
     env_id: str = STATE,
     hyperparams: dict[str, Any] | None = None,
+    episodes: int | None = None,
 ) -> tuple[TrainResult, dict[str, Any]]:
-    """Train once; return the result and a row of measurements."""
+    """Train once (at most ``timesteps`` steps, and ``episodes`` episodes when given); return the result and a row."""
     env = gym.make(env_id, **env_kwargs)
-    callbacks = [stop(env)] if stop else []
+    stopper = stop(env) if stop else None
+    callbacks = [c for c in (stopper, episodes and StopTrainingOnMaxEpisodes(episodes)) if c]
     started = time.monotonic()
     result = train(
         agent,
@@ -101,7 +104,7 @@ def run(
         "env_kwargs": env_kwargs,
         "seed": seed,
         "steps": steps,
-        "solved_at": callbacks[0].solved_at if callbacks else None,
+        "solved_at": stopper.solved_at if stopper else None,
         "episodes": episodes,
         "train_success_fraction": successes / max(episodes, 1),
         "greedy_gates": len(circuit),
@@ -164,6 +167,27 @@ KANQAS_SETTINGS: dict[str, dict[str, Any]] = {
 }
 KANQAS_MLP = {"policy_kwargs": {"net_arch": [30, 30, 30]}}
 
+# KANQAS' own training of Bell (configuration_files/{DDQN,KAQN}/2q_bell_state_seed1.cfg and main.py): Adam at 5e-4,
+# the target copied every 50 replays, epsilon x0.99995 per replay down to 0.05, replays from the first full batch
+# (MLP 1000, KAN 500), no gradient clipping (1e9), KAN grids refit every 50 replays; 10,000 episodes of at most 6
+# gates. KAN: pykan's [84, 2, 12] at grid 5, cubic, here without LayerNorm or output affine (pykan has neither).
+# Its GHZ-3 KAQN file holds the Bell settings, so this runs Bell only.
+KANQAS_CFG_EPISODES = 10_000
+KANQAS_CFG_COMMON = {"gamma": 0.41, "learning_rate": 5e-4, "target_update_interval": 50, "exploration_decay": 0.99995,
+                     "exploration_final_eps": 0.05, "max_grad_norm": 1e9}  # fmt: skip
+KANQAS_CFG: dict[str, dict[str, Any]] = {
+    "dqn": {**KANQAS_CFG_COMMON, **KANQAS_MLP, "batch_size": 1000, "buffer_size": 15_000, "learning_starts": 1000},
+    "kanq": {
+        **KANQAS_CFG_COMMON,
+        **KANQAS_SETTINGS["bell"]["kanq"],
+        "learning_rate": 5e-4,
+        "batch_size": 500,
+        "buffer_size": 10_000,
+        "learning_starts": 500,
+        "grid_update_interval": 50,
+    },
+}
+
 
 def kanqas(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: int, parts: list[str]) -> None:
     for target, settings in KANQAS_SETTINGS.items():
@@ -183,6 +207,12 @@ def kanqas(seeds: list[int], root: Path, emit: Callable[[dict], None], budget: i
             kwargs = {"target": "bell", "preset": "kanqas-noisy"}
             _, row = run(agent, kwargs, budget, seed, root, hyperparams={"gamma": 0.41, "policy_kwargs": net})
             emit({"experiment": "kanqas-noisy-bell", **row})
+    for agent, hyper in KANQAS_CFG.items():
+        for seed in seeds if "bell-cfg" in parts and agent in parts else []:
+            kwargs = {"target": "bell", "preset": "kanqas"}
+            _, row = run(agent, kwargs, 6 * KANQAS_CFG_EPISODES, seed, root, hyperparams=hyper,
+                         episodes=KANQAS_CFG_EPISODES)  # fmt: skip
+            emit({"experiment": "kanqas-bell-cfg", **row})
 
 
 PPR_NOISE = ["none", "kuo", "depolarize:0.005", "depolarize:0.01"]
@@ -318,7 +348,7 @@ def main() -> None:
     parser.add_argument("--kanqas-budget", type=int, default=5000, help="steps per KANQAS Bell run (GHZ-3: twice)")
     parser.add_argument("--kuo-parts", default="bell,ghz3,dqn,ppo", help="targets and agents to run")
     parser.add_argument("--kuo-set", action="append", default=[], help="key=value for the Kuo runs (repeatable)")
-    parser.add_argument("--kanqas-parts", default="bell,ghz3,noisy,kanq,dqn", help="targets and agents to run")
+    parser.add_argument("--kanqas-parts", default="bell,ghz3,noisy,bell-cfg,kanq,dqn", help="targets and agents to run")
     parser.add_argument("--ppr-budget", type=int, default=3000)
     parser.add_argument("--ppr-set", action="append", default=[], help="key=value for the PPR runs (repeatable)")
     parser.add_argument("--vqe-budget", type=int, default=20_000)

@@ -43,6 +43,18 @@ def test_exploration_and_greedy_choice_respect_the_mask() -> None:
     assert (model.predict(obs, deterministic=True, action_masks=masks)[0] == 7).all()
 
 
+def test_exploration_decay_multiplies_epsilon_by_it_at_every_gradient_step() -> None:
+    env = gym.make("qas/StatePreparation-v0", **BELL)
+    model = MaskedDQN("MlpPolicy", env, seed=0, learning_starts=20, train_freq=1, exploration_decay=0.95)
+    model.learn(50)
+    # Gradient steps follow env steps 21-50; the epsilon set at step 50 has seen the 29 before it. SB3's linear
+    # schedule would stand at its floor, 0.05, by now.
+    assert model._n_updates == 30
+    assert model.exploration_rate == pytest.approx(0.95**29)
+    with pytest.raises(ConfigError, match=r"exploration_decay must lie in \(0, 1\], got 1.5"):
+        MaskedDQN("MlpPolicy", env, exploration_decay=1.5)
+
+
 def test_replay_buffer_stores_the_mask_of_each_next_observation() -> None:
     env = gym.make("qas/StatePreparation-v0", **BELL)
     model = MaskedDQN("MlpPolicy", env, seed=0, learning_starts=50, buffer_size=100)
