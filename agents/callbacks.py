@@ -21,7 +21,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from qas.circuit import Circuit
-from qas.runs import MetricsLog, atomic_write, write_json
+from qas.runs import MetricsLog, atomic_write, reading, write_json
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_MODEL = "last_model.zip"
@@ -200,6 +200,7 @@ def load_checkpoint_state(run_dir: Path) -> SearchState | None:
     path = run_dir / CHECKPOINT_DIR / CHECKPOINT_STATE
     if not path.exists():
         return None
-    data = json.loads(path.read_text())
-    data.pop("timesteps")  # recorded for people reading the file; the model carries its own step count
-    return SearchState(**data)
+    with reading(path):
+        data = json.loads(path.read_text())
+        data.pop("timesteps")  # recorded for people reading the file; the model carries its own step count
+        return SearchState(**data)

@@ -23,6 +23,7 @@ from stable_baselines3.dqn.policies import DQNPolicy
 
 from qas.agents.masked_dqn import MaskedDQN, masked_q_values
 from qas.errors import ConfigError, InputFileError
+from qas.runs import reading
 
 if TYPE_CHECKING:
     from qas.agents.training import TrainResult
@@ -81,7 +82,8 @@ class PPRDQN(MaskedDQN):
             for path in self.library:
                 if not Path(path).is_file():
                     raise InputFileError(f"PPR library model {path} does not exist")
-                reused = MaskedDQN.load(path, device=self.device)
+                with reading(path):
+                    reused = MaskedDQN.load(path, device=self.device)
                 if reused.action_space != self.action_space or reused.observation_space != self.observation_space:
                     raise ConfigError(f"PPR library model {path} was trained on other action or observation spaces")
                 nets.append(reused.q_net.eval())

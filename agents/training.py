@@ -53,6 +53,7 @@ from qas.runs import (
     atomic_write_text,
     load_config,
     new_run_dir,
+    reading,
     save_circuit_artifacts,
     save_line_plot,
     write_yaml,
@@ -359,10 +360,12 @@ def _restore(run_dir: Path, cfg: dict[str, Any], env: VecEnv) -> tuple[BaseAlgor
     model_path = run_dir / CHECKPOINT_DIR / CHECKPOINT_MODEL
     if state is None or not model_path.is_file():
         return None, None
-    model = AGENTS[cfg["agent"]].load(model_path, env=env, device=cfg.get("device", "cpu"))
+    with reading(model_path):
+        model = AGENTS[cfg["agent"]].load(model_path, env=env, device=cfg.get("device", "cpu"))
     buffer = run_dir / CHECKPOINT_DIR / CHECKPOINT_BUFFER
     if isinstance(model, OffPolicyAlgorithm) and buffer.is_file():
-        model.load_replay_buffer(buffer)
+        with reading(buffer):
+            model.load_replay_buffer(buffer)
     return model, state
 
 
@@ -417,7 +420,8 @@ def evaluate_agent(run: str | Path, model_file: str = "final_model.zip") -> tupl
         path = run_dir / CHECKPOINT_DIR / CHECKPOINT_MODEL
     if not path.is_file():
         raise InputFileError(f"{run_dir} holds no trained model ({model_file} or a checkpoint)")
-    model = AGENTS[cfg["agent"]].load(path, device=cfg.get("device", "cpu"))
+    with reading(path):
+        model = AGENTS[cfg["agent"]].load(path, device=cfg.get("device", "cpu"))
     env = single_env(cfg)
     circuit, _ = rollout(model, env)
     return circuit, evaluate(circuit, task_of(env))

@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pickle
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from qas.errors import ConfigError, InputFileError
+from qas.errors import ConfigError, InputFileError, QasError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -105,6 +107,35 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping of keys to values, got {type(data).__name__}")
     return data
+
+
+@contextmanager
+def reading(path: str | Path, also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn a loader's failure inside the block into one :class:`InputFileError` naming ``path``.
+
+    For files a run, a dataset or a trainer saved. Atomic writes never leave one half-written, but a copied, emptied or
+    foreign file can still turn up, and each loader fails its own way: EOFError for an empty file (which typer turns
+    into a silent abort), UnpicklingError, zip and JSON errors (ValueError), a mapping with missing or unknown keys;
+    ``also`` adds a loader's own error types.
+    """
+    try:
+        yield
+    except QasError:
+        raise
+    except (OSError, EOFError, ValueError, RuntimeError, KeyError, TypeError, pickle.UnpicklingError, *also) as err:
+        if isinstance(err, KeyError):
+            detail = f"no entry {err}"  # str(KeyError) is the bare key
+        else:
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputFileError(f"cannot read saved file {path}: {detail}") from None
+
+
+def load_saved(path: str | Path, **torch_load_kwargs: Any) -> Any:
+    """``torch.load`` a file a run saved (a checkpoint, a finished stage); see :func:`reading` for its errors."""
+    import torch
+
+    with reading(path):
+        return torch.load(path, weights_only=False, **torch_load_kwargs)
 
 
 def parse_value(raw: str, context: str = "") -> Any:

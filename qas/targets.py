@@ -128,7 +128,7 @@ def load_array(path: str | Path) -> np.ndarray:
         if suffix == ".npy":
             return np.asarray(np.load(path, allow_pickle=False))
         return np.loadtxt(path, dtype=complex, delimiter="," if suffix == ".csv" else None, ndmin=1)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:  # EOFError: an empty or cut-off .npy
         raise InputFileError(f"cannot read target file {path}: {err}") from None
 
 

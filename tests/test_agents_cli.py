@@ -62,3 +62,25 @@ def test_qas_train_resume_continues_a_ppo_run_to_the_new_budget(tmp_path, capsys
     resumed = json.loads(capsys.readouterr().out)
     assert resumed["run_dir"] == run and resumed["timesteps"] == 2048
     assert resumed["best_fidelity"] == pytest.approx(1.0)
+
+
+def test_resume_from_a_damaged_checkpoint_is_one_error_naming_the_file(tmp_path, capsys) -> None:
+    # Each was a traceback (a zip, pickle or JSON error) or, for an empty pickle, typer's silent abort.
+    argv = ["train", "--agent", "dqn", "--env-kwargs", "target=bell", "--timesteps", "300", "--runs-dir", tmp_path]
+    assert main([*map(str, argv), "--set", "checkpoint_freq=300", "--set", "learning_starts=100"]) == 0
+    checkpoints = tmp_path / "dqn" / "qas-StatePreparation-v0_1" / "checkpoints"
+    for name, damage, message in [
+        ("last_model.zip", b"", "wasn't a zip-file"),
+        ("replay_buffer.pkl", b"", "Ran out of input"),
+        ("state.json", b"{", "Expecting property name"),
+        ("state.json", b'{"timesteps": 300, "bogus": 1}', "unexpected keyword argument 'bogus'"),
+    ]:
+        path = checkpoints / name
+        intact = path.read_bytes()
+        path.write_bytes(damage)
+        capsys.readouterr()
+        assert main(["train", "--resume", str(checkpoints.parent), "--timesteps", "600"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"error: cannot read saved file {path}: ") and message in err, err
+        path.write_bytes(intact)
+    assert main(["train", "--resume", str(checkpoints.parent), "--timesteps", "600"]) == 0  # mended, it resumes

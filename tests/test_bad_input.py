@@ -44,7 +44,8 @@ def _files(tmp: Path) -> dict[str, Path]:
     for name, text in texts.items():
         (tmp / name).write_text(text)
     (tmp / "binary.qasm").write_bytes(b"\xff\xfe\x00\x81")
-    return {name: tmp / name for name in [*arrays, *texts, "binary.qasm"]}
+    (tmp / "empty.npy").write_bytes(b"")
+    return {name: tmp / name for name in [*arrays, *texts, "binary.qasm", "empty.npy"]}
 
 
 CASES = [
@@ -67,6 +68,7 @@ CASES = [
     ("unreadable file", ["draw", "{binary.qasm}"], "cannot read circuit file"),
     ("unsupported file type", ["draw", "{circuit.txt}"], "use a .qasm (OpenQASM 2/3) or .json (qas) file"),
     ("missing target file", ["compile", "nowhere.npy"], "target file nowhere.npy does not exist"),
+    ("empty target file", ["compile", "{empty.npy}"], "empty.npy: No data left in file"),  # was a silent exit 130
     ("unknown target", ["compile", "tofoli"], "tofoli"),
     ("malformed task", ["evaluate", "{ghz.qasm}", "-t", "ghz3"], "must look like KIND:TARGET"),
     ("qubit count mismatch", ["evaluate", "{ghz.qasm}", "-t", "state:bell"], "qubit"),

@@ -90,6 +90,18 @@ def test_draw_writes_svg_png_and_prints_text(
     assert "0: ───H───@" in capsys.readouterr().out
 
 
+def test_an_eof_error_in_a_command_is_one_error_line_not_a_silent_abort(
+    ghz_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # typer turns an EOFError (a file that ends early, in a reader that does not wrap it) into click's Abort.
+    def cut_short(path: object) -> Circuit:
+        raise EOFError("Ran out of input")
+
+    monkeypatch.setattr("qas.cli.read_circuit", cut_short)
+    assert main(["draw", str(ghz_file)]) == 2
+    assert capsys.readouterr().err.strip() == "error: input ended early: Ran out of input"
+
+
 def test_compile_named_and_file_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "compile", "fredkin", "--method", "exact", "--gates", "ibm-native")
     assert data["infidelity"] < 1e-9 and data["method"] == "exact"

@@ -95,3 +95,20 @@ def test_interrupted_search_resumes_from_its_checkpoint(tmp_path: Path, monkeypa
     assert [int(r["epoch"]) for r in rows] == list(range(1, 41))
     assert resumed.result.architecture == straight.result.architecture
     assert resumed.result.history.losses == straight.result.history.losses  # bit-for-bit the same search
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [(b"", "Ran out of input"), (b"# not a checkpoint\n", "invalid load key")]
+)
+def test_resume_from_an_emptied_or_foreign_checkpoint_is_one_error_naming_it(
+    content: bytes, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # An empty file made torch raise EOFError, which typer turned into a silent exit 130; a foreign one a traceback.
+    assert main(["search", "--task", "state:bell", "--epochs", "2", "--runs-dir", str(tmp_path)]) == 0
+    checkpoint = tmp_path / "diffqas" / "state-bell_1" / "checkpoint.pt"
+    checkpoint.write_bytes(content)
+    capsys.readouterr()
+    assert main(["search", "--resume", str(checkpoint.parent)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: cannot read saved file {checkpoint}: ") and message in err
+    assert len(err.splitlines()) == 1

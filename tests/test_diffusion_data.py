@@ -117,3 +117,17 @@ def test_bad_dataset_settings_raise() -> None:
         DatasetConfig(min_gates=5, max_gates=2)
     with pytest.raises(InputFileError, match="qas dataset"):
         CircuitDataset.load("/nonexistent/folder")
+
+
+def test_a_damaged_dataset_file_is_one_error_naming_it(tmp_path) -> None:
+    summary = generate(DatasetConfig(gates=CLIFFORD, size=200, seed=1), tmp_path)
+    shard = tmp_path / summary["shards"][0]
+    intact = shard.read_bytes()
+    for damage, message in [(b"", "No data left in file"), (intact[:100], "File is not a zip file")]:
+        shard.write_bytes(damage)
+        with pytest.raises(InputFileError, match=f"cannot read saved file {shard}: {message}"):
+            CircuitDataset.load(tmp_path)
+    shard.write_bytes(intact)
+    (tmp_path / "dataset.json").write_text('{"config": {"gatez": ["h"]}, "shards": []}')
+    with pytest.raises(InputFileError, match=r"dataset\.json: no entry 'gates'"):
+        CircuitDataset.load(tmp_path)

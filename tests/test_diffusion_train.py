@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from qas.errors import ConfigError
+from qas.errors import ConfigError, InputFileError
 from qas.generators.diffusion.dataset import DatasetConfig, generate
 from qas.generators.diffusion.model import load_weights
 from qas.generators.diffusion.train import TrainConfig, train
@@ -77,3 +77,13 @@ def test_bad_setting_values_are_named(settings: dict, message: str) -> None:
 def test_a_cuda_device_without_cuda_is_refused_up_front() -> None:
     with pytest.raises(ConfigError, match=r"^device 'cuda' was asked for, but torch sees no CUDA device here$"):
         TrainConfig.from_dict({"dataset": "x", "device": "cuda"})
+
+
+def test_damaged_weights_or_trainer_state_are_one_error_naming_the_file(dataset, tmp_path) -> None:
+    train(TrainConfig(dataset=dataset, steps=10, checkpoint_every=10, **TINY), tmp_path, log=lambda _: None)
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(InputFileError, match=r"model\.safetensors: Error while deserializing header"):
+        load_weights(tmp_path)
+    (tmp_path / "trainer_state.pt").write_bytes(b"")
+    with pytest.raises(InputFileError, match=r"trainer_state\.pt: Ran out of input"):
+        train(TrainConfig(dataset=dataset, steps=20, **TINY), tmp_path, log=lambda _: None)

@@ -41,7 +41,7 @@ from qas.generators.diffqas.policy_search import (
 )
 from qas.generators.diffqas.run import plot_structure_weights, structure_row
 from qas.generators.diffqas.space import SearchSpace
-from qas.runs import MetricsLog, atomic_write, new_run_dir, save_line_plot, write_json, write_yaml
+from qas.runs import MetricsLog, atomic_write, load_saved, new_run_dir, reading, save_line_plot, write_json, write_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def _run_policy(
     log = MetricsLog(run_dir / "progress.csv")
     supernet_file, validation_file = run_dir / "supernet.pt", run_dir / "validation.json"
     if supernet_file.is_file():
-        ranked = torch.load(supernet_file, weights_only=False)["ranked"]
+        ranked = load_saved(supernet_file)["ranked"]
     else:
         logger.info("supernet over %d architectures: %d A3C steps", space.size, search.search_steps)
         supernet = train_supernet(space, config, search.search_steps)
@@ -212,7 +212,7 @@ def _run_policy(
     )
     # Each final training (a restart follows a stuck one) is kept as it ends, so a resumed run goes on from there.
     trainings_file = run_dir / "final_trainings.pt"
-    trainings: list[A3CResult] = torch.load(trainings_file, weights_only=False) if trainings_file.is_file() else []
+    trainings: list[A3CResult] = load_saved(trainings_file) if trainings_file.is_file() else []
 
     def save_training(training: A3CResult) -> None:
         trainings.append(training)
@@ -259,7 +259,10 @@ def _log_evaluations(log: MetricsLog, stage: str, result: A3CResult, names: list
 
 
 def _read_json_list(path: Path) -> list[dict[str, Any]]:
-    return json.loads(path.read_text()) if path.is_file() else []
+    if not path.is_file():
+        return []
+    with reading(path):
+        return json.loads(path.read_text())
 
 
 # ----- shared ---------------------------------------------------------------------------------------------------------

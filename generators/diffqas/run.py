@@ -25,6 +25,7 @@ from qas.runs import (
     MetricsLog,
     atomic_write,
     load_config,
+    load_saved,
     new_run_dir,
     save_circuit_artifacts,
     save_line_plot,
@@ -94,7 +95,7 @@ def resume_search(run_dir: str | Path) -> SearchRun:
     )
     checkpoint = run_dir / CHECKPOINT
     if checkpoint.is_file():
-        search.load_state_dict(torch.load(checkpoint, weights_only=False))
+        search.load_state_dict(load_saved(checkpoint))
         logger.info("resuming %s at epoch %d", run_dir, search.epoch)
     _truncate_progress(run_dir / "progress.csv", search.epoch)
     return _run(search, run_dir)

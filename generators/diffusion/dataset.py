@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ import torch
 from qas.encoding import CircuitEncoding
 from qas.errors import ConfigError, InputFileError
 from qas.gate_sets import get_gate_set
-from qas.runs import atomic_write, write_json
+from qas.runs import atomic_write, reading, write_json
 
 from .placements import PAD, PlacementVocabulary
 
@@ -193,18 +194,20 @@ class CircuitDataset:
     @classmethod
     def load(cls, path: str | Path) -> CircuitDataset:
         path = Path(path)
-        try:
+        if not (path / "dataset.json").is_file():
+            raise InputFileError(f"{path} is not a dataset folder (no dataset.json); create one with `qas dataset`")
+        with reading(path / "dataset.json"):
             summary = json.loads((path / "dataset.json").read_text())
-        except OSError:
-            raise InputFileError(
-                f"{path} is not a dataset folder (no dataset.json); create one with `qas dataset`"
-            ) from None
-        config = DatasetConfig(**{**summary["config"], "gates": tuple(summary["config"]["gates"])})
+            config = DatasetConfig(**{**summary["config"], "gates": tuple(summary["config"]["gates"])})
+            shard_names = list(summary["shards"])
         vocab = PlacementVocabulary(config.encoding())
-        parts = [np.load(path / name) for name in summary["shards"]]
-        tokens = np.concatenate([p["tokens"] for p in parts]).astype(np.int64)
-        params = np.concatenate([p["params"] for p in parts])
-        unitaries = np.concatenate([p["unitaries"] for p in parts])
+        shards = []
+        for name in shard_names:
+            with reading(path / name, also=(zipfile.BadZipFile,)), np.load(path / name) as shard:
+                shards.append({key: shard[key] for key in ("tokens", "params", "unitaries")})
+        tokens = np.concatenate([s["tokens"] for s in shards]).astype(np.int64)
+        params = np.concatenate([s["params"] for s in shards])
+        unitaries = np.concatenate([s["unitaries"] for s in shards])
         return cls(
             config,
             torch.as_tensor(vocab.from_tokens(tokens)),

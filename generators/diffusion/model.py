@@ -20,11 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from qas.errors import ConfigError, InputFileError
-from qas.runs import atomic_write, write_json
+from qas.runs import atomic_write, reading, write_json
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,11 @@ def load_weights(directory: str | Path, device: str | torch.device = "cpu") -> t
     """A denoiser (in eval mode) and its metadata from a folder holding ``model.safetensors`` and ``model.json``."""
     device = torch_device(device)
     directory = Path(directory)
-    try:
+    if not (directory / "model.json").is_file():
+        raise InputFileError(f"{directory} holds no generator weights (model.json is missing)")
+    with reading(directory / "model.json"):
         meta = json.loads((directory / "model.json").read_text())
-    except OSError:
-        raise InputFileError(f"{directory} holds no generator weights (model.json is missing)") from None
-    model = Denoiser(DenoiserConfig(**meta["denoiser"]))
-    model.load_state_dict(load_file(str(directory / "model.safetensors"), device=str(device)))
+        model = Denoiser(DenoiserConfig(**meta["denoiser"]))
+    with reading(directory / "model.safetensors", also=(SafetensorError,)):
+        model.load_state_dict(load_file(str(directory / "model.safetensors"), device=str(device)))
     return model.to(device).eval(), meta

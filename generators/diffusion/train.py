@@ -24,7 +24,7 @@ import torch
 from torch.nn import functional
 
 from qas.errors import ConfigError
-from qas.runs import MetricsLog, atomic_write, load_config, write_yaml
+from qas.runs import MetricsLog, atomic_write, load_config, load_saved, write_yaml
 from qas.settings import check_numbers, from_mapping
 
 from .dataset import CircuitDataset
@@ -167,7 +167,7 @@ def train(config: TrainConfig, run_dir: str | Path, *, log: Any = print) -> dict
     step = 0
     state_path = run_dir / "trainer_state.pt"
     if state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=False)
+        state = load_saved(state_path, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         ema, step = state["ema"], state["step"]
