@@ -58,7 +58,7 @@ from qas.runs import (
     save_line_plot,
     write_yaml,
 )
-from qas.settings import check_keywords
+from qas.settings import check_keywords, check_seed
 from qas.tasks import GroundState, StatePreparation, Task
 
 AGENTS: dict[str, type[BaseAlgorithm]] = {"dqn": MaskedDQN, "kanq": KANDQN, "ppr": PPRDQN, "ppo": MaskablePPO}
@@ -184,6 +184,7 @@ def _validate(config: dict[str, Any]) -> None:
             raise ConfigError(f"{key} must be a number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
+    check_seed(config.get("seed"))
     if not 0 <= config.get("gamma", 0.99) <= 1:
         raise ConfigError(f"gamma must be in [0, 1], got {config['gamma']}")
     for key in ("learning_rate", "batch_size", "buffer_size", "n_steps"):

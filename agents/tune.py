@@ -21,6 +21,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from qas.agents.training import resolve_config, rollout, train
 from qas.errors import ConfigError
 from qas.runs import safe_name
+from qas.settings import check_seed
 
 
 def _dqn_family(trial: optuna.Trial) -> dict[str, Any]:
@@ -168,6 +169,7 @@ def tune(
         raise ConfigError(f"unknown agent {agent!r}; choose one of {sorted(SAMPLERS)}")
     if trials < 1 or n_evaluations < 1:
         raise ConfigError(f"trials and n_evaluations must be positive, got {trials} and {n_evaluations}")
+    check_seed(seed)
     # The whole run configuration is checked (environment id, overrides) before a study is created or joined.
     config = resolve_config(agent, env_id, env_kwargs=env_kwargs, timesteps=timesteps, overrides=overrides)
     budget = config["n_timesteps"]

@@ -12,6 +12,8 @@ from qas.errors import ConfigError
 
 T = TypeVar("T")
 
+SEED_MAX = 2**32 - 1  # numpy's legacy seeding, which SB3 and Gymnasium use, takes seeds in [0, 2**32 - 1]
+
 
 def from_mapping(cls: type[T], data: Mapping[str, Any], what: str) -> T:
     """``cls(**data)``, but an unknown key or a bad value is a :class:`ConfigError` naming it, not silently dropped."""
@@ -31,6 +33,7 @@ def check_numbers(settings: object) -> None:
 
     Called first in each settings class's ``__post_init__``: the range checks that follow would otherwise fail with
     a comparison traceback on a string, and are all false for NaN (a NaN learning rate reached the optimiser).
+    Integer fields named ``seed`` or ``*_seed`` are also checked by :func:`check_seed`.
     """
     for f in fields(settings):  # type: ignore[arg-type]
         value = getattr(settings, f.name)
@@ -42,6 +45,19 @@ def check_numbers(settings: object) -> None:
             raise ConfigError(f"{f.name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}")
         if not math.isfinite(value):
             raise ConfigError(f"{f.name} must be a finite number, got {value}")
+        if kind == "int" and (f.name == "seed" or f.name.endswith("_seed")):
+            check_seed(value, f.name)
+
+
+def check_seed(value: object, name: str = "seed") -> None:
+    """A :class:`ConfigError` unless ``value`` is None (unseeded) or an integer in [0, 2**32 - 1].
+
+    A negative seed otherwise reached numpy deep inside SB3, Gymnasium or an A3C worker process: a traceback.
+    """
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise ConfigError(f"{name} must be an integer in [0, 2**32 - 1], got {value!r}")
 
 
 def check_counts(settings: object, names: Iterable[str]) -> None:

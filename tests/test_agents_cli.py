@@ -45,6 +45,8 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--env-kwargs", "target"], "must look like key=value"),
         (["train", "--env-kwargs", "targe=bell"], "unknown env_kwargs ['targe'] for qas/StatePreparation-v0; known: ["),
         (["evaluate-agent", "nowhere"], "is not a run folder"),
+        (["train", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1], got -1"),
+        (["tune", "--agent", "dqn", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1], got -1"),
         (["tune", "--agent", "dqn", "--trials", "0"], "trials and n_evaluations must be positive"),
     ],
 )

@@ -75,6 +75,7 @@ CASES = [
     ("unknown export format", ["export", "{ghz.qasm}", "-d", "ibm-line", "-f", "pdf"], "unknown format 'pdf'"),
     ("bad noise", ["evaluate", "{ghz.qasm}", "-t", "state:ghz3", "--noise", "loud:0.1"], "bad noise item 'loud:0.1'"),
     ("unknown compile method", ["compile", "cnot", "--method", "magic"], "unknown compile method 'magic'"),
+    ("negative seed", ["generate", "--unitary", "cnot", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1]"),
     ("missing option", ["evaluate", "{ghz.qasm}"], "Missing option '--task'"),
     (
         "output folder missing",

@@ -59,6 +59,7 @@ def test_missed_goal_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
         (["--task", "ground-state:h2", "--set", "lr=nan"], "lr must be a finite number, got nan"),
         ([], "give --task"),
         (["--resume", "not-a-run"], "not a DiffQAS run folder"),
+        (["--task", "rl:CartPole-v1", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1], got -1"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

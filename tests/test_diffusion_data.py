@@ -117,6 +117,8 @@ def test_bad_dataset_settings_raise() -> None:
         DatasetConfig(min_gates=5, max_gates=2)
     with pytest.raises(InputFileError, match="qas dataset"):
         CircuitDataset.load("/nonexistent/folder")
+    with pytest.raises(QasError, match=r"seed must be an integer in \[0, 2\*\*32 - 1\], got -1"):
+        DatasetConfig(seed=-1)
 
 
 def test_a_damaged_dataset_file_is_one_error_naming_it(tmp_path) -> None:

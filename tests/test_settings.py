@@ -16,6 +16,8 @@ class Settings:
     steps: int = 10
     lr: float = 0.1
     name: str = "x"
+    seed: int = 0
+    eval_seed: int = 100
 
     def __post_init__(self) -> None:
         check_numbers(self)
@@ -51,4 +53,19 @@ def test_good_values_pass_and_unknown_keys_are_listed() -> None:
     assert from_mapping(Settings, {"steps": 3, "lr": 1}, "test") == Settings(steps=3, lr=1)  # an int is a float
     with pytest.raises(ConfigError) as raised:
         from_mapping(Settings, {"step": 3}, "test")
-    assert str(raised.value) == "unknown test setting(s) ['step']; known: ['lr', 'name', 'steps']"
+    assert str(raised.value) == "unknown test setting(s) ['step']; known: ['eval_seed', 'lr', 'name', 'seed', 'steps']"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"seed": -1}, "seed must be an integer in [0, 2**32 - 1], got -1"),
+        ({"eval_seed": 2**32}, "eval_seed must be an integer in [0, 2**32 - 1], got 4294967296"),
+    ],
+)
+def test_seed_fields_must_be_seeds_numpy_takes(data: dict, message: str) -> None:
+    # Negative seeds reached numpy inside SB3, Gymnasium or an A3C worker as a traceback.
+    with pytest.raises(ConfigError) as raised:
+        from_mapping(Settings, data, "test")
+    assert str(raised.value) == message
+    assert from_mapping(Settings, {"seed": 2**32 - 1}, "test").seed == 2**32 - 1

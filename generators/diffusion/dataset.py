@@ -29,6 +29,7 @@ from qas.encoding import CircuitEncoding
 from qas.errors import ConfigError, InputFileError
 from qas.gate_sets import get_gate_set
 from qas.runs import atomic_write, reading, write_json
+from qas.settings import check_seed
 
 from .placements import PAD, PlacementVocabulary
 
@@ -58,6 +59,7 @@ class DatasetConfig:
             )
         if self.size < 1 or self.shard_size < 1:
             raise ConfigError("size and shard_size must be positive")
+        check_seed(self.seed)
 
     def encoding(self) -> CircuitEncoding:
         return CircuitEncoding(self.gates, self.n_qubits, self.max_gates)

@@ -23,6 +23,7 @@ from qas.compile import validate_tolerance
 from qas.encoding import CircuitEncoding
 from qas.errors import InputFileError, QasError
 from qas.linalg import validate_unitary
+from qas.settings import check_seed
 
 from .lookup import ShortCircuits, cx_equivalents, placement_costs, short_circuits
 from .model import Denoiser, load_weights
@@ -149,6 +150,7 @@ class DiffusionGenerator:
         validate_tolerance(tolerance)
         if samples < 1:
             raise QasError(f"samples must be at least 1, got {samples}")
+        check_seed(seed)
         chunk = 16 if chunk is None else chunk
         refine_top = (8 if self.vocab.max_params else 4) if refine_top is None else refine_top
         if min(chunk, refine_top) < 1:
