@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         # Non-standalone mode hands errors to us instead of printing tracebacks; typer.Exit comes back as its code.
         code = app(args=args, prog_name="qas", standalone_mode=False)
     except typer.Abort as err:  # typer raises it for an EOFError (Ctrl-C comes back as exit code 130)
-        print(f"error: input ended early: {err.__cause__ or 'end of file'}", file=sys.stderr)
+        print(f"error: input ended early: {str(err.__cause__ or '') or 'end of file'}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except typer.TyperException as err:  # usage errors: unknown option, missing argument, bad value
         ctx = getattr(err, "ctx", None)
