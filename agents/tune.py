@@ -136,7 +136,9 @@ def _create_or_load_study(
                 pruner=pruner,
             )
         except (ValueError, ImportError) as err:
-            raise ConfigError(f"cannot open the Optuna storage {storage!r}: {err}") from None
+            # A database driver is missing: name it (Optuna only says "Failed to import DB access module").
+            missing = f" (missing module {err.__cause__.name!r})" if isinstance(err.__cause__, ImportError) else ""
+            raise ConfigError(f"cannot open the Optuna storage {storage!r}: {err}{missing}") from None
 
     for attempt in range(4):
         try:

@@ -47,6 +47,7 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["evaluate-agent", "nowhere"], "is not a run folder"),
         (["train", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1], got -1"),
         (["tune", "--agent", "dqn", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1], got -1"),
+        (["tune", "--agent", "dqn", "--storage", "postgresql+pg8000://u@127.0.0.1:1/db"], "(missing module 'pg8000')"),
         (["tune", "--agent", "dqn", "--trials", "0"], "trials and n_evaluations must be positive"),
     ],
 )
