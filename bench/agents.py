@@ -328,8 +328,9 @@ def summarise(rows: list[dict[str, Any]]) -> None:
             train_frac = statistics.mean(r["train_success_fraction"] for r in group)
             best = max(r["best_fidelity"] or 0 for r in group)
             greedy = statistics.mean(r["greedy_fidelity"] for r in group)
+            steps = statistics.median(r["steps"] for r in group)  # differs by seed when the budget is in episodes
             print(f"| {experiment} | {agent} | success fraction {train_frac:.3f}; greedy F {greedy:.3f}; best F"
-                  f" {best:.3f} | {group[0]['steps']} | {speed} | {group[0]['parameters']} params,"
+                  f" {best:.3f} | median {steps:.0f} | {speed} | {group[0]['parameters']} params,"
                   f" {statistics.median(r['s_per_episode'] for r in group):.4f} s/episode |")  # fmt: skip
         elif experiment == "ppr":
             print(f"| ppr | ppr vs dqn | {ppr_summary(group)} | | | |")
