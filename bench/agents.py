@@ -181,8 +181,7 @@ KANQAS_CFG: dict[str, dict[str, Any]] = {
     "dqn": {**KANQAS_CFG_COMMON, **KANQAS_MLP, "batch_size": 1000, "buffer_size": 15_000, "learning_starts": 1000},
     "kanq": {
         **KANQAS_CFG_COMMON,
-        **KANQAS_SETTINGS["bell"]["kanq"],
-        "learning_rate": 5e-4,
+        "policy_kwargs": KANQAS_SETTINGS["bell"]["kanq"]["policy_kwargs"],
         "batch_size": 500,
         "buffer_size": 10_000,
         "learning_starts": 500,
