@@ -80,7 +80,9 @@ def run(
     """Train once (at most ``timesteps`` steps, and ``episodes`` episodes when given); return the result and a row."""
     env = gym.make(env_id, **env_kwargs)
     stopper = stop(env) if stop else None
-    callbacks = [c for c in (stopper, episodes and StopTrainingOnMaxEpisodes(episodes)) if c]
+    callbacks: list[BaseCallback] = [stopper] if stopper else []
+    if episodes:
+        callbacks.append(StopTrainingOnMaxEpisodes(episodes))
     started = time.monotonic()
     result = train(
         agent,
