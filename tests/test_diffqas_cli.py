@@ -99,15 +99,23 @@ def test_interrupted_search_resumes_from_its_checkpoint(tmp_path: Path, monkeypa
 
 
 @pytest.mark.parametrize(
-    ("content", "message"), [(b"", "Ran out of input"), (b"# not a checkpoint\n", "invalid load key")]
+    ("content", "message"),
+    [
+        (b"", "Ran out of input"),
+        (b"# not a checkpoint\n", "invalid load key"),
+        ({"weights": 1}, "no entry 'epoch'"),  # a torch file, but not a search's checkpoint
+    ],
 )
 def test_resume_from_an_emptied_or_foreign_checkpoint_is_one_error_naming_it(
-    content: bytes, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+    content: bytes | dict, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     # An empty file made torch raise EOFError, which typer turned into a silent exit 130; a foreign one a traceback.
     assert main(["search", "--task", "state:bell", "--epochs", "2", "--runs-dir", str(tmp_path)]) == 0
     checkpoint = tmp_path / "diffqas" / "state-bell_1" / "checkpoint.pt"
-    checkpoint.write_bytes(content)
+    if isinstance(content, bytes):
+        checkpoint.write_bytes(content)
+    else:
+        torch.save(content, checkpoint)
     capsys.readouterr()
     assert main(["search", "--resume", str(checkpoint.parent)]) == 2
     err = capsys.readouterr().err.strip()

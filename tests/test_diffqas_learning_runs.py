@@ -193,3 +193,18 @@ def test_rl_search_prints_its_stages_on_stderr_unless_json(tmp_path: Path, capsy
     assert main(["search", "--task", "rl:CartPole-v1", "--seed", "3", *TINY_RL, "--runs-dir", str(tmp_path), "--json"])
     out, err = capsys.readouterr()
     assert err == "" and json.loads(out)["architecture"]
+
+
+@pytest.mark.parametrize(
+    ("stage_file", "foreign", "message"),
+    [("supernet.pt", {"model": {}}, "no entry 'ranked'"), ("final_trainings.pt", [1.0], "not a list of A3C trainings")],
+)
+def test_resume_with_a_foreign_stage_file_is_one_error_naming_it(
+    stage_file: str, foreign: object, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["search", "--task", "rl:CartPole-v1", "--seed", "1", *TINY_RL, "--runs-dir", str(tmp_path)]) == 1
+    path = tmp_path / "diffqas" / "rl-CartPole-v1_1" / stage_file
+    torch.save(foreign, path)  # loads, but is not what the stage saved
+    capsys.readouterr()
+    assert main(["search", "--resume", str(path.parent)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"error: cannot read saved file {path}: {message}"

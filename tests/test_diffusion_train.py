@@ -87,3 +87,6 @@ def test_damaged_weights_or_trainer_state_are_one_error_naming_the_file(dataset,
     (tmp_path / "trainer_state.pt").write_bytes(b"")
     with pytest.raises(InputFileError, match=r"trainer_state\.pt: Ran out of input"):
         train(TrainConfig(dataset=dataset, steps=20, **TINY), tmp_path, log=lambda _: None)
+    torch.save({"model": {}}, tmp_path / "trainer_state.pt")  # a torch file, but not this trainer's state
+    with pytest.raises(InputFileError, match=r"trainer_state\.pt: Error\(s\) in loading state_dict for Denoiser"):
+        train(TrainConfig(dataset=dataset, steps=20, **TINY), tmp_path, log=lambda _: None)

@@ -180,7 +180,8 @@ def _run_policy(
     log = MetricsLog(run_dir / "progress.csv")
     supernet_file, validation_file = run_dir / "supernet.pt", run_dir / "validation.json"
     if supernet_file.is_file():
-        ranked = load_saved(supernet_file)["ranked"]
+        with reading(supernet_file):  # a foreign torch file loads, then lacks the key
+            ranked = load_saved(supernet_file)["ranked"]
     else:
         logger.info("supernet over %d architectures: %d A3C steps", space.size, search.search_steps)
         supernet = train_supernet(space, config, search.search_steps)
@@ -212,7 +213,12 @@ def _run_policy(
     )
     # Each final training (a restart follows a stuck one) is kept as it ends, so a resumed run goes on from there.
     trainings_file = run_dir / "final_trainings.pt"
-    trainings: list[A3CResult] = load_saved(trainings_file) if trainings_file.is_file() else []
+    trainings: list[A3CResult] = []
+    if trainings_file.is_file():
+        with reading(trainings_file):
+            trainings = load_saved(trainings_file)
+            if not (isinstance(trainings, list) and all(isinstance(t, A3CResult) for t in trainings)):
+                raise TypeError("not a list of A3C trainings")
 
     def save_training(training: A3CResult) -> None:
         trainings.append(training)

@@ -27,6 +27,7 @@ from qas.runs import (
     load_config,
     load_saved,
     new_run_dir,
+    reading,
     save_circuit_artifacts,
     save_line_plot,
     write_json,
@@ -95,7 +96,8 @@ def resume_search(run_dir: str | Path) -> SearchRun:
     )
     checkpoint = run_dir / CHECKPOINT
     if checkpoint.is_file():
-        search.load_state_dict(load_saved(checkpoint))
+        with reading(checkpoint):  # a foreign torch file loads, then lacks the keys
+            search.load_state_dict(load_saved(checkpoint))
         logger.info("resuming %s at epoch %d", run_dir, search.epoch)
     _truncate_progress(run_dir / "progress.csv", search.epoch)
     return _run(search, run_dir)

@@ -24,7 +24,7 @@ import torch
 from torch.nn import functional
 
 from qas.errors import ConfigError
-from qas.runs import MetricsLog, atomic_write, load_config, load_saved, write_yaml
+from qas.runs import MetricsLog, atomic_write, load_config, load_saved, reading, write_yaml
 from qas.settings import check_numbers, from_mapping
 
 from .dataset import CircuitDataset
@@ -167,12 +167,13 @@ def train(config: TrainConfig, run_dir: str | Path, *, log: Any = print) -> dict
     step = 0
     state_path = run_dir / "trainer_state.pt"
     if state_path.exists():
-        state = load_saved(state_path, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        ema, step = state["ema"], state["step"]
-        gen.set_state(state["rng"].cpu() if device.type == "cpu" else state["rng"])
-        order_gen.set_state(state["order_rng"])
+        with reading(state_path):  # a foreign torch file loads, then lacks the keys or does not fit the model
+            state = load_saved(state_path, map_location=device)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            ema, step = state["ema"], state["step"]
+            gen.set_state(state["rng"].cpu() if device.type == "cpu" else state["rng"])
+            order_gen.set_state(state["order_rng"])
         log(f"resumed {run_dir} at step {step}")
     write_yaml(run_dir / "config.yaml", asdict(config))
     metrics = MetricsLog(run_dir / "progress.csv")
