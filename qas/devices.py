@@ -145,6 +145,8 @@ def load_device(spec: str | Path | Device) -> Device:
         text = path.read_text()
     except OSError as err:
         raise UnknownDeviceError(f"cannot read device file {str(path)!r}: {err.strerror}") from None
+    except UnicodeDecodeError as err:  # a binary file
+        raise UnknownDeviceError(f"cannot read device file {str(path)!r}: {err}") from None
     return _device_from_text(text, path)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qas.errors import UnknownTargetError
-from qas.pauli import PauliSum
+from qas.pauli import PauliSum, load_hamiltonian_file
 
 CHEMICAL_ACCURACY = 1.6e-3
 """Hartree (1 kcal/mol)."""
@@ -52,9 +52,7 @@ def load_hamiltonian(name: str | Path) -> tuple[PauliSum, float]:
     eigenvalue is computed.
     """
     if isinstance(name, Path) or str(name).endswith(".json"):
-        hamiltonian = PauliSum.load(name)
-        data = json.loads(Path(name).read_text())
-        energy = data.get("exact_energy") if isinstance(data, dict) else None
-        return hamiltonian, float(energy) if energy is not None else hamiltonian.ground_energy()
+        hamiltonian, energy = load_hamiltonian_file(name)
+        return hamiltonian, energy if energy is not None else hamiltonian.ground_energy()
     data = molecule_data(str(name))
     return PauliSum.from_dict(data["terms"]), float(data["exact_energy"])

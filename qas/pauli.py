@@ -38,7 +38,10 @@ class PauliSum:
                 raise InvalidHamiltonianError(
                     f"Pauli string {pauli!r} has length {len(pauli)}, expected {self.n_qubits} qubits"
                 )
-            c = complex(coeff)
+            try:
+                c = complex(coeff)
+            except (TypeError, ValueError):
+                c = complex("nan")  # reported below, with the value as given
             if not np.isfinite(c) or abs(c.imag) > 1e-12:
                 raise InvalidHamiltonianError(f"coefficient of {pauli} must be a finite real number, got {coeff!r}")
             clean.append((float(c.real), pauli))
@@ -50,18 +53,7 @@ class PauliSum:
         if not data:
             raise InvalidHamiltonianError("Hamiltonian has no terms")
         n = len(next(iter(data)))
-        return cls(n, tuple((float(c), p) for p, c in data.items()))
-
-    @classmethod
-    def load(cls, path: str | Path) -> PauliSum:
-        """Read a JSON file holding ``{"terms": {"XXII": 0.5, ...}}`` or the terms mapping itself."""
-        try:
-            data = json.loads(Path(path).read_text())
-        except OSError as err:
-            raise InputFileError(f"cannot read Hamiltonian file {path}: {err.strerror}") from None
-        except json.JSONDecodeError as err:
-            raise InvalidHamiltonianError(f"Hamiltonian file {path} is not valid JSON: {err}") from None
-        return cls.from_dict(data.get("terms", data) if isinstance(data, dict) else {})
+        return cls(n, tuple((c, p) for p, c in data.items()))  # __post_init__ checks and converts the coefficients
 
     @cached_property
     def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,3 +101,31 @@ class PauliSum:
     def ground_energy(self) -> float:
         """The exact lowest eigenvalue (dense diagonalisation)."""
         return float(np.linalg.eigvalsh(self.matrix())[0])
+
+
+def load_hamiltonian_file(path: str | Path) -> tuple[PauliSum, float | None]:
+    """(Hamiltonian, exact ground energy if the file states one) from a JSON file holding
+    ``{"terms": {"XXII": 0.5, ...}, "exact_energy": -1.137}`` (``exact_energy`` optional) or the terms mapping itself.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise InputFileError(f"cannot read Hamiltonian {path}: expected a .json file of Pauli terms")
+    try:
+        data = json.loads(path.read_text())
+    except OSError as err:
+        raise InputFileError(f"cannot read Hamiltonian file {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:  # a binary file
+        raise InputFileError(f"cannot read Hamiltonian file {path}: {err}") from None
+    except json.JSONDecodeError as err:
+        raise InvalidHamiltonianError(f"Hamiltonian file {path} is not valid JSON: {err}") from None
+    terms = data.get("terms", data) if isinstance(data, dict) else data
+    if not isinstance(terms, dict):
+        raise InvalidHamiltonianError(
+            f"Hamiltonian file {path} must map Pauli strings to coefficients, got a JSON {type(terms).__name__}"
+        )
+    exact = data.get("exact_energy") if "terms" in data else None
+    if exact is not None and not (
+        isinstance(exact, int | float) and not isinstance(exact, bool) and np.isfinite(exact)
+    ):
+        raise InvalidHamiltonianError(f"exact_energy in {path} must be a finite number, got {exact!r}")
+    return PauliSum.from_dict(terms), None if exact is None else float(exact)

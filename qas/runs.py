@@ -100,6 +100,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(Path(path).read_text())
     except OSError as err:
         raise InputFileError(f"cannot read config {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:  # a binary file
+        raise InputFileError(f"cannot read config {path}: {err}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"config {path} is not valid YAML: {str(err).splitlines()[0]}") from None
     if data is None:

@@ -16,7 +16,6 @@ complex entries written like ``0.7071+0j``.
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import re
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from qas.errors import InputFileError, UnknownTargetError
 from qas.gates import GATES
 from qas.linalg import validate_state, validate_unitary
 from qas.noise import NOISELESS, NoiseModel
-from qas.pauli import PauliSum
+from qas.pauli import PauliSum, load_hamiltonian_file
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 
 MAX_NAMED_QUBITS = 12
@@ -126,6 +125,10 @@ def load_array(path: str | Path) -> np.ndarray:
         raise InputFileError(f"target file {path} does not exist")
     try:
         if suffix == ".npy":
+            with path.open("rb") as file:
+                start = file.read(len(np.lib.format.MAGIC_PREFIX))
+            if start and start != np.lib.format.MAGIC_PREFIX:  # numpy would take it for a pickle and say so
+                raise ValueError("not a .npy file (no NumPy header)")
             return np.asarray(np.load(path, allow_pickle=False))
         return np.loadtxt(path, dtype=complex, delimiter="," if suffix == ".csv" else None, ndmin=1)
     except (OSError, ValueError, EOFError) as err:  # EOFError: an empty or cut-off .npy
@@ -150,17 +153,6 @@ def resolve_unitary(target: object) -> tuple[np.ndarray, str]:
             return validate_unitary(load_array(text)), Path(text).stem
         return validate_unitary(named_unitary(text)), text.lower()
     return validate_unitary(target), "custom"
-
-
-def load_hamiltonian_file(path: str | Path) -> tuple[PauliSum, float | None]:
-    """(Hamiltonian, exact ground energy if the file states one) from a JSON file (see :meth:`PauliSum.load`)."""
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        raise InputFileError(f"cannot read Hamiltonian {path}: expected a .json file of Pauli terms")
-    hamiltonian = PauliSum.load(path)
-    data = json.loads(path.read_text())
-    exact = data.get("exact_energy") if isinstance(data, dict) else None
-    return hamiltonian, None if exact is None else float(exact)
 
 
 def resolve_hamiltonian(target: str) -> tuple[PauliSum, float | None, str]:

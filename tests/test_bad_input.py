@@ -40,12 +40,19 @@ def _files(tmp: Path) -> dict[str, Path]:
         "nan_param.qasm": "OPENQASM 2.0;\nqreg q[1];\nrx(0/0) q[0];\n",
         "broken_device.yaml": "gates: [rz, sx\nedges: [[0, 1]]\n",
         "circuit.txt": "h 0\n",
+        "text_coefficient.json": json.dumps({"terms": {"ZZ": "x"}}),
+        "list_coefficient.json": json.dumps({"terms": {"ZZ": [1]}}),
+        "text_energy.json": json.dumps({"terms": {"ZZ": 1.0}, "exact_energy": "abc"}),
+        "nan_energy.json": '{"terms": {"ZZ": 1.0}, "exact_energy": NaN}',
+        "list_hamiltonian.json": "[1, 2]",
     }
     for name, text in texts.items():
         (tmp / name).write_text(text)
-    (tmp / "binary.qasm").write_bytes(b"\xff\xfe\x00\x81")
+    binary = ["binary.qasm", "binary.json", "binary.yaml", "binary.npy"]
+    for name in binary:
+        (tmp / name).write_bytes(b"\xff\xfe\x00\x81")
     (tmp / "empty.npy").write_bytes(b"")
-    return {name: tmp / name for name in [*arrays, *texts, "binary.qasm", "empty.npy"]}
+    return {name: tmp / name for name in [*arrays, *texts, *binary, "empty.npy"]}
 
 
 CASES = [
@@ -66,8 +73,42 @@ CASES = [
     ("malformed device file", ["export", "{ghz.qasm}", "-d", "{broken_device.yaml}"], "is not valid YAML"),
     ("missing file", ["evaluate", "{ghz.qasm}.missing.qasm", "-t", "state:bell"], "does not exist"),
     ("unreadable file", ["draw", "{binary.qasm}"], "cannot read circuit file"),
+    ("binary Hamiltonian", ["evaluate", "{ghz.qasm}", "-t", "ground-state:{binary.json}"], "cannot read Hamiltonian"),
+    ("binary device file", ["export", "{ghz.qasm}", "-d", "{binary.yaml}"], "cannot read device file"),
+    ("binary config", ["search", "--task", "state:bell", "--config", "{binary.yaml}"], "cannot read config"),
+    (
+        "binary circuit prefix",
+        ["generate", "--unitary", "cnot", "--prefix", "{binary.json}"],
+        "cannot read circuit file",
+    ),
+    (
+        "text coefficient",
+        ["evaluate", "{ghz.qasm}", "-t", "ground-state:{text_coefficient.json}"],
+        "coefficient of ZZ must be a finite real number, got 'x'",
+    ),
+    (
+        "list coefficient",
+        ["evaluate", "{ghz.qasm}", "-t", "ground-state:{list_coefficient.json}"],
+        "coefficient of ZZ must be a finite real number, got [1]",
+    ),
+    (
+        "text exact energy",
+        ["evaluate", "{ghz.qasm}", "-t", "ground-state:{text_energy.json}"],
+        "exact_energy in ",
+    ),
+    (
+        "NaN exact energy",
+        ["evaluate", "{ghz.qasm}", "-t", "ground-state:{nan_energy.json}"],
+        "a finite number, got nan",
+    ),
+    (
+        "Hamiltonian not a mapping",
+        ["evaluate", "{ghz.qasm}", "-t", "ground-state:{list_hamiltonian.json}"],
+        "must map Pauli strings to coefficients, got a JSON list",
+    ),
     ("unsupported file type", ["draw", "{circuit.txt}"], "use a .qasm (OpenQASM 2/3) or .json (qas) file"),
     ("missing target file", ["compile", "nowhere.npy"], "target file nowhere.npy does not exist"),
+    ("not a .npy file", ["compile", "{binary.npy}"], "binary.npy: not a .npy file (no NumPy header)"),
     ("empty target file", ["compile", "{empty.npy}"], "empty.npy: No data left in file"),  # was a silent exit 130
     ("unknown target", ["compile", "tofoli"], "tofoli"),
     ("malformed task", ["evaluate", "{ghz.qasm}", "-t", "ghz3"], "must look like KIND:TARGET"),
@@ -94,7 +135,7 @@ def test_cli_gives_one_line_and_exit_code_2(
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
-    assert message in lines[0]
+    assert message in lines[0] and lines[0].count("cannot read") <= 1  # said once, not wrapped twice
     assert "Traceback" not in captured.err + captured.out
 
 

@@ -61,6 +61,17 @@ def test_cli_generate_prints_json_with_infidelities(tmp_path, capsys) -> None:
     assert out["circuit"] == best["circuit"] and out["best_fidelity"] == pytest.approx(1 - best["infidelity"])
 
 
+def test_cli_generate_keeps_a_qasm_prefix_as_the_first_gates(tmp_path, capsys) -> None:
+    prefix = tmp_path / "prefix.qasm"
+    prefix.write_text(Circuit(3, (op("h", 2),)).to_qasm())
+    code = main(["generate", "--unitary", "toffoli", "--prefix", str(prefix), "--samples", "16", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    # Every sample starts with the prefix's H on qubit 2; the best still implements the Toffoli gate.
+    assert code == 0 and out["best_infidelity"] < 1e-6
+    for sample in out["circuits"]:
+        assert Circuit.from_qasm(sample["circuit"]).operations[0] == op("h", 2)
+
+
 @pytest.mark.parametrize(
     ("matrix", "message"),
     [

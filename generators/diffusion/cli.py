@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from qas.cli import print_json
+from qas.cli import print_json, read_circuit
 from qas.errors import ConfigError, QasError
 
 
@@ -103,7 +103,7 @@ def generate(
         str | None, typer.Option(help="Shipped weights name or a checkpoint folder (default: by gates).")
     ] = None,
     coupling: Annotated[str | None, typer.Option(help="Allowed qubit pairs, e.g. 0-1,1-2 (default: all).")] = None,
-    prefix: Annotated[Path | None, typer.Option(help="Circuit JSON whose gates are kept as the first steps.")] = None,
+    prefix: Annotated[Path | None, typer.Option(help="Circuit file (.qasm, .json) whose gates come first.")] = None,
     guidance: Annotated[float, typer.Option(help="Classifier-free guidance scale (1 = off).")] = 1.0,
     tolerance: Annotated[float, typer.Option(help="Infidelity counted as a success.")] = 1e-3,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
@@ -111,7 +111,6 @@ def generate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Sample circuits for a target unitary, refine their angles, and print the best with their infidelity."""
-    from qas.circuit import Circuit
     from qas.compile import resolve_unitary
 
     from .compiler import choose_generators
@@ -130,10 +129,7 @@ def generate(
             raise QasError(f"no shipped weights cover the gates {allowed}; pass --weights")
     fixed = {}
     if prefix is not None:
-        try:
-            fixed = dict(enumerate(Circuit.from_json(prefix.read_text()).operations))
-        except OSError as err:
-            raise QasError(f"cannot read {prefix}: {err.strerror}") from None
+        fixed = dict(enumerate(read_circuit(prefix).operations))
     result = generator.generate(
         target, samples=samples, gates=restriction, coupling=_coupling(coupling), fixed=fixed, guidance=guidance,
         tolerance=tolerance, seed=seed,
