@@ -114,7 +114,7 @@ class GroundStateEnv(CircuitEnv):
         limit = check_max_gates(max_gates if max_gates is not None else defaults["max_gates"])
         bound = float(sum(abs(c) for c, _ in self.hamiltonian.terms))
         kind = observation or defaults["observation"]
-        e_min = self.exact_energy if min_energy is None else float(min_energy)
+        e_min = self.exact_energy if min_energy is None else min_energy
         scheme = resolve_reward(reward or defaults["reward"], threshold, energy=True, min_energy=e_min)
 
         allowed = ("circuit+energy", "circuit", "encoding", "pauli")

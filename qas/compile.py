@@ -26,7 +26,7 @@ import numpy as np
 from qas import targets
 from qas.circuit import Circuit
 from qas.devices import Device, load_device
-from qas.errors import QasError
+from qas.errors import ConfigError, InputFileError, QasError
 from qas.export import ExportResult, to_device, translate
 from qas.gate_sets import GateSet, get_gate_set
 from qas.linalg import unitary_fidelity
@@ -158,6 +158,8 @@ def _auto(
             continue
         try:
             candidate = generate(unitary, gates=gate_set, device=device, tolerance=tolerance, **options)
+        except (ConfigError, InputFileError):
+            raise  # a bad option or weights file is the caller's to fix; falling back to exact would hide it
         except QasError as err:
             attempts.append((name, f"error: {err}"))
             continue
@@ -170,7 +172,8 @@ def _auto(
 
 def validate_tolerance(tolerance: float) -> None:
     """A :class:`QasError` unless ``tolerance`` is an infidelity a circuit can meet: a finite number in [0, 1)."""
-    if not (math.isfinite(tolerance) and 0 <= tolerance < 1):
+    number = isinstance(tolerance, int | float) and not isinstance(tolerance, bool)
+    if not (number and math.isfinite(tolerance) and 0 <= tolerance < 1):
         raise QasError(f"tolerance is an infidelity and must be a number in [0, 1), got {tolerance!r}")
 
 

@@ -89,6 +89,8 @@ def get_gate_set(spec: str | GateSet | list[str] | tuple[str, ...]) -> GateSet:
         return spec
     if isinstance(spec, str) and spec in GATE_SETS:
         return GATE_SETS[spec]
+    if not isinstance(spec, str | list | tuple) or not all(isinstance(name, str) for name in spec):
+        raise QasError(f"a gate set is a preset name, gate names or a GateSet, got {spec!r}")
     names = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
     names = [n for n in names if n]
     if not names:

@@ -7,10 +7,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 import qas
+import qas.envs  # registers the environments
 from qas import Circuit, op
 from qas.cli import main
 from qas.errors import QasError
@@ -148,6 +150,12 @@ PYTHON_CASES: list[tuple[str, Callable[[], object]]] = [
     ("malformed QASM", lambda: Circuit.from_qasm("OPENQASM 2.0;\nqreg q[1];\nh q[0]")),
     ("unknown device", lambda: qas.to_device(GHZ3, "nowhere")),
     ("unreadable device file", lambda: qas.load_device("/nonexistent/device.yaml")),
+    ("tolerance not a number", lambda: qas.compile(np.eye(2), tolerance="x")),
+    ("gates not names", lambda: qas.compile(np.eye(2), gates=5)),
+    ("generator samples 0 under auto", lambda: qas.compile("toffoli", samples=0)),  # fell back to exact, silently
+    ("generator weights missing under auto", lambda: qas.compile("toffoli", weights="/nonexistent")),
+    ("NaN min_energy", lambda: gym.make("qas/GroundState-v0", min_energy=float("nan"))),
+    ("threshold not a number", lambda: gym.make("qas/StatePreparation-v0", threshold="x")),
 ]
 
 

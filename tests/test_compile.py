@@ -12,7 +12,7 @@ import pytest
 
 import qas
 from qas import Circuit, CompileResult, GateSet, op
-from qas.errors import InputFileError, InvalidUnitaryError, QasError
+from qas.errors import ConfigError, InputFileError, InvalidUnitaryError, QasError
 from qas.linalg import unitary_fidelity
 
 compile_module = sys.modules["qas.compile"]
@@ -86,6 +86,20 @@ def test_auto_falls_back_to_exact_when_generators_fail(monkeypatch: pytest.Monke
     assert [m for m, _ in result.attempts] == ["wrong", "broken", "exact"]
     assert result.attempts[0][1] == pytest.approx(1 - 2 / 16)  # |Tr(CNOT^dagger (H x I))|^2 = 2
     assert result.attempts[1][1] == "error: model supports 3 qubits only"
+
+
+@pytest.mark.parametrize(
+    "error", [ConfigError("samples must be an integer of at least 1, got 0"), InputFileError("no weights at 'w'")]
+)
+def test_auto_raises_a_bad_option_instead_of_falling_back(monkeypatch: pytest.MonkeyPatch, error: QasError) -> None:
+    # Falling back to exact would answer, and the caller would never learn that their option was ignored.
+    def refusing(target: np.ndarray, **_: Any) -> CompileResult:
+        raise error
+
+    _fake_methods(monkeypatch, refusing=refusing)
+    with pytest.raises(type(error)) as raised:
+        qas.compile(CNOT)
+    assert raised.value is error
 
 
 def test_an_option_the_method_does_not_take_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

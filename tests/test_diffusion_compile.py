@@ -90,7 +90,7 @@ def test_cli_generate_rejects_bad_targets(tmp_path, capsys, matrix, message) -> 
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        (["--samples", "0"], "samples must be at least 1, got 0"),
+        (["--samples", "0"], "samples must be an integer of at least 1, got 0"),
         (["--tolerance", "nan"], "tolerance is an infidelity and must be a number in [0, 1), got nan"),
         (["--guidance", "inf"], "guidance must be a finite number, got inf"),
         (["--top", "-1"], "--top must be at least 1, got -1"),

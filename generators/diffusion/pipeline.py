@@ -21,7 +21,7 @@ import torch
 from qas.circuit import Circuit, Operation
 from qas.compile import validate_tolerance
 from qas.encoding import CircuitEncoding
-from qas.errors import InputFileError, QasError
+from qas.errors import ConfigError, InputFileError, QasError
 from qas.linalg import validate_unitary
 from qas.settings import check_seed
 
@@ -148,15 +148,14 @@ class DiffusionGenerator:
         start = time.monotonic()
         unitary = validate_unitary(unitary)
         validate_tolerance(tolerance)
-        if samples < 1:
-            raise QasError(f"samples must be at least 1, got {samples}")
+        for name, count in {"samples": samples, "chunk": chunk, "refine_top": refine_top}.items():
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+                raise ConfigError(f"{name} must be an integer of at least 1, got {count!r}")
         check_seed(seed)
         chunk = 16 if chunk is None else chunk
         refine_top = (8 if self.vocab.max_params else 4) if refine_top is None else refine_top
-        if min(chunk, refine_top) < 1:
-            raise QasError(f"chunk and refine_top must be at least 1, got {chunk} and {refine_top}")
-        if not math.isfinite(guidance):
-            raise QasError(f"guidance must be a finite number, got {guidance!r}")
+        if isinstance(guidance, bool) or not isinstance(guidance, int | float) or not math.isfinite(guidance):
+            raise ConfigError(f"guidance must be a finite number, got {guidance!r}")
         k = int(np.log2(unitary.shape[0]))
         if k > self.n_qubits:
             raise QasError(f"weights {self.name!r} handle up to {self.n_qubits} qubits; the target has {k}")
