@@ -34,7 +34,6 @@ from qas.export import FORMATS, to_device, to_qiskit
 from qas.export import export as export_text
 from qas.gate_sets import GATE_SETS
 from qas.gates import GATES
-from qas.noise import parse_noise
 from qas.plugins import plugins
 from qas.targets import parse_task
 
@@ -169,7 +168,7 @@ def evaluate(
 ) -> None:
     """Score a circuit on a task: fidelity (state, unitary) or fitted energy (ground state), plus its costs."""
     circuit = read_circuit(file)
-    parsed = parse_task(task, noise=parse_noise(noise))
+    parsed = parse_task(task, noise=noise)
     score = evaluate_circuit(circuit, parsed, device=load_device(device) if device else None, backend=backend)
     data: dict[str, Any] = {"task": task}
     data |= {
@@ -276,7 +275,7 @@ def demo(
     """Build GHZ-3, evaluate it, export it to an IBM-like heavy-hex device, and compile the Toffoli gate."""
     ghz = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
     score = qas.evaluate(ghz, parse_task("state:ghz3"))
-    noisy = qas.evaluate(ghz, parse_task("state:ghz3", noise=parse_noise("1q=depolarize:0.001,2q=depolarize:0.01")))
+    noisy = qas.evaluate(ghz, parse_task("state:ghz3", noise="1q=depolarize:0.001,2q=depolarize:0.01"))
     exported = qas.to_device(ghz, "ibm-heavy-hex")
     toffoli = qas.compile("toffoli", method=method, device="ibm-line")
     data = {

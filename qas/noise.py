@@ -196,3 +196,15 @@ def parse_noise(text: str | None) -> NoiseModel | None:
         else:
             slots[_NOISE_SLOTS[where]] = _CHANNELS[name](p)
     return NoiseModel(**slots)
+
+
+def as_noise_model(noise: NoiseModel | str | None) -> NoiseModel:
+    """``noise`` as a :class:`NoiseModel`: a model as it is, a spec for :func:`parse_noise` (what ``--noise`` takes),
+    or None (noiseless)."""
+    if noise is None:
+        return NOISELESS
+    if isinstance(noise, NoiseModel):
+        return noise
+    if isinstance(noise, str):
+        return parse_noise(noise) or NOISELESS
+    raise QasError(f"noise must be a qas.NoiseModel or a spec like depolarize:0.01, got {noise!r}")

@@ -26,7 +26,7 @@ import numpy as np
 from qas.errors import InputFileError, UnknownTargetError
 from qas.gates import GATES
 from qas.linalg import validate_state, validate_unitary
-from qas.noise import NOISELESS, NoiseModel
+from qas.noise import NoiseModel, as_noise_model
 from qas.pauli import PauliSum, load_hamiltonian_file
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 
@@ -174,7 +174,7 @@ def resolve_hamiltonian(target: str) -> tuple[PauliSum, float | None, str]:
 TASK_KINDS = ("state", "unitary", "ground-state")
 
 
-def parse_task(text: str, noise: NoiseModel | None = None) -> Task:
+def parse_task(text: str, noise: NoiseModel | str | None = None) -> Task:
     """The task written as ``KIND:TARGET`` (see the module docstring), under ``noise`` (default noiseless)."""
     kind, sep, target = str(text).partition(":")
     kind = kind.strip().lower()
@@ -183,7 +183,7 @@ def parse_task(text: str, noise: NoiseModel | None = None) -> Task:
         raise UnknownTargetError(
             f"task {text!r} must look like KIND:TARGET, e.g. state:bell, unitary:toffoli or ground-state:h2"
         )
-    noise = NOISELESS if noise is None else noise
+    noise = as_noise_model(noise)
     if kind == "state":
         state, name = resolve_state(target)
         return StatePreparation(state, noise=noise, name=name)

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from qas.linalg import validate_state, validate_unitary
-from qas.noise import NOISELESS, NoiseModel
+from qas.noise import NOISELESS, NoiseModel, as_noise_model
 from qas.pauli import PauliSum
 
 
@@ -31,7 +31,7 @@ class _ArrayTargetTask:
     """Shared shape of the tasks whose target is an array (a state or a unitary), validated on construction."""
 
     target: np.ndarray = field(repr=False)
-    noise: NoiseModel = NOISELESS
+    noise: NoiseModel = NOISELESS  # a spec string such as "depolarize:0.01" is parsed into one
     name: str = "custom"
 
     kind: ClassVar[str]
@@ -39,6 +39,7 @@ class _ArrayTargetTask:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", type(self).validate(self.target))
+        object.__setattr__(self, "noise", as_noise_model(self.noise))
 
     @property
     def n_qubits(self) -> int:
@@ -74,11 +75,12 @@ class GroundState:
     """
 
     hamiltonian: PauliSum
-    noise: NoiseModel = NOISELESS
+    noise: NoiseModel = NOISELESS  # a spec string such as "depolarize:0.01" is parsed into one
     name: str = "custom"
     exact_energy: float | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "noise", as_noise_model(self.noise))
         if self.exact_energy is None:
             object.__setattr__(self, "exact_energy", self.hamiltonian.ground_energy())
 

@@ -64,6 +64,19 @@ def test_noise_lowers_fidelity_by_the_expected_amount() -> None:
     assert unitary_score.fidelity == pytest.approx(1 - p, abs=1e-12)
 
 
+def test_a_task_takes_noise_written_as_the_cli_writes_it() -> None:
+    # The same spec as `--noise`: one depolarising channel after every one-qubit gate (as above, F = 1 - 2p/3).
+    for task in (
+        StatePreparation(BELL, noise="1q=depolarize:0.09"),
+        parse_task("state:bell", noise="1q=depolarize:0.09"),
+    ):
+        assert task.noise == NoiseModel(after_one_qubit=depolarize(0.09))
+        assert qas.evaluate(BELL_CIRCUIT, task).fidelity == pytest.approx(1 - 2 * 0.09 / 3, abs=1e-12)
+    assert GroundState(H2_2Q, noise="depolarize:0.01").noise == NoiseModel(depolarize(0.01), depolarize(0.01))
+    with pytest.raises(QasError, match=r"^noise must be a qas.NoiseModel or a spec like depolarize:0.01, got 5$"):
+        StatePreparation(BELL, noise=5)  # type: ignore[arg-type]
+
+
 def test_ground_state_is_fitted_and_scored_against_exact_energy() -> None:
     task = GroundState(H2_2Q, name="h2-toy")
     score = qas.evaluate(ANSATZ, task, fit_options={"restarts": 3, "seed": 0})
