@@ -8,9 +8,10 @@ the same gate, so ``from_qasm(to_qasm(c)) == c`` (angles to float precision).
 
 The reader covers the unitary subset of both versions: ``qreg``/``qubit`` registers (several are numbered in order)
 and hardware qubits ``$i``, gate calls on qubits or whole registers, ``gate`` definitions (expanded), parameter
-expressions with ``pi``, and the standard-library gates of qelib1.inc and stdgates.inc. Measurements, barriers and
-classical declarations are skipped; anything else (``reset``, control flow, gate modifiers) raises :class:`QasmError`
-naming the line.
+expressions with ``pi``, and the standard-library gates of qelib1.inc and stdgates.inc. Barriers, classical
+declarations and final measurements are skipped; a gate on a qubit after its measurement, and anything else
+(``reset``, control flow, gate modifiers), raises :class:`QasmError` naming the line: dropping a mid-circuit
+measurement would change what the circuit does.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ gate csx a, b { h b; cp(pi/2) a, b; h b; }
 # Names the reader maps directly to registry gates, beyond the registry's own names.
 _ALIASES = {"id": "i", "U": "u3", "CX": "cx", "u1": "p", "phase": "p", "cu1": "cp", "cphase": "cp"}
 
-_SKIPPED = ("creg", "bit", "measure", "barrier", "include", "gphase")
+_SKIPPED = ("creg", "bit", "barrier", "include", "gphase")
 _INCLUDES = ('"qelib1.inc"', '"stdgates.inc"')
 
 
@@ -152,6 +153,7 @@ class _Reader:
         self.definitions: dict[str, _GateDefinition] = {}
         self.user_defined: set[str] = set()
         self.operations: list[Operation] = []
+        self.measured: set[int] = set()
 
     def circuit(self) -> Circuit:
         if self.n_qubits == 0:
@@ -173,7 +175,11 @@ class _Reader:
             self._define(statement, fail, user=not library)
         elif head in ("qreg", "qubit") or statement.startswith("qubit["):
             self._declare(statement, fail)
-        elif head in _SKIPPED or re.match(r"^bit\[|^\w+(\[\d+\])?\s*=\s*measure\b", statement):
+        elif re.search(r"\bmeasure\b", statement):
+            # measure q[0] -> c[0] (version 2); c[0] = measure q[0], bit c = measure q, measure q[0] (version 3)
+            operand = statement.split("measure", 1)[1].split("->")[0].strip()
+            self.measured.update(self._resolve_operand(operand, fail))
+        elif head in _SKIPPED or statement.startswith("bit["):
             return
         elif head == "opaque":
             raise fail("opaque gates cannot be simulated")
@@ -233,6 +239,8 @@ class _Reader:
         params = tuple(_evaluate(a, {}, fail) for a in call.args)
         for i in range(width):
             qubits = tuple(o[i] if len(o) > 1 else o[0] for o in operands)
+            if self.measured.intersection(qubits):
+                raise fail(f"gate {call.name!r} on a measured qubit (qas reads measurements only at the end)")
             self._emit(call.name, params, qubits, fail, depth=0)
 
     def _resolve_operand(self, operand: str, fail: Callable[[str], QasmError]) -> list[int]:

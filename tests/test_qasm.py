@@ -79,6 +79,9 @@ def test_reads_qasm2_features_registers_broadcast_comments_and_user_gates() -> N
 def test_reads_qasm3_hardware_qubits_and_measurement_assignments() -> None:
     text = "OPENQASM 3.0;\nbit[2] c;\nsx $0;\ncx $0, $3;\nc[0] = measure $0;\n"
     assert from_qasm(text) == Circuit(4, (op("sx", 0), op("cx", 0, 3)))
+    # A measured qubit may stay idle while the others go on; the measurement itself is dropped.
+    text = "OPENQASM 3.0;\nqubit[2] q;\nh q[0];\nbit c0 = measure q[0];\nx q[1];\nmeasure q[1];\n"
+    assert from_qasm(text) == Circuit(2, (op("h", 0), op("x", 1)))
 
 
 @pytest.mark.parametrize(
@@ -90,6 +93,10 @@ def test_reads_qasm3_hardware_qubits_and_measurement_assignments() -> None:
         ("OPENQASM 2.0;\nqreg q[2];\nrz(pi/) q[0];\n", "line 3: malformed parameter expression"),
         ("OPENQASM 2.0;\nqreg q[2];\nh q[0]\n", "missing ';'"),
         ("OPENQASM 2.0;\nqreg q[1];\nreset q[0];\n", "line 3: unsupported statement 'reset'"),
+        # Dropping a mid-circuit measurement would change the circuit: H, measure, H is not H H = I.
+        ("OPENQASM 2.0;\nqreg q[1];\ncreg c[1];\nh q;\nmeasure q -> c;\nh q[0];\n", "line 6: gate 'h' on a measured"),
+        ("OPENQASM 3.0;\nqubit[2] q;\nc[1] = measure q[1];\ncx q[0], q[1];\n", "line 4: gate 'cx' on a measured"),
+        ("OPENQASM 2.0;\nqreg q[1];\ncreg c[1];\nmeasure r[0] -> c[0];\n", "line 4: unknown qubit register 'r'"),
         ("OPENQASM 2.0;\nh r[0];\n", "line 2: unknown qubit register 'r'"),
         ("OPENQASM 4.0;\n", "line 1: unsupported OpenQASM version"),
         ("OPENQASM 2.0;\nqreg q[1];\nrx(nan) q[0];\n", "unsupported parameter expression 'nan'"),
