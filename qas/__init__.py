@@ -21,6 +21,7 @@ from qas.gates import GATES, GateSpec, get_gate
 from qas.noise import NoiseModel
 from qas.pauli import PauliSum
 from qas.plugins import run_registrations as _run_registrations
+from qas.targets import parse_task
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "get_gate_set",
     "load_device",
     "op",
+    "parse_task",
     "to_device",
 ]
 

@@ -95,10 +95,15 @@ def _check_qubits(circuit: Circuit, task: Task) -> None:
         raise QasError(f"circuit has {circuit.n_qubits} qubits but the task {task.name!r} is on {task.n_qubits}")
 
 
-def _check_task(task: object) -> None:
+def _as_task(task: object) -> Task:
+    """``task``, or the task a string such as ``"state:ghz3"`` names (:func:`qas.targets.parse_task`, as ``--task``)."""
+    if isinstance(task, str):
+        from qas.targets import parse_task
+
+        return parse_task(task)
     if not isinstance(task, StatePreparation | UnitarySynthesis | GroundState):
-        hint = f" (parse a task string with qas.targets.parse_task({task!r}))" if isinstance(task, str) else ""
-        raise QasError(f"cannot evaluate a task of type {type(task).__name__}; expected one of qas.tasks.Task{hint}")
+        raise QasError(f"cannot evaluate a task of type {type(task).__name__}; expected a qas.tasks.Task or a string")
+    return task
 
 
 def settings_key(task: Task, fit: bool, fit_options: dict[str, Any] | None) -> str:
@@ -174,7 +179,7 @@ def _with_device(score: Score, circuit: Circuit, device: SupportsFits | None) ->
 
 def evaluate(
     circuit: Circuit,
-    task: Task,
+    task: Task | str,
     *,
     device: SupportsFits | str | None = None,
     backend: sim.Backend = "auto",
@@ -186,7 +191,8 @@ def evaluate(
 
     Args:
         circuit: the circuit, on the task's qubit count.
-        task: a :class:`StatePreparation`, :class:`UnitarySynthesis` or :class:`GroundState`.
+        task: a :class:`StatePreparation`, :class:`UnitarySynthesis` or :class:`GroundState`, or a task string such
+            as ``"state:ghz3"`` or ``"ground-state:h2"`` (see :func:`qas.targets.parse_task`; noiseless).
         device: anything with ``fits(circuit) -> bool`` (a ``qas.devices.Device``), or a built-in device name or
             device file for ``qas.devices.load_device``; fills ``Score.fits_device``.
         backend: simulator backend for the noiseless parts (see :mod:`qas.sim`); noisy parts use exact density matrices
@@ -196,7 +202,7 @@ def evaluate(
             given; fit those with :func:`qas.optimize.fit_parameters`).
         fit_options: keyword arguments for :func:`qas.optimize.fit_parameters` (steps, restarts, seed, ...).
     """
-    _check_task(task)
+    task = _as_task(task)
     _check_qubits(circuit, task)
     sim.resolve_backend(backend, circuit.n_qubits)
     device = _resolve_device(device)
@@ -239,7 +245,7 @@ def _score_one(args: tuple[Circuit, Task, sim.Backend, bool, dict[str, Any] | No
 
 def evaluate_many(
     circuits: Sequence[Circuit],
-    task: Task,
+    task: Task | str,
     *,
     device: SupportsFits | str | None = None,
     backend: sim.Backend = "auto",
@@ -256,7 +262,7 @@ def evaluate_many(
     once (equal canonical forms when a cache is given, equal circuits otherwise), cached scores are reused, and each
     new score is committed to the cache as soon as it exists.
     """
-    _check_task(task)
+    task = _as_task(task)
     for c in circuits:
         _check_qubits(c, task)
     sim.resolve_backend(backend, task.n_qubits)

@@ -130,6 +130,13 @@ def test_evaluate_many_ground_state(workers: int) -> None:
         assert a.energy == pytest.approx(b.energy, abs=1e-9)
 
 
+def test_a_task_string_is_the_task_it_names() -> None:
+    # As the CLI's --task: "state:bell" is StatePreparation(BELL), "ground-state:h2-2q" the shipped 2-qubit H2.
+    assert qas.evaluate(BELL_CIRCUIT, "state:bell") == qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL, name="bell"))
+    scores = qas.evaluate_many([ANSATZ, ANSATZ], "ground-state:h2-2q", workers=1)
+    assert scores[0].energy_error == pytest.approx(0.0, abs=1e-6) and scores[1] == scores[0]
+
+
 def test_score_round_trips_through_json() -> None:
     score = qas.evaluate(ANSATZ, GroundState(H2_2Q), device=LinearDevice())
     again = Score.from_dict(json.loads(json.dumps(score.to_dict())))
@@ -139,10 +146,10 @@ def test_score_round_trips_through_json() -> None:
 def test_bad_inputs() -> None:
     with pytest.raises(QasError, match="circuit has 3 qubits but the task"):
         qas.evaluate(Circuit(3), StatePreparation(BELL))
-    with pytest.raises(
-        QasError, match=r"of type str; .* \(parse a task string with qas\.targets\.parse_task\('state:bell'\)\)$"
-    ):
-        qas.evaluate(BELL_CIRCUIT, "state:bell")  # type: ignore[arg-type]
+    with pytest.raises(QasError, match=r"^cannot evaluate a task of type int; expected a qas.tasks.Task or a string$"):
+        qas.evaluate(BELL_CIRCUIT, 3)  # type: ignore[arg-type]
+    with pytest.raises(QasError, match=r"^unknown state target 'bel'"):
+        qas.evaluate(BELL_CIRCUIT, "state:bel")
     with pytest.raises(QasError, match="unknown simulator backend"):
         qas.evaluate(BELL_CIRCUIT, StatePreparation(BELL), backend="gpu")  # type: ignore[arg-type]
     with pytest.raises(QasError, match="not normalised"):
