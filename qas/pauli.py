@@ -39,10 +39,10 @@ class PauliSum:
                     f"Pauli string {pauli!r} has length {len(pauli)}, expected {self.n_qubits} qubits"
                 )
             try:
-                c = complex(coeff)
-            except (TypeError, ValueError):
-                c = complex("nan")  # reported below, with the value as given
-            if not np.isfinite(c) or abs(c.imag) > 1e-12:
+                c: complex | None = complex(coeff)
+            except (TypeError, ValueError):  # text or a list from a JSON file
+                c = None
+            if c is None or not np.isfinite(c) or abs(c.imag) > 1e-12:
                 raise InvalidHamiltonianError(f"coefficient of {pauli} must be a finite real number, got {coeff!r}")
             clean.append((float(c.real), pauli))
         object.__setattr__(self, "terms", tuple(clean))
