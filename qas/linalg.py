@@ -8,9 +8,12 @@ import numpy as np
 
 from qas.errors import InvalidStateError, InvalidUnitaryError
 
-# Tolerances for accepting user input: loose enough for float32 data and text files with 8 decimals.
+# Tolerances for accepting user input: loose enough for float32 data and text files with 8 decimals. Input accepted
+# within them is handed on exactly unitary (normalised): Cirq's synthesis checks unitarity to 1e-8 and refused a
+# complex64 unitary that qas had accepted.
 UNITARY_ATOL = 1e-6
 NORM_ATOL = 1e-6
+_EXACT = 1e-12  # deviations below this are float64 rounding, left as they are
 
 
 def num_qubits_for_dim(dim: int) -> int | None:
@@ -39,6 +42,9 @@ def validate_unitary(matrix: object, n_qubits: int | None = None) -> np.ndarray:
     err = float(np.max(np.abs(u.conj().T @ u - np.eye(u.shape[0]))))
     if err > UNITARY_ATOL:
         raise InvalidUnitaryError(f"target is not unitary: max |U^dagger U - I| = {err:.3g} (tolerance {UNITARY_ATOL})")
+    if err > _EXACT:
+        left, _, right = np.linalg.svd(u)
+        u = left @ right  # the nearest unitary (the polar factor)
     return u
 
 
@@ -61,7 +67,7 @@ def validate_state(vector: object, n_qubits: int | None = None) -> np.ndarray:
     norm = float(np.linalg.norm(psi))
     if abs(norm - 1) > NORM_ATOL:
         raise InvalidStateError(f"target state is not normalised: norm = {norm:.6g}")
-    return psi
+    return psi / norm if abs(norm - 1) > _EXACT else psi
 
 
 def state_fidelity(target: np.ndarray, state: np.ndarray) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,14 @@ def test_a_generator_circuit_is_rewritten_into_the_requested_gates(monkeypatch: 
 def test_target_from_npy_file(tmp_path: Path) -> None:
     np.save(tmp_path / "u.npy", CNOT)
     assert qas.compile(str(tmp_path / "u.npy"), method="exact").infidelity < 1e-10
+
+
+@pytest.mark.parametrize("rounded", [lambda u: u.astype(np.complex64), lambda u: np.round(u, 7)])
+def test_a_unitary_saved_in_single_precision_or_rounded_compiles(rounded: Callable[[np.ndarray], np.ndarray]) -> None:
+    # Unitary to ~1e-7: within qas' tolerance, but Cirq's synthesis (1e-8) refused it with a ValueError.
+    target = cirq.testing.random_unitary(8, random_state=5)
+    result = qas.compile(rounded(target), method="exact")
+    assert unitary_fidelity(target, result.circuit.unitary()) > 1 - 1e-6
 
 
 @pytest.mark.parametrize(

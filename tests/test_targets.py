@@ -102,3 +102,13 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps({"terms": {"ZQ": 1.0}}))
     with pytest.raises(InvalidHamiltonianError, match="bad Pauli string 'ZQ'"):
         parse_task(f"ground-state:{tmp_path / 'bad.json'}")
+
+
+def test_targets_within_tolerance_are_handed_on_exactly_unitary_and_normalised() -> None:
+    unitary = cirq.testing.random_unitary(8, random_state=2)
+    single = UnitarySynthesis(unitary.astype(np.complex64)).target
+    assert np.max(np.abs(single.conj().T @ single - np.eye(8))) < 1e-12
+    assert np.max(np.abs(single - unitary)) < 1e-6  # the nearest unitary: the input up to its rounding
+    state = unitary[:, 0].astype(np.complex64)
+    assert abs(np.linalg.norm(StatePreparation(state).target) - 1) < 1e-15
+    assert np.array_equal(UnitarySynthesis(unitary).target, unitary)  # float64 input is kept as it is
