@@ -13,9 +13,10 @@ import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qas.errors import InvalidCircuitError, QasError
+from qas.errors import InputFileError, InvalidCircuitError, QasError
 from qas.gates import get_gate
 
 if TYPE_CHECKING:
@@ -268,3 +269,21 @@ class Circuit:
         from qas.draw import to_text
 
         return to_text(self)
+
+
+CIRCUIT_SUFFIXES = (".qasm", ".json")
+
+
+def load_circuit(path: str | Path) -> Circuit:
+    """A circuit from an OpenQASM 2/3 (``.qasm``) or qas JSON (``.json``) file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in CIRCUIT_SUFFIXES:
+        raise InputFileError(f"cannot read circuit {str(path)!r}: use a .qasm (OpenQASM 2/3) or .json (qas) file")
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputFileError(f"circuit file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputFileError(f"cannot read circuit file {str(path)!r}: {err}") from None
+    return Circuit.from_qasm(text) if suffix == ".qasm" else Circuit.from_json(text)

@@ -25,10 +25,10 @@ from rich.console import Console
 from rich.table import Table
 
 import qas
-from qas.circuit import Circuit, op
+from qas.circuit import Circuit, load_circuit, op
 from qas.devices import DEVICES, load_device
 from qas.draw import save, to_text
-from qas.errors import InputFileError, QasError
+from qas.errors import QasError
 from qas.evaluate import evaluate as evaluate_circuit
 from qas.export import FORMATS, to_device, to_qiskit
 from qas.export import export as export_text
@@ -70,21 +70,6 @@ def print_json(data: dict[str, Any]) -> None:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
     print(json.dumps(data, default=default))
-
-
-def read_circuit(path: str | Path) -> Circuit:
-    """A circuit from an OpenQASM (``.qasm``) or qas JSON (``.json``) file."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".qasm", ".json"):
-        raise InputFileError(f"cannot read circuit {str(path)!r}: use a .qasm (OpenQASM 2/3) or .json (qas) file")
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InputFileError(f"circuit file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputFileError(f"cannot read circuit file {str(path)!r}: {err}") from None
-    return Circuit.from_qasm(text) if suffix == ".qasm" else Circuit.from_json(text)
 
 
 def _metrics_table(title: str, rows: dict[str, Any]) -> Table:
@@ -167,7 +152,7 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Score a circuit on a task: fidelity (state, unitary) or fitted energy (ground state), plus its costs."""
-    circuit = read_circuit(file)
+    circuit = load_circuit(file)
     parsed = parse_task(task, noise=noise)
     score = evaluate_circuit(circuit, parsed, device=load_device(device) if device else None, backend=backend)
     data: dict[str, Any] = {"task": task}
@@ -195,7 +180,7 @@ def export(
         raise QasError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "qiskit" and output is None:
         raise QasError("--format qiskit writes a QPY file: give one with -o FILE.qpy")
-    result = to_device(read_circuit(file), device)
+    result = to_device(load_circuit(file), device)
     if fmt == "qiskit":
         _write_qpy(result.circuit, output)
     else:
@@ -228,7 +213,7 @@ def draw(
     ] = None,
 ) -> None:
     """Draw a circuit as a text diagram, SVG or PNG."""
-    circuit = read_circuit(file)
+    circuit = load_circuit(file)
     if output is None:
         print(to_text(circuit))
     else:
@@ -239,7 +224,11 @@ def draw(
 @app.command(name="compile")
 def compile_command(
     target: Annotated[
-        str, typer.Argument(help="Unitary: a .npy/.txt/.csv file or a name (toffoli, fredkin, qft3, cnot, ...).")
+        str,
+        typer.Argument(
+            help="Unitary: a name (toffoli, fredkin, qft3, cnot, ...), a .npy/.txt/.csv matrix, or a circuit file "
+            "(.qasm, .json) to re-synthesise."
+        ),
     ],
     method: Annotated[str, typer.Option(help="auto (generators, then exact), exact, or a generator name.")] = "auto",
     gates: Annotated[

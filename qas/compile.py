@@ -183,7 +183,8 @@ def available_methods() -> dict[str, CompileMethod]:
 
 
 def resolve_unitary(target: object) -> np.ndarray:
-    """The target as a validated unitary: a matrix, a task, a named target or a .npy/.txt/.csv file."""
+    """The target as a validated unitary: a matrix, a task, a circuit, a named target or a file (see
+    :func:`qas.targets.resolve_unitary`)."""
     if isinstance(target, UnitarySynthesis):
         return target.target
     if isinstance(target, str) and target.startswith("unitary:"):

@@ -5,7 +5,8 @@
 - ``state:bell``, ``state:ghz3``, ``state:ghz4``, ``state:w3`` (``ghz<n>``, ``w<n>`` for 2-12 qubits), or
   ``state:FILE.npy`` / ``FILE.txt`` / ``FILE.csv`` holding the amplitudes;
 - ``unitary:cnot``, ``unitary:toffoli``, ``unitary:fredkin``, ``unitary:qft2``, ``unitary:qft3`` (``qft<n>``), any
-  parameter-free registered gate (``cz``, ``swap``, ``ccx``...), or ``unitary:FILE.npy`` / ``.txt`` / ``.csv``;
+  parameter-free registered gate (``cz``, ``swap``, ``ccx``...), ``unitary:FILE.npy`` / ``.txt`` / ``.csv``, or the
+  unitary of a circuit, ``unitary:FILE.qasm`` / ``.json`` (to re-synthesise it in other gates);
 - ``ground-state:h2`` (molecule names from :func:`qas.molecules.load_hamiltonian`) or ``ground-state:FILE.json`` holding
   ``{"terms": {"XXII": 0.5, ...}}`` and optionally ``"exact_energy"``.
 
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qas.errors import InputFileError, UnknownTargetError
+from qas.circuit import CIRCUIT_SUFFIXES, Circuit, load_circuit
+from qas.errors import InputFileError, InvalidUnitaryError, UnknownTargetError
 from qas.gates import GATES
 from qas.linalg import validate_state, validate_unitary
 from qas.noise import NoiseModel, as_noise_model
@@ -106,13 +108,13 @@ def named_unitary(name: str) -> np.ndarray:
         "unitary",
         name,
         UNITARY_NAMES + tuple(gates),
-        f"{', '.join(UNITARY_NAMES)}, qft<n>, a gate ({', '.join(gates)}), or a .npy/.txt/.csv file",
+        f"{', '.join(UNITARY_NAMES)}, qft<n>, a gate ({', '.join(gates)}), a .npy/.txt/.csv file or a circuit file",
     )
 
 
 def is_file_reference(text: str) -> bool:
     """Whether a target string names a file rather than a preset."""
-    return Path(text).suffix.lower() in (*ARRAY_SUFFIXES, ".json") or "/" in text or "\\" in text
+    return Path(text).suffix.lower() in (*ARRAY_SUFFIXES, *CIRCUIT_SUFFIXES) or "/" in text or "\\" in text
 
 
 def load_array(path: str | Path) -> np.ndarray:
@@ -146,13 +148,29 @@ def resolve_state(target: object) -> tuple[np.ndarray, str]:
 
 
 def resolve_unitary(target: object) -> tuple[np.ndarray, str]:
-    """(validated unitary, display name) for a preset name, a file path, or an array."""
+    """(validated unitary, display name) for a preset name, a file path, an array or a :class:`Circuit`."""
     if isinstance(target, str | Path):
         text = str(target)
+        if Path(text).suffix.lower() in CIRCUIT_SUFFIXES:
+            return _circuit_unitary(load_circuit(text)), Path(text).stem
         if is_file_reference(text):
             return validate_unitary(load_array(text)), Path(text).stem
         return validate_unitary(named_unitary(text)), text.lower()
+    if isinstance(target, Circuit):
+        return _circuit_unitary(target), "circuit"
     return validate_unitary(target), "custom"
+
+
+MAX_CIRCUIT_TARGET_QUBITS = 10  # a dense 10-qubit unitary is 16 MiB; 20 qubits would be 16 TiB
+
+
+def _circuit_unitary(circuit: Circuit) -> np.ndarray:
+    if circuit.n_qubits > MAX_CIRCUIT_TARGET_QUBITS:
+        raise InvalidUnitaryError(
+            f"a {circuit.n_qubits}-qubit circuit is too large to be a unitary target "
+            f"(at most {MAX_CIRCUIT_TARGET_QUBITS} qubits)"
+        )
+    return validate_unitary(circuit.unitary())
 
 
 def resolve_hamiltonian(target: str) -> tuple[PauliSum, float | None, str]:

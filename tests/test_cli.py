@@ -97,15 +97,15 @@ def test_an_eof_error_in_a_command_is_one_error_line_not_a_silent_abort(
     def cut_short(path: object) -> Circuit:
         raise EOFError("Ran out of input")
 
-    monkeypatch.setattr("qas.cli.read_circuit", cut_short)
+    monkeypatch.setattr("qas.cli.load_circuit", cut_short)
     assert main(["draw", str(ghz_file)]) == 2
     assert capsys.readouterr().err.strip() == "error: input ended early: Ran out of input"
 
 
 def test_compile_named_and_file_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = run_json(capsys, "compile", "fredkin", "--method", "exact", "--gates", "ibm-native")
-    assert data["infidelity"] < 1e-9 and data["method"] == "exact"
-    assert {o.gate for o in Circuit.from_qasm(data["circuit"])} <= {"rz", "sx", "x", "cx", "ecr"}
+    fredkin = run_json(capsys, "compile", "fredkin", "--method", "exact", "--gates", "ibm-native")
+    assert fredkin["infidelity"] < 1e-9 and fredkin["method"] == "exact"
+    assert {o.gate for o in Circuit.from_qasm(fredkin["circuit"])} <= {"rz", "sx", "x", "cx", "ecr"}
     np.save(tmp_path / "u.npy", np.kron(np.eye(2), [[0, 1], [1, 0]]))
     data = run_json(
         capsys,
@@ -120,6 +120,11 @@ def test_compile_named_and_file_targets(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert data["device"]["verified"] is True
     assert Circuit.from_qasm((tmp_path / "u.qasm").read_text()).n_qubits == 8
+    # A circuit file is a target too: its unitary, written again in other gates.
+    (tmp_path / "f.qasm").write_text(fredkin["circuit"])
+    data = run_json(capsys, "compile", str(tmp_path / "f.qasm"), "--method", "exact", "--gates", "google-native")
+    assert data["infidelity"] < 1e-9 and data["n_qubits"] == 3
+    assert {o.gate for o in Circuit.from_qasm(data["circuit"])} <= {"phased_xz", "cz"}
 
 
 def test_compile_exits_1_when_the_result_misses_the_tolerance(

@@ -130,6 +130,13 @@ def test_target_from_npy_file(tmp_path: Path) -> None:
     assert qas.compile(str(tmp_path / "u.npy"), method="exact").infidelity < 1e-10
 
 
+def test_a_circuit_is_re_synthesised_in_other_gates() -> None:
+    circuit = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2), op("t", 2)))
+    result = qas.compile(circuit, method="exact", gates="google-native")
+    assert {o.gate for o in result.circuit} <= {"phased_xz", "cz"}
+    assert unitary_fidelity(circuit.unitary(), result.circuit.unitary()) > 1 - 1e-10
+
+
 @pytest.mark.parametrize("rounded", [lambda u: u.astype(np.complex64), lambda u: np.round(u, 7)])
 def test_a_unitary_saved_in_single_precision_or_rounded_compiles(rounded: Callable[[np.ndarray], np.ndarray]) -> None:
     # Unitary to ~1e-7: within qas' tolerance, but Cirq's synthesis (1e-8) refused it with a ValueError.

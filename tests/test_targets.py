@@ -65,6 +65,22 @@ def test_files(tmp_path: Path) -> None:
     assert parse_task(f"ground-state:{tmp_path / 'h2.json'}").exact_energy == pytest.approx(-math.sqrt(1.25))
 
 
+def test_a_circuit_is_a_unitary_target(tmp_path: Path) -> None:
+    circuit = Circuit(2, (op("h", 0), op("cx", 0, 1)))
+    (tmp_path / "bell.qasm").write_text(circuit.to_qasm("2.0"))
+    (tmp_path / "bell.json").write_text(circuit.to_json())
+    a, b = cirq.LineQubit.range(2)
+    for name in ("bell.qasm", "bell.json"):
+        task = parse_task(f"unitary:{tmp_path / name}")
+        np.testing.assert_allclose(task.target, cirq.unitary(cirq.Circuit(cirq.H(a), cirq.CNOT(a, b))), atol=1e-12)
+        assert task.name == "bell"
+    (tmp_path / "wide.qasm").write_text(Circuit(11, (op("h", 10),)).to_qasm())
+    with pytest.raises(InvalidUnitaryError, match=r"^a 11-qubit circuit is too large to be a unitary target"):
+        parse_task(f"unitary:{tmp_path / 'wide.qasm'}")
+    with pytest.raises(InputFileError, match=r"unsupported file type \.qasm; use \.npy, \.txt or \.csv"):
+        parse_task(f"state:{tmp_path / 'bell.qasm'}")  # a state target is an amplitude file
+
+
 @pytest.mark.skipif(importlib.util.find_spec("qas.molecules") is None, reason="qas.molecules has not landed yet")
 def test_molecule_names() -> None:
     task = parse_task("ground-state:h2")

@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from qas.cli import print_json, read_circuit
+from qas.circuit import load_circuit
+from qas.cli import print_json
 from qas.errors import ConfigError, QasError
 
 
@@ -95,7 +96,7 @@ def train_generator(
 
 
 def generate(
-    unitary: Annotated[str, typer.Option(help="Target: a .npy file or a named unitary (toffoli, qft3, ...).")],
+    unitary: Annotated[str, typer.Option(help="Target: a named unitary (toffoli, qft3, ...), a .npy or circuit file.")],
     gates: Annotated[str | None, typer.Option(help="Allowed gates (a subset of the model's), comma-separated.")] = None,
     samples: Annotated[int, typer.Option(help="Circuits to sample.")] = 64,
     top: Annotated[int, typer.Option(help="Circuits to print.")] = 5,
@@ -129,7 +130,7 @@ def generate(
             raise QasError(f"no shipped weights cover the gates {allowed}; pass --weights")
     fixed = {}
     if prefix is not None:
-        fixed = dict(enumerate(read_circuit(prefix).operations))
+        fixed = dict(enumerate(load_circuit(prefix).operations))
     result = generator.generate(
         target, samples=samples, gates=restriction, coupling=_coupling(coupling), fixed=fixed, guidance=guidance,
         tolerance=tolerance, seed=seed,
