@@ -33,6 +33,7 @@ from qas.pauli import PauliSum, load_hamiltonian_file
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 
 MAX_NAMED_QUBITS = 12
+MAX_CIRCUIT_TARGET_QUBITS = 10  # a circuit's dense unitary: 16 MiB at 10 qubits, 16 TiB at 20
 ARRAY_SUFFIXES = (".npy", ".txt", ".csv")
 
 
@@ -159,9 +160,6 @@ def resolve_unitary(target: object) -> tuple[np.ndarray, str]:
     if isinstance(target, Circuit):
         return _circuit_unitary(target), "circuit"
     return validate_unitary(target), "custom"
-
-
-MAX_CIRCUIT_TARGET_QUBITS = 10  # a dense 10-qubit unitary is 16 MiB; 20 qubits would be 16 TiB
 
 
 def _circuit_unitary(circuit: Circuit) -> np.ndarray:
