@@ -45,8 +45,9 @@ class UnitaryCompilationEnv(FidelityEnv):
     Terminated on success; truncated after ``max_gates`` gates (default 20 per qubit beyond the first).
 
     ## Arguments
-    ``target`` (``cnot``, ``cz``, ``swap``, ``toffoli``, ``fredkin``, ``qft2``, ``qft3``..., a unitary, or a
-    ``.npy``/``.txt``/``.csv`` file; default ``cz``, which is CNOT-class: ``h 1, cx 0,1, h 1``), ``preset``
+    ``target`` (``cnot``, ``cz``, ``swap``, ``toffoli``, ``fredkin``, ``qft2``, ``qft3``..., a unitary, a
+    ``.npy``/``.txt``/``.csv`` file, or a circuit or ``.qasm``/``.json`` circuit file whose unitary is the target;
+    default ``cz``, which is CNOT-class: ``h 1, cx 0,1, h 1``), ``preset``
     (``unitary``), ``gate_set``, ``connectivity``, ``max_gates``, ``threshold``, ``noise``, ``observation``,
     ``reward``, ``seed``, ``render_mode``, as for state preparation.
 
