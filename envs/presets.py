@@ -23,7 +23,7 @@ import difflib
 from typing import Any
 
 from qas.errors import ConfigError, QasError
-from qas.noise import NOISELESS, NoiseModel, bit_flip, depolarize, parse_noise
+from qas.noise import NOISELESS, NoiseModel, as_noise_model, bit_flip, depolarize
 
 NOISE_PRESETS: dict[str, NoiseModel] = {
     "none": NOISELESS,
@@ -96,15 +96,11 @@ def preset_defaults(preset: str, n_qubits: int, allowed: tuple[str, ...]) -> dic
 def resolve_noise(noise: NoiseModel | str | None) -> NoiseModel:
     """A noise model, a preset name (``none``, ``kuo``, ``kanqas``), a spec for :func:`qas.noise.parse_noise`
     (``depolarize:0.01``, ``1q=bit_flip:0.3,2q=depolarize:0.2``) or None (noiseless)."""
-    if noise is None:
-        return NOISELESS
-    if isinstance(noise, NoiseModel):
-        return noise
     if isinstance(noise, str) and noise in NOISE_PRESETS:
         return NOISE_PRESETS[noise]
-    if isinstance(noise, str) and ":" in noise:
+    if noise is None or isinstance(noise, NoiseModel) or (isinstance(noise, str) and ":" in noise):
         try:
-            return parse_noise(noise) or NOISELESS
+            return as_noise_model(noise)
         except QasError as err:
             raise ConfigError(str(err)) from None
     raise ConfigError(
