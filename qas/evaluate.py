@@ -31,6 +31,7 @@ from qas.errors import QasError
 from qas.linalg import state_fidelity, unitary_fidelity
 from qas.noise import NoiseModel
 from qas.sim import trajectories
+from qas.targets import parse_task
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 
 if TYPE_CHECKING:
@@ -98,8 +99,6 @@ def _check_qubits(circuit: Circuit, task: Task) -> None:
 def _as_task(task: object) -> Task:
     """``task``, or the task a string such as ``"state:ghz3"`` names (:func:`qas.targets.parse_task`, as ``--task``)."""
     if isinstance(task, str):
-        from qas.targets import parse_task
-
         return parse_task(task)
     if not isinstance(task, StatePreparation | UnitarySynthesis | GroundState):
         raise QasError(f"cannot evaluate a task of type {type(task).__name__}; expected a qas.tasks.Task or a string")
