@@ -8,10 +8,10 @@ the same gate, so ``from_qasm(to_qasm(c)) == c`` (angles to float precision).
 
 The reader covers the unitary subset of both versions: ``qreg``/``qubit`` registers (several are numbered in order)
 and hardware qubits ``$i``, gate calls on qubits or whole registers, ``gate`` definitions (expanded), parameter
-expressions with ``pi``, and the standard-library gates of qelib1.inc and stdgates.inc. Barriers, classical
-declarations and final measurements are skipped; a gate on a qubit after its measurement, and anything else
-(``reset``, control flow, gate modifiers), raises :class:`QasmError` naming the line: dropping a mid-circuit
-measurement would change what the circuit does.
+expressions with ``pi``, and the standard-library gates of qelib1.inc (Qiskit's extended one included) and
+stdgates.inc. Barriers, classical declarations and final measurements are skipped; a gate on a qubit after its
+measurement, and anything else (``reset``, control flow, gate modifiers), raises :class:`QasmError` naming the line:
+dropping a mid-circuit measurement would change what the circuit does.
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ _DEFINITIONS = {
 }
 _NEEDS_DEFINITION = {"2.0": set(_DEFINITIONS), "3.0": {"sqrt_iswap", "ecr", "phased_xz"}}
 
-# Standard-library gates that are not registry gates, defined exactly (phase included) in registry gates.
+# Standard-library gates that are not registry gates, defined exactly (phase included) in registry gates: those of
+# stdgates.inc and qelib1.inc, and the extensions in Qiskit's qelib1.inc, which Qiskit's QASM 2 writer uses without a
+# definition (rccx, c3sqrtx). rccx and rc3x are Qiskit's relative-phase Toffolis, whose phases are part of the gate.
+# The multi-controlled ones are Barenco et al.'s (1995) lemma 7.5: C^n P(l) = CP(l/2) C^(n-1)X CP(-l/2) C^(n-1)X
+# C^(n-1)P(l/2), with X = H P(pi) H and sqrt(X) = H P(pi/2) H.
 _STANDARD_LIBRARY = """
 gate u2(phi, lam) q { u3(pi/2, phi, lam) q; }
 gate u(theta, phi, lam) q { u3(theta, phi, lam) q; }
@@ -68,6 +72,12 @@ gate rxx(theta) a, b { h a; h b; rzz(theta) a, b; h a; h b; }
 gate cu3(theta, phi, lam) c, t { p((lam+phi)/2) c; p((lam-phi)/2) t; cx c, t; u3(-theta/2, 0, -(phi+lam)/2) t; cx c, t; u3(theta/2, phi, 0) t; }
 gate cu(theta, phi, lam, gamma) c, t { p(gamma) c; cu3(theta, phi, lam) c, t; }
 gate csx a, b { h b; cp(pi/2) a, b; h b; }
+gate u0(gamma) q { id q; }
+gate rccx a, b, c { h c; t c; cx b, c; tdg c; cx a, c; t c; cx b, c; tdg c; h c; }
+gate rc3x a, b, c, d { h d; t d; cx c, d; tdg d; h d; cx a, d; t d; cx b, d; tdg d; cx a, d; t d; cx b, d; tdg d; h d; t d; cx c, d; tdg d; h d; }
+gate c3x a, b, c, d { h d; cp(pi/2) c, d; ccx a, b, c; cp(-pi/2) c, d; ccx a, b, c; cp(pi/4) b, d; cx a, b; cp(-pi/4) b, d; cx a, b; cp(pi/4) a, d; h d; }
+gate c3sqrtx a, b, c, d { h d; cp(pi/4) c, d; ccx a, b, c; cp(-pi/4) c, d; ccx a, b, c; cp(pi/8) b, d; cx a, b; cp(-pi/8) b, d; cx a, b; cp(pi/8) a, d; h d; }
+gate c4x a, b, c, d, e { h e; cp(pi/2) d, e; c3x a, b, c, d; cp(-pi/2) d, e; c3x a, b, c, d; h e; c3sqrtx a, b, c, e; }
 """  # noqa: E501
 
 # Names the reader maps directly to registry gates, beyond the registry's own names.

@@ -57,6 +57,25 @@ def test_reads_standard_library_gates_exactly() -> None:
     np.testing.assert_allclose(from_qasm(text).unitary(), crz_reversed @ cy, atol=1e-12)
 
 
+@pytest.mark.parametrize(("name", "n_controls", "target"), [("c3x", 3, "x"), ("c3sqrtx", 3, "sx"), ("c4x", 4, "x")])
+def test_reads_qiskit_multi_controlled_gates_exactly(name: str, n_controls: int, target: str) -> None:
+    """Qiskit's qelib1 extensions: X or sqrt(X) on the last qubit when every control is 1, phase included."""
+    wires = ", ".join(f"q[{i}]" for i in range(n_controls + 1))
+    circuit = from_qasm(f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{n_controls + 1}];\n{name} {wires};\n')
+    expected = np.eye(2 ** (n_controls + 1), dtype=complex)
+    expected[-2:, -2:] = GATES[target].matrix()
+    np.testing.assert_allclose(circuit.unitary(), expected, atol=1e-12)
+
+
+def test_reads_relative_phase_toffoli_and_u0() -> None:
+    """rccx is a Toffoli up to phases on the basis states, those of Qiskit's RCCXGate; u0 is an idle."""
+    text = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\nrccx q[0], q[1], q[2];\nu0(1) q[1];\n'
+    unitary = from_qasm(text).unitary()
+    toffoli = GATES["ccx"].matrix()
+    np.testing.assert_allclose(np.abs(unitary), toffoli, atol=1e-12)
+    np.testing.assert_allclose(np.diag(unitary @ toffoli.T), [1, 1, 1, 1, 1, -1, -1j, 1j], atol=1e-12)
+
+
 def test_reads_qasm2_features_registers_broadcast_comments_and_user_gates() -> None:
     text = """OPENQASM 2.0;
     include "qelib1.inc";
@@ -128,9 +147,10 @@ def test_reads_what_qiskit_writes() -> None:
     """Qiskit's QASM 2 and 3 output of its standard gates reads back with the same unitary (up to global phase)."""
     qiskit = pytest.importorskip("qiskit")
     from qiskit import qasm2, qasm3
+    from qiskit.circuit.library import C3SXGate
     from qiskit.quantum_info import Operator
 
-    qc = qiskit.QuantumCircuit(3)
+    qc = qiskit.QuantumCircuit(5)
     qc.h(0)
     qc.cy(0, 2)
     qc.ch(1, 0)
@@ -145,6 +165,11 @@ def test_reads_what_qiskit_writes() -> None:
     qc.ecr(0, 1)
     qc.iswap(1, 2)
     qc.cswap(0, 1, 2)
+    qc.rccx(2, 0, 1)
+    qc.rcccx(0, 1, 2, 3)
+    qc.mcx([3, 1, 0], 2)
+    qc.append(C3SXGate(), [1, 3, 2, 0])
+    qc.mcx([0, 1, 2, 3], 4)
     expected = Operator(qc.reverse_bits()).data
     for dumps in (qasm2.dumps, qasm3.dumps):
         assert unitary_fidelity(expected, from_qasm(dumps(qc)).unitary()) == pytest.approx(1, abs=1e-12)
