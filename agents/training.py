@@ -58,7 +58,7 @@ from qas.runs import (
     save_line_plot,
     write_yaml,
 )
-from qas.settings import check_keywords, check_seed
+from qas.settings import check_keywords, check_seed, is_finite_number
 from qas.tasks import GroundState, StatePreparation, Task
 
 AGENTS: dict[str, type[BaseAlgorithm]] = {"dqn": MaskedDQN, "kanq": KANDQN, "ppr": PPRDQN, "ppo": MaskablePPO}
@@ -180,7 +180,7 @@ def _validate(config: dict[str, Any]) -> None:
     for key, value in config.items():
         # Only strings (a typo in a config file) are refused: some numeric settings also take tuples, such as
         # DQN's train_freq=(1, "episode").
-        if _is_number(defaults.get(key)) and isinstance(value, str):
+        if is_finite_number(defaults.get(key)) and isinstance(value, str):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
@@ -189,12 +189,8 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"gamma must be in [0, 1], got {config['gamma']}")
     for key in ("learning_rate", "batch_size", "buffer_size", "n_steps"):
         value = config.get(key, 1)
-        if _is_number(value) and not value > 0:
+        if is_finite_number(value) and not value > 0:
             raise ConfigError(f"{key} must be positive, got {value}")
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> dict[str, Any]:

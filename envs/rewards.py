@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from qas.errors import ConfigError
+from qas.settings import is_finite_number
 
 
 class RewardScheme(Protocol):
@@ -77,17 +78,13 @@ def make_reward(name: str, threshold: float | None, *, energy: bool, min_energy:
     if name not in table:
         kind = "energy" if energy else "fidelity"
         raise ConfigError(f"unknown {kind} reward scheme {name!r}; choose one of {sorted(table)}")
-    if threshold is not None and not (_is_number(threshold) and np.isfinite(threshold) and threshold > 0):
+    if threshold is not None and not (is_finite_number(threshold) and threshold > 0):
         raise ConfigError(f"success threshold must be a positive number, got {threshold!r}")
     if not energy and threshold is not None and threshold > 1:
         raise ConfigError(f"fidelity threshold must be in (0, 1], got {threshold}")
     kwargs = {} if threshold is None else {"threshold": float(threshold)}
     if energy:
-        if not (_is_number(min_energy) and np.isfinite(min_energy)):
+        if not is_finite_number(min_energy):
             raise ConfigError(f"min_energy must be a finite number, got {min_energy!r}")
         kwargs["min_energy"] = float(min_energy)
     return table[name](**kwargs)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)

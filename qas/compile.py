@@ -15,7 +15,6 @@ to ``exact``, so a call always returns a circuit.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from qas.export import ExportResult, to_device, translate
 from qas.gate_sets import GateSet, get_gate_set
 from qas.linalg import unitary_fidelity
 from qas.plugins import plugins
-from qas.settings import check_keywords
+from qas.settings import check_keywords, is_finite_number
 from qas.tasks import UnitarySynthesis
 
 # Output gates when neither ``gates`` nor a device is given: the universal pair every toolchain reads.
@@ -172,8 +171,7 @@ def _auto(
 
 def validate_tolerance(tolerance: float) -> None:
     """A :class:`QasError` unless ``tolerance`` is an infidelity a circuit can meet: a finite number in [0, 1)."""
-    number = isinstance(tolerance, int | float) and not isinstance(tolerance, bool)
-    if not (number and math.isfinite(tolerance) and 0 <= tolerance < 1):
+    if not (is_finite_number(tolerance) and 0 <= tolerance < 1):
         raise QasError(f"tolerance is an infidelity and must be a number in [0, 1), got {tolerance!r}")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qas.errors import InputFileError, InvalidHamiltonianError
+from qas.settings import is_finite_number
 
 _PAULI_RE = re.compile(r"^[IXYZ]+$")
 
@@ -124,8 +125,6 @@ def load_hamiltonian_file(path: str | Path) -> tuple[PauliSum, float | None]:
             f"Hamiltonian file {path} must map Pauli strings to coefficients, got a JSON {type(terms).__name__}"
         )
     exact = data.get("exact_energy") if "terms" in data else None
-    if exact is not None and not (
-        isinstance(exact, int | float) and not isinstance(exact, bool) and np.isfinite(exact)
-    ):
+    if exact is not None and not is_finite_number(exact):
         raise InvalidHamiltonianError(f"exact_energy in {path} must be a finite number, got {exact!r}")
     return PauliSum.from_dict(terms), None if exact is None else float(exact)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
+import numpy as np
+
 from qas.errors import ConfigError
 
 T = TypeVar("T")
@@ -25,6 +27,16 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], what: str) -> T:
         return cls(**data)
     except TypeError as err:
         raise ConfigError(f"bad {what} settings: {err}") from None
+
+
+def is_finite_number(value: object) -> bool:
+    """True for a finite int or float, NumPy's included, but not a bool (``True`` is an int to Python).
+
+    The test an option needs before a range check: a string from a config file or ``--set`` would make the
+    comparison a TypeError, and every range check is false for NaN, so a NaN would pass as "not out of range".
+    """
+    number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    return number and bool(np.isfinite(value))  # type: ignore[arg-type]
 
 
 def check_numbers(settings: object) -> None:

@@ -169,6 +169,11 @@ def test_bad_method_options_and_gates() -> None:
         qas.compile(cirq.testing.random_unitary(2, random_state=1), gates=["h", "t", "cx"], method="exact")
 
 
+def test_a_numpy_tolerance_is_a_number() -> None:
+    # np.float32 is no Python float: it was refused as "must be a number".
+    assert qas.compile(CNOT, tolerance=np.float32(1e-6)).infidelity < 1e-6
+
+
 @pytest.mark.parametrize("tolerance", [float("nan"), -1e-3, 1.0])
 def test_a_tolerance_outside_zero_to_one_is_refused(tolerance: float) -> None:
     with pytest.raises(QasError, match=r"tolerance is an infidelity and must be a number in \[0, 1\), got"):

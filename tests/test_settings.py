@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 
 from qas.errors import ConfigError
-from qas.settings import check_numbers, from_mapping
+from qas.settings import check_numbers, from_mapping, is_finite_number
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,3 +70,13 @@ def test_seed_fields_must_be_seeds_numpy_takes(data: dict, message: str) -> None
         from_mapping(Settings, data, "test")
     assert str(raised.value) == message
     assert from_mapping(Settings, {"seed": 2**32 - 1}, "test").seed == 2**32 - 1
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, np.float32(0.1), np.int64(7), np.float64(1e300)])
+def test_finite_numbers_numpy_included(value: object) -> None:
+    assert is_finite_number(value)
+
+
+@pytest.mark.parametrize("value", [True, False, "0.1", None, math.nan, -math.inf, np.float32("nan"), 1j, [1]])
+def test_bools_text_and_non_finite_values_are_not_numbers(value: object) -> None:
+    assert not is_finite_number(value)

@@ -9,7 +9,6 @@ compiles with no training and nothing to download.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,7 +22,7 @@ from qas.compile import validate_tolerance
 from qas.encoding import CircuitEncoding
 from qas.errors import ConfigError, InputFileError, QasError
 from qas.linalg import validate_unitary
-from qas.settings import check_seed
+from qas.settings import check_seed, is_finite_number
 
 from .lookup import ShortCircuits, cx_equivalents, placement_costs, short_circuits
 from .model import Denoiser, load_weights
@@ -154,7 +153,7 @@ class DiffusionGenerator:
         check_seed(seed)
         chunk = 16 if chunk is None else chunk
         refine_top = (8 if self.vocab.max_params else 4) if refine_top is None else refine_top
-        if isinstance(guidance, bool) or not isinstance(guidance, int | float) or not math.isfinite(guidance):
+        if not is_finite_number(guidance):
             raise ConfigError(f"guidance must be a finite number, got {guidance!r}")
         k = int(np.log2(unitary.shape[0]))
         if k > self.n_qubits:
