@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qas.errors import InputFileError, InvalidCircuitError, QasError
+from qas.files import read_text_file
 from qas.gates import get_gate
 
 if TYPE_CHECKING:
@@ -280,10 +281,5 @@ def load_circuit(path: str | Path) -> Circuit:
     suffix = path.suffix.lower()
     if suffix not in CIRCUIT_SUFFIXES:
         raise InputFileError(f"cannot read circuit {str(path)!r}: use a .qasm (OpenQASM 2/3) or .json (qas) file")
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InputFileError(f"circuit file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputFileError(f"cannot read circuit file {str(path)!r}: {err}") from None
+    text = read_text_file(path, "circuit")
     return Circuit.from_qasm(text) if suffix == ".qasm" else Circuit.from_json(text)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qas.errors import UnknownDeviceError, UnknownGateError
+from qas.files import read_text_file
 from qas.gates import get_gate
 
 if TYPE_CHECKING:
@@ -141,13 +142,7 @@ def load_device(spec: str | Path | Device) -> Device:
         raise UnknownDeviceError(
             f"unknown device {str(spec)!r}.{hint} Built-in devices: {', '.join(DEVICES)}; or give a .json/.yaml file"
         )
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise UnknownDeviceError(f"cannot read device file {str(path)!r}: {err.strerror}") from None
-    except UnicodeDecodeError as err:  # a binary file
-        raise UnknownDeviceError(f"cannot read device file {str(path)!r}: {err}") from None
-    return _device_from_text(text, path)
+    return _device_from_text(read_text_file(path, "device"), path)
 
 
 def _device_from_text(text: str, path: Path) -> Device:

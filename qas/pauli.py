@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qas.errors import InputFileError, InvalidHamiltonianError
+from qas.files import read_text_file
 from qas.settings import is_finite_number
 
 _PAULI_RE = re.compile(r"^[IXYZ]+$")
@@ -111,12 +112,9 @@ def load_hamiltonian_file(path: str | Path) -> tuple[PauliSum, float | None]:
     path = Path(path)
     if path.suffix.lower() != ".json":
         raise InputFileError(f"cannot read Hamiltonian {path}: expected a .json file of Pauli terms")
+    text = read_text_file(path, "Hamiltonian")
     try:
-        data = json.loads(path.read_text())
-    except OSError as err:
-        raise InputFileError(f"cannot read Hamiltonian file {path}: {err.strerror}") from None
-    except UnicodeDecodeError as err:  # a binary file
-        raise InputFileError(f"cannot read Hamiltonian file {path}: {err}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InvalidHamiltonianError(f"Hamiltonian file {path} is not valid JSON: {err}") from None
     terms = data.get("terms", data) if isinstance(data, dict) else data

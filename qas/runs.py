@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from qas.errors import ConfigError, InputFileError, QasError
+from qas.files import read_text_file
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -96,12 +97,9 @@ def _json_default(value: Any) -> Any:
 
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a YAML (or JSON) mapping, with one clear error for a missing file or bad syntax."""
+    text = read_text_file(path, "config")
     try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as err:
-        raise InputFileError(f"cannot read config {path}: {err.strerror}") from None
-    except UnicodeDecodeError as err:  # a binary file
-        raise InputFileError(f"cannot read config {path}: {err}") from None
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError(f"config {path} is not valid YAML: {str(err).splitlines()[0]}") from None
     if data is None:

@@ -31,8 +31,10 @@ def test_overrides_parse_yaml_values_and_nest() -> None:
 
 
 def test_load_config_errors(tmp_path) -> None:
-    with pytest.raises(InputFileError, match="cannot read config"):
+    with pytest.raises(InputFileError, match=r"config file .*missing.yaml does not exist"):
         load_config(tmp_path / "missing.yaml")
+    with pytest.raises(InputFileError, match=r"cannot read config file .*: Is a directory"):
+        load_config(tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [1, 2\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
