@@ -145,3 +145,18 @@ def test_a_skeleton_the_samples_missed_is_found_among_their_neighbours(monkeypat
     # Four samples: none has a right skeleton, so the last (only) batch fits the neighbours of the closest ones.
     best = DiffusionGenerator("param-3q").generate(target, samples=4, seed=2).best
     assert edited and best.infidelity < 1e-6 and best.circuit.cnot_count == 3
+
+
+def test_many_samples_are_drawn_in_bounded_batches(monkeypatch) -> None:
+    """A large ``samples`` is drawn batch by batch (samples=10**14 tried to allocate 9.6 PB at once: a traceback)."""
+    from qas.generators.diffusion import pipeline
+    from qas.generators.diffusion.sample import sample
+
+    sizes: list[int] = []
+    monkeypatch.setattr(pipeline, "MAX_BATCH", 8)
+    monkeypatch.setattr(
+        pipeline, "sample", lambda *a, samples, **k: sizes.append(samples) or sample(*a, samples=samples, **k)
+    )
+    result = DiffusionGenerator("clifford-3q").generate(GHZ.unitary(), samples=25, chunk=4, seed=0)
+    assert sizes == [4, 8, 8, 5] and result.samples == 25
+    assert result.best.infidelity < 1e-9
