@@ -330,6 +330,16 @@ def main(argv: list[str] | None = None) -> int:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         print(f"error: {err.format_message()}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError as err:  # numpy: "Unable to allocate 728. TiB for an array with shape (99999999999999,) ..."
+        print(f"error: out of memory: {str(err).splitlines()[0] if str(err) else 'MemoryError'}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as err:
+        # torch's allocators raise RuntimeError (OutOfMemoryError on a GPU); anything else is a bug to show whole.
+        if type(err).__name__ != "OutOfMemoryError" and "can't allocate memory" not in str(err):
+            raise
+        detail = str(err).split("can't allocate memory: ")[-1].splitlines()[0]
+        print(f"error: out of memory: {detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (QasError, OSError, yaml.YAMLError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         if isinstance(err, OSError) and err.filename is not None:  # "[Errno 2] ..." reads as a crash

@@ -52,7 +52,7 @@ def save(circuit: Circuit, path: str | Path) -> Path:
     elif suffix == ".txt":
         path.write_text(to_text(circuit) + "\n")
     else:
-        raise InputFileError(f"cannot draw to {path.name!r}: use a .svg, .png or .txt file name")
+        raise InputFileError(f"cannot draw to {str(path)!r}: use a .svg, .png or .txt file name")
     return path
 
 

@@ -121,6 +121,11 @@ CASES = [
     ("negative seed", ["generate", "--unitary", "cnot", "--seed", "-1"], "seed must be an integer in [0, 2**32 - 1]"),
     ("missing option", ["evaluate", "{ghz.qasm}"], "Missing option '--task'"),
     (
+        "dataset too large for memory",
+        ["dataset", "--gates", "h,cx", "--qubits", "2", "--size", "99999999999999", "--out", "{ghz.qasm}.dataset"],
+        "out of memory: Unable to allocate",
+    ),
+    (
         "output folder missing",
         ["compile", "cnot", "-o", "/nonexistent-dir/c.qasm"],
         "cannot open '/nonexistent-dir/c.qasm': No such file or directory",
