@@ -331,14 +331,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err.format_message()}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except MemoryError as err:  # numpy: "Unable to allocate 728. TiB for an array with shape (99999999999999,) ..."
-        print(f"error: out of memory: {str(err).splitlines()[0] if str(err) else 'MemoryError'}", file=sys.stderr)
+        print(_out_of_memory(str(err)), file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as err:
         # torch's allocators raise RuntimeError (OutOfMemoryError on a GPU); anything else is a bug to show whole.
         if type(err).__name__ != "OutOfMemoryError" and "can't allocate memory" not in str(err):
             raise
-        detail = str(err).split("can't allocate memory: ")[-1].splitlines()[0]
-        print(f"error: out of memory: {detail}", file=sys.stderr)
+        print(_out_of_memory(str(err).split("can't allocate memory: ")[-1]), file=sys.stderr)
         return EXIT_BAD_INPUT
     except (QasError, OSError, yaml.YAMLError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
@@ -347,3 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _out_of_memory(detail: str) -> str:
+    """The one line for a request too large for this machine (a Python MemoryError may carry no message)."""
+    return "error: out of memory" + (f": {detail.splitlines()[0]}" if detail.strip() else " (the request is too large)")

@@ -170,3 +170,38 @@ def test_python_raises_a_qas_error_that_is_a_value_error(call: Callable[[], obje
         call()
     assert isinstance(info.value, ValueError)
     assert str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raised", "message"),
+    [
+        (MemoryError(), "error: out of memory (the request is too large)"),  # e.g. qas search --layers 10**14
+        (
+            RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you tried to "
+                         "allocate 4000000000000000 bytes. Error code 12 (Cannot allocate memory)"),
+            "error: out of memory: you tried to allocate 4000000000000000 bytes",
+        ),
+    ],
+)  # fmt: skip
+def test_running_out_of_memory_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, raised: Exception, message: str
+) -> None:
+    """torch's CPU allocator fails with a RuntimeError, and a MemoryError may carry no message: both are one line."""
+
+    def allocate(*args: object, **kwargs: object) -> None:
+        raise raised
+
+    monkeypatch.setattr("qas.cli.evaluate_circuit", allocate)
+    (tmp_path / "ghz.qasm").write_text(GHZ3.to_qasm())
+    assert main(["evaluate", str(tmp_path / "ghz.qasm"), "-t", "state:ghz3"]) == 2
+    assert capsys.readouterr().err.strip().startswith(message)
+
+
+def test_other_runtime_errors_are_not_hidden_as_out_of_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("qas.cli.evaluate_circuit", broken)
+    (tmp_path / "ghz.qasm").write_text(GHZ3.to_qasm())
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["evaluate", str(tmp_path / "ghz.qasm"), "-t", "state:ghz3"])
