@@ -227,8 +227,6 @@ class _Reader:
             return
         params = tuple(p.strip() for p in (match.group(2) or "").split(",") if p.strip())
         qubits = tuple(q.strip() for q in match.group(3).split(",") if q.strip())
-        if not qubits:
-            raise fail(f"gate {name!r} defined on no qubits")
         body = tuple((s, 0) for s, _ in _statements(match.group(4)))
         self.definitions[name] = _GateDefinition(params, qubits, body)
         if user:
@@ -239,6 +237,9 @@ class _Reader:
         if _registry_name(call.name) is None and call.name not in self.definitions:
             raise fail(f"unknown gate {call.name!r}")
         operands = [self._resolve_operand(o, fail) for o in call.operands]
+        definition = self.definitions.get(call.name)
+        if not operands and definition is not None and not definition.qubits:
+            return  # a gate on no qubits is a global phase (Qiskit writes GlobalPhaseGate so), which qas drops
         if not operands:
             raise fail(f"gate {call.name!r} applied to no qubits")
         # A whole-register operand broadcasts the gate over the register (OpenQASM 2 semantics).

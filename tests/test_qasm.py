@@ -76,6 +76,14 @@ def test_reads_relative_phase_toffoli_and_u0() -> None:
     np.testing.assert_allclose(np.diag(unitary @ toffoli.T), [1, 1, 1, 1, 1, -1, -1j, 1j], atol=1e-12)
 
 
+def test_a_gate_on_no_qubits_is_a_global_phase_and_dropped() -> None:
+    # What Qiskit's qasm3.dumps writes for a GlobalPhaseGate.
+    text = "OPENQASM 3.0;\ngate global_phase(p0) {\n}\nqubit[1] q;\nh q[0];\nglobal_phase(0.3) ;\n"
+    assert from_qasm(text) == Circuit(1, (op("h", 0),))
+    with pytest.raises(QasmError, match="line 4: gate 'h' applied to no qubits"):
+        from_qasm("OPENQASM 3.0;\nqubit[1] q;\ngate g { }\nh ;\n")
+
+
 def test_reads_qasm2_features_registers_broadcast_comments_and_user_gates() -> None:
     text = """OPENQASM 2.0;
     include "qelib1.inc";
