@@ -40,17 +40,25 @@ def is_finite_number(value: object) -> bool:
 
 
 def check_numbers(settings: object) -> None:
-    """A :class:`ConfigError` naming the first ``int`` or ``float`` field of a settings dataclass that holds something
-    else (a string from a config file), or a float that is NaN or infinite.
+    """A :class:`ConfigError` naming the first ``int``, ``float`` or ``bool`` field of a settings dataclass (or one
+    annotated ``... | None`` and not None) that holds something else (a string from a config file), or a float that is
+    NaN or infinite.
 
     Called first in each settings class's ``__post_init__``: the range checks that follow would otherwise fail with
-    a comparison traceback on a string, and are all false for NaN (a NaN learning rate reached the optimiser).
-    Integer fields named ``seed`` or ``*_seed`` are also checked by :func:`check_seed`.
+    a comparison traceback on a string, and are all false for NaN (a NaN learning rate reached the optimiser); a
+    flag given as ``abc`` or ``[1, 2]`` would be truthy. Integer fields named ``seed`` or ``*_seed`` are also checked
+    by :func:`check_seed`.
     """
     for f in fields(settings):  # type: ignore[arg-type]
         value = getattr(settings, f.name)
-        # A string under ``from __future__ import annotations``, the class itself otherwise.
-        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+        # A string under ``from __future__ import annotations``, the class (or a union, ``float | None``) otherwise.
+        annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        kinds = {part.strip() for part in annotation.split("|")}
+        if value is None and "None" in kinds:
+            continue
+        kind = "".join(kinds - {"None"})
+        if kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{f.name} must be true or false, got {value!r}")
         if kind not in ("int", "float"):
             continue
         if isinstance(value, bool) or not isinstance(value, int if kind == "int" else (int, float)):

@@ -121,3 +121,23 @@ def test_resume_from_an_emptied_or_foreign_checkpoint_is_one_error_naming_it(
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: cannot read saved file {checkpoint}: ") and message in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("task", "setting", "message"),
+    [
+        ("state:bell", "simplify=abc", "simplify must be true or false, got 'abc'"),  # was truthy: simplified
+        ("state:bell", "final_temperature=0", "final_temperature must be positive"),  # 0 passed as `or 1.0`
+        ("state:bell", "final_temperature=true", "final_temperature must be a number, got True"),
+        ("state:bell", "goal_fidelity=0", "goal_fidelity must be in (0, 1], got 0"),  # every search succeeded
+        ("state:bell", "prune_tolerance=-1", "prune_tolerance and goal_energy_error must be >= 0"),
+        ("classify:moons", "goal_accuracy=2", "goal_accuracy must be in [0, 1], got 2"),
+        ("rl:CartPole-v1", "top_k=abc", "top_k must be an integer, got 'abc'"),  # was a comparison error
+    ],
+)
+def test_bad_settings_are_named_before_the_search_starts(
+    task: str, setting: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["search", "--task", task, "--set", setting, "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err

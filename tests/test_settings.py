@@ -19,6 +19,8 @@ class Settings:
     name: str = "x"
     seed: int = 0
     eval_seed: int = 100
+    flag: bool = True
+    scale: float | None = None
 
     def __post_init__(self) -> None:
         check_numbers(self)
@@ -27,7 +29,12 @@ class Settings:
 # The same fields with class annotations (no ``from __future__ import annotations``): check_numbers reads both forms.
 PlainSettings = dataclasses.make_dataclass(
     "PlainSettings",
-    [("steps", int, dataclasses.field(default=10)), ("lr", float, dataclasses.field(default=0.1))],
+    [
+        ("steps", int, dataclasses.field(default=10)),
+        ("lr", float, dataclasses.field(default=0.1)),
+        ("flag", bool, dataclasses.field(default=True)),
+        ("scale", float | None, dataclasses.field(default=None)),
+    ],
     namespace={"__post_init__": check_numbers},
 )
 
@@ -42,6 +49,10 @@ PlainSettings = dataclasses.make_dataclass(
         ({"lr": "abc"}, "lr must be a number, got 'abc'"),
         ({"lr": math.inf}, "lr must be a finite number, got inf"),
         ({"lr": math.nan}, "lr must be a finite number, got nan"),
+        ({"flag": "abc"}, "flag must be true or false, got 'abc'"),  # was truthy
+        ({"flag": 0}, "flag must be true or false, got 0"),
+        ({"scale": True}, "scale must be a number, got True"),  # optional fields were not checked
+        ({"scale": math.inf}, "scale must be a finite number, got inf"),
     ],
 )
 def test_wrong_types_and_non_finite_numbers_are_named(cls: type, data: dict, message: str) -> None:
@@ -52,9 +63,12 @@ def test_wrong_types_and_non_finite_numbers_are_named(cls: type, data: dict, mes
 
 def test_good_values_pass_and_unknown_keys_are_listed() -> None:
     assert from_mapping(Settings, {"steps": 3, "lr": 1}, "test") == Settings(steps=3, lr=1)  # an int is a float
+    assert from_mapping(PlainSettings, {"flag": False, "scale": 0.5}, "test").scale == 0.5
+    assert from_mapping(PlainSettings, {"scale": None}, "test").scale is None
     with pytest.raises(ConfigError) as raised:
         from_mapping(Settings, {"step": 3}, "test")
-    assert str(raised.value) == "unknown test setting(s) ['step']; known: ['eval_seed', 'lr', 'name', 'seed', 'steps']"
+    known = "['eval_seed', 'flag', 'lr', 'name', 'scale', 'seed', 'steps']"
+    assert str(raised.value) == f"unknown test setting(s) ['step']; known: {known}"
 
 
 @pytest.mark.parametrize(

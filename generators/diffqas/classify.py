@@ -56,6 +56,8 @@ class ClassifierConfig:
             raise ConfigError("epochs must be >= 1, samples >= 2 and noise >= 0")
         if min(self.lr, self.structure_lr) <= 0:
             raise ConfigError("lr and structure_lr must be positive")
+        if not 0 <= self.goal_accuracy <= 1:
+            raise ConfigError(f"goal_accuracy must be in [0, 1], got {self.goal_accuracy}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClassifierConfig:

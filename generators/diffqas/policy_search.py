@@ -39,7 +39,7 @@ from qas.errors import ConfigError, QasError
 from qas.generators.diffqas.a3c import A3CConfig, A3CResult, make_policy, train_a3c
 from qas.generators.diffqas.model import VariationalModel
 from qas.generators.diffqas.space import SearchSpace
-from qas.settings import check_counts, from_mapping
+from qas.settings import check_counts, check_numbers, from_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ class PolicySearchConfig:
     final_restarts: int = 2
 
     def __post_init__(self) -> None:
+        check_numbers(self)
         counts = ("search_steps", "top_k", "finalists", "validation_steps", "validation_seeds", "tie_validation_seeds")
         check_counts(self, counts)
         if self.final_restarts < 0:

@@ -76,8 +76,13 @@ class DiffQASConfig:
             raise ConfigError("epochs must be >= 0 and retrain_steps, retrain_restarts >= 1")
         if self.warmup is not None and not 0 <= self.warmup < 1:
             raise ConfigError(f"warmup is a fraction of the epochs in [0, 1), got {self.warmup}")
-        if min(self.lr, self.structure_lr, self.temperature, self.final_temperature or 1.0) <= 0:
+        final_temperature = 1.0 if self.final_temperature is None else self.final_temperature
+        if min(self.lr, self.structure_lr, self.temperature, final_temperature) <= 0:
             raise ConfigError("lr, structure_lr, temperature and final_temperature must be positive")
+        if self.init_std < 0 or self.prune_tolerance < 0 or self.goal_energy_error < 0:
+            raise ConfigError("init_std, prune_tolerance and goal_energy_error must be >= 0")
+        if not 0 < self.goal_fidelity <= 1:
+            raise ConfigError(f"goal_fidelity must be in (0, 1], got {self.goal_fidelity}")
         if self.update not in ("joint", "alternating"):
             raise ConfigError(f"update must be 'joint' or 'alternating', got {self.update!r}")
         if self.derive_top < 1:
