@@ -59,6 +59,7 @@ from qas.runs import (
     write_yaml,
 )
 from qas.settings import check_keywords, check_seed, is_finite_number
+from qas.sim.torch_backend import torch_device
 from qas.tasks import GroundState, StatePreparation, Task
 
 AGENTS: dict[str, type[BaseAlgorithm]] = {"dqn": MaskedDQN, "kanq": KANDQN, "ppr": PPRDQN, "ppo": MaskablePPO}
@@ -176,21 +177,45 @@ def _validate(config: dict[str, Any]) -> None:
     unknown = sorted(set(config) - set(RUN_KEYS) - set(defaults))
     if unknown:
         raise ConfigError(f"unknown setting(s) {unknown} for agent {config['agent']!r}")
-    # SB3 checks none of these: a NaN rate fails deep in torch, and gamma 2, batch size 0 or "abc" train silently.
+    _check_hyperparameters(config, defaults)
+
+
+# SB3 checks none of these: a NaN rate fails deep in torch, an exploration fraction of 0 divides by zero, and gamma 2,
+# batch size 0 or an exploration_final_eps of [1, 2] train silently until the step that uses them.
+_UNIT_INTERVAL = ("gamma", "tau", "gae_lambda", "exploration_initial_eps", "exploration_final_eps")
+_POSITIVE = (
+    "learning_rate", "batch_size", "buffer_size", "n_steps", "n_epochs", "target_update_interval",
+    "exploration_fraction", "clip_range", "max_grad_norm",
+)  # fmt: skip
+_NON_NEGATIVE = ("learning_starts", "ent_coef", "vf_coef", "kan_regularization", "grid_update_interval")
+_PAIRS = ("train_freq",)  # also a (frequency, unit) pair: DQN's train_freq=(1, "episode")
+
+
+def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """A :class:`ConfigError` for an algorithm setting of the wrong type (judged by its default) or out of range."""
     for key, value in config.items():
-        # Only strings (a typo in a config file) are refused: some numeric settings also take tuples, such as
-        # DQN's train_freq=(1, "episode").
-        if is_finite_number(defaults.get(key)) and isinstance(value, str):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
+        default = defaults.get(key)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        pair = key in _PAIRS and isinstance(value, list | tuple)
+        # A callable is a schedule (SB3 takes one for learning_rate and clip_range from Python).
+        if is_finite_number(default) and not (is_finite_number(value) or callable(value) or pair):
+            raise ConfigError(f"{key} must be a finite number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
     check_seed(config.get("seed"))
-    if not 0 <= config.get("gamma", 0.99) <= 1:
-        raise ConfigError(f"gamma must be in [0, 1], got {config['gamma']}")
-    for key in ("learning_rate", "batch_size", "buffer_size", "n_steps"):
-        value = config.get(key, 1)
-        if is_finite_number(value) and not value > 0:
-            raise ConfigError(f"{key} must be positive, got {value}")
+    numbers = {k: v for k, v in config.items() if is_finite_number(v)}
+    for key in _UNIT_INTERVAL:
+        if key in numbers and not 0 <= numbers[key] <= 1:
+            raise ConfigError(f"{key} must be in [0, 1], got {numbers[key]}")
+    for key in _POSITIVE:
+        if key in numbers and not numbers[key] > 0:
+            raise ConfigError(f"{key} must be positive, got {numbers[key]}")
+    for key in _NON_NEGATIVE:
+        if key in numbers and numbers[key] < 0:
+            raise ConfigError(f"{key} must be >= 0, got {numbers[key]}")
+    if config.get("device", "auto") != "auto":
+        torch_device(config["device"])
 
 
 def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> dict[str, Any]:

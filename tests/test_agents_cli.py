@@ -36,7 +36,16 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--set", "learning_rat=1e-3"], "unknown setting(s) ['learning_rat']"),
         (["train", "--set", "learning_rate=nan"], "learning_rate must be a finite number, got nan"),
         (["train", "--set", "gamma=2"], "gamma must be in [0, 1], got 2"),
-        (["train", "--set", "gamma=abc"], "gamma must be a number, got 'abc'"),
+        (["train", "--set", "gamma=abc"], "gamma must be a finite number, got 'abc'"),
+        # Each of these was accepted, then trained silently or failed deep in SB3 or torch with a traceback.
+        (["train", "--set", "double_q=abc"], "double_q must be true or false, got 'abc'"),
+        (["train", "--set", "exploration_final_eps=[1, 2]"], "exploration_final_eps must be a finite number, got [1"),
+        (["train", "--set", "batch_size=null"], "batch_size must be a finite number, got None"),
+        (["train", "--set", "exploration_fraction=0"], "exploration_fraction must be positive, got 0"),
+        (["train", "--set", "exploration_final_eps=-1"], "exploration_final_eps must be in [0, 1], got -1"),
+        (["train", "--agent", "ppo", "--set", "ent_coef=-0.1"], "ent_coef must be >= 0, got -0.1"),
+        (["train", "--set", "device=0"], "device must be a name such as cpu or cuda, got 0"),
+        (["train", "--set", "device=abc"], "unknown torch device 'abc'; use cpu or cuda"),
         (
             ["train", "--agent", "kanq", "--set", "policy_kwargs.net_arch=[0]"],
             "KAN grid_size, spline_order and the net_arch widths must be integers >= 1, got 5, 3 and [0]",

@@ -24,8 +24,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from qas.errors import ConfigError, InputFileError
+from qas.errors import InputFileError
 from qas.runs import atomic_write, reading, write_json
+from qas.sim.torch_backend import torch_device
 
 
 @dataclass(frozen=True)
@@ -124,18 +125,6 @@ def save_weights(model: Denoiser, ema: dict[str, torch.Tensor] | None, directory
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     atomic_write(directory / "model.safetensors", lambda p: save_file(tensors, str(p)))
     write_json(directory / "model.json", {"denoiser": model.config.to_dict(), **meta})
-
-
-def torch_device(name: str | torch.device) -> torch.device:
-    """``name`` as a torch device, or a :class:`ConfigError` when it is malformed or names an absent accelerator
-    (torch would fail later, deep in a tensor operation)."""
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown torch device {name!r}; use cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} was asked for, but torch sees no CUDA device here")
-    return device
 
 
 def load_weights(directory: str | Path, device: str | torch.device = "cpu") -> tuple[Denoiser, dict]:

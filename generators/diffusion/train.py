@@ -26,9 +26,10 @@ from torch.nn import functional
 from qas.errors import ConfigError
 from qas.runs import MetricsLog, atomic_write, load_config, load_saved, reading, write_yaml
 from qas.settings import check_numbers, from_mapping
+from qas.sim.torch_backend import torch_device
 
 from .dataset import CircuitDataset
-from .model import Denoiser, DenoiserConfig, save_weights, torch_device
+from .model import Denoiser, DenoiserConfig, save_weights
 from .placements import PlacementVocabulary
 from .schedule import angle_points, mask_tokens, noise_angles
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from qas.errors import QasError
+from qas.errors import ConfigError, QasError
 from qas.gates import GATES, get_gate
 
 if TYPE_CHECKING:
@@ -33,10 +33,24 @@ DEFAULT_DTYPE = torch.complex64
 _REAL_OF = {torch.complex64: torch.float32, torch.complex128: torch.float64}
 
 
+def torch_device(name: object) -> torch.device:
+    """``name`` as a torch device, or a :class:`ConfigError` when it is malformed or names an absent accelerator
+    (torch would fail later, deep in a tensor operation, or read a number as an accelerator index)."""
+    if not isinstance(name, str | torch.device):
+        raise ConfigError(f"device must be a name such as cpu or cuda, got {name!r}")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown torch device {name!r}; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} was asked for, but torch sees no CUDA device here")
+    return device
+
+
 def _device(device: torch.device | str | None, params: torch.Tensor | None) -> torch.device:
     """``device`` if given, else the parameters' device, else the CPU."""
     if device is not None:
-        return torch.device(device)
+        return torch_device(device)
     return params.device if params is not None else torch.device("cpu")
 
 
