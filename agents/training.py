@@ -189,6 +189,10 @@ _POSITIVE = (
 )  # fmt: skip
 _NON_NEGATIVE = ("learning_starts", "ent_coef", "vf_coef", "kan_regularization", "grid_update_interval")
 _PAIRS = ("train_freq",)  # also a (frequency, unit) pair: DQN's train_freq=(1, "episode")
+_INTEGERS = (
+    "batch_size", "buffer_size", "learning_starts", "n_steps", "n_epochs", "target_update_interval", "gradient_steps",
+    "train_freq", "stats_window_size", "grid_update_interval",
+)  # fmt: skip
 
 
 def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> None:
@@ -205,6 +209,9 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
             raise ConfigError(f"{key} must be a finite number, got {value}")
     check_seed(config.get("seed"))
     numbers = {k: v for k, v in config.items() if is_finite_number(v)}
+    for key in _INTEGERS:
+        if key in numbers and not isinstance(numbers[key], int | np.integer):
+            raise ConfigError(f"{key} must be an integer, got {numbers[key]!r}")
     for key in _UNIT_INTERVAL:
         if key in numbers and not 0 <= numbers[key] <= 1:
             raise ConfigError(f"{key} must be in [0, 1], got {numbers[key]}")
