@@ -28,6 +28,7 @@ from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch.nn import functional
 
 from qas.errors import ConfigError
+from qas.settings import is_finite_number
 
 
 class MaskedReplayBufferSamples(NamedTuple):
@@ -117,7 +118,7 @@ class MaskedDQN(DQN):
             raise ConfigError("masked DQN brings its own replay buffer; remove replay_buffer_class")
         if kwargs.get("optimize_memory_usage"):
             raise ConfigError("masked DQN does not support optimize_memory_usage=True")
-        if exploration_decay is not None and not 0 < exploration_decay <= 1:
+        if exploration_decay is not None and not (is_finite_number(exploration_decay) and 0 < exploration_decay <= 1):
             raise ConfigError(f"exploration_decay must lie in (0, 1], got {exploration_decay}")
         self.double_q = double_q
         self.exploration_decay = exploration_decay
