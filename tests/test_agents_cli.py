@@ -22,6 +22,12 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
     assert main(["evaluate-agent", str(run), "--json"]) == 0
     score = json.loads(capsys.readouterr().out)
     assert score["fidelity"] == pytest.approx(1.0) and score["metrics"]["gate_count"] == 2
+    assert main(["evaluate-agent", str(run), "--model", "best_model.zip", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fidelity"] == pytest.approx(1.0)
+    # A model asked for by name that is not there was silently replaced by the final model.
+    assert main(["evaluate-agent", str(run), "--model", "best.zip"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("has no model file 'best.zip' (models there: best_model.zip, final_model.zip)")
 
 
 @pytest.mark.parametrize(
