@@ -185,7 +185,7 @@ def _validate(config: dict[str, Any]) -> None:
 _UNIT_INTERVAL = ("gamma", "tau", "gae_lambda", "exploration_initial_eps", "exploration_final_eps")
 _POSITIVE = (
     "learning_rate", "batch_size", "buffer_size", "n_steps", "n_epochs", "target_update_interval",
-    "exploration_fraction", "clip_range", "max_grad_norm",
+    "exploration_fraction", "clip_range", "max_grad_norm", "stats_window_size",
 )  # fmt: skip
 _NON_NEGATIVE = ("learning_starts", "ent_coef", "vf_coef", "kan_regularization", "grid_update_interval")
 _PAIRS = ("train_freq",)  # also a (frequency, unit) pair: DQN's train_freq=(1, "episode")
@@ -199,6 +199,8 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
     """A :class:`ConfigError` for an algorithm setting of the wrong type (judged by its default) or out of range."""
     for key, value in config.items():
         default = defaults.get(key)
+        if key.endswith("_kwargs") and not isinstance(value, dict | None):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false, got {value!r}")
         pair = key in _PAIRS and isinstance(value, list | tuple)

@@ -49,6 +49,8 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--set", "batch_size=null"], "batch_size must be a finite number, got None"),
         (["train", "--set", "buffer_size=2.5"], "buffer_size must be an integer, got 2.5"),
         (["train", "--set", "exploration_decay=true"], "exploration_decay must lie in (0, 1], got True"),
+        (["train", "--set", "replay_buffer_kwargs=abc"], "replay_buffer_kwargs must be a mapping, got 'abc'"),
+        (["train", "--set", "stats_window_size=-1"], "stats_window_size must be positive, got -1"),
         (["train", "--set", "exploration_fraction=0"], "exploration_fraction must be positive, got 0"),
         (["train", "--set", "exploration_final_eps=-1"], "exploration_final_eps must be in [0, 1], got -1"),
         (["train", "--agent", "ppo", "--set", "ent_coef=-0.1"], "ent_coef must be >= 0, got -0.1"),
