@@ -188,10 +188,9 @@ _POSITIVE = (
     "exploration_fraction", "clip_range", "max_grad_norm", "stats_window_size",
 )  # fmt: skip
 _NON_NEGATIVE = ("learning_starts", "ent_coef", "vf_coef", "kan_regularization", "grid_update_interval")
-_PAIRS = ("train_freq",)  # also a (frequency, unit) pair: DQN's train_freq=(1, "episode")
 _INTEGERS = (
     "batch_size", "buffer_size", "learning_starts", "n_steps", "n_epochs", "target_update_interval", "gradient_steps",
-    "train_freq", "stats_window_size", "grid_update_interval",
+    "stats_window_size", "grid_update_interval",
 )  # fmt: skip
 
 
@@ -203,9 +202,11 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
             raise ConfigError(f"{key} must be a mapping, got {value!r}")
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false, got {value!r}")
-        pair = key in _PAIRS and isinstance(value, list | tuple)
+        if key == "train_freq":
+            _check_train_freq(value)
+            continue
         # A callable is a schedule (SB3 takes one for learning_rate and clip_range from Python).
-        if is_finite_number(default) and not (is_finite_number(value) or callable(value) or pair):
+        if is_finite_number(default) and not (is_finite_number(value) or callable(value)):
             raise ConfigError(f"{key} must be a finite number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value}")
@@ -225,6 +226,13 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
             raise ConfigError(f"{key} must be >= 0, got {numbers[key]}")
     if config.get("device", "auto") != "auto":
         torch_device(config["device"])
+
+
+def _check_train_freq(value: object) -> None:
+    """SB3's ``train_freq``: a number of steps, or a (frequency, unit) pair such as ``[1, episode]``."""
+    number, unit = tuple(value) if isinstance(value, list | tuple) and len(value) == 2 else (value, "step")
+    if not (isinstance(number, int) and not isinstance(number, bool) and number >= 1 and unit in ("step", "episode")):
+        raise ConfigError(f"train_freq must be a positive integer or a pair [N, step|episode], got {value!r}")
 
 
 def _algorithm_parameters(algorithm: type[BaseAlgorithm]) -> dict[str, Any]:

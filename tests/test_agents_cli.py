@@ -51,6 +51,8 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--set", "exploration_decay=true"], "exploration_decay must lie in (0, 1], got True"),
         (["train", "--set", "replay_buffer_kwargs=abc"], "replay_buffer_kwargs must be a mapping, got 'abc'"),
         (["train", "--set", "stats_window_size=-1"], "stats_window_size must be positive, got -1"),
+        (["train", "--set", "train_freq=0"], "train_freq must be a positive integer or a pair [N, step|episode], got"),
+        (["train", "--set", "train_freq=[1, 2]"], "train_freq must be a positive integer or a pair"),
         (["train", "--set", "exploration_fraction=0"], "exploration_fraction must be positive, got 0"),
         (["train", "--set", "exploration_final_eps=-1"], "exploration_final_eps must be in [0, 1], got -1"),
         (["train", "--agent", "ppo", "--set", "ent_coef=-0.1"], "ent_coef must be >= 0, got -0.1"),
