@@ -149,7 +149,8 @@ def resolve_state(target: object) -> tuple[np.ndarray, str]:
 
 
 def resolve_unitary(target: object) -> tuple[np.ndarray, str]:
-    """(validated unitary, display name) for a preset name, a file path, an array or a :class:`Circuit`."""
+    """(validated unitary, display name) for a preset name, a file path, an array, a :class:`Circuit`, or a Cirq
+    circuit, gate or operation (anything with Cirq's unitary protocol)."""
     if isinstance(target, str | Path):
         text = str(target)
         if Path(text).suffix.lower() in CIRCUIT_SUFFIXES:
@@ -159,16 +160,34 @@ def resolve_unitary(target: object) -> tuple[np.ndarray, str]:
         return validate_unitary(named_unitary(text)), text.lower()
     if isinstance(target, Circuit):
         return _circuit_unitary(target), "circuit"
+    if type(target).__module__.split(".")[0] == "cirq":  # without importing Cirq for every other target
+        return _cirq_unitary(target), "cirq"
     return validate_unitary(target), "custom"
 
 
 def _circuit_unitary(circuit: Circuit) -> np.ndarray:
-    if circuit.n_qubits > MAX_CIRCUIT_TARGET_QUBITS:
+    _check_circuit_size(circuit.n_qubits)
+    return validate_unitary(circuit.unitary())
+
+
+def _cirq_unitary(value: object) -> np.ndarray:
+    """``cirq.unitary(value)``: Cirq orders a circuit's qubits sorted, the first the most significant, as qas does."""
+    import cirq
+
+    if isinstance(value, cirq.Operation):  # its own unitary lists its qubits as given, not sorted: CNOT(b, a) is CNOT
+        value = cirq.Circuit(value)
+    if not cirq.has_unitary(value):
+        raise InvalidUnitaryError(f"the Cirq {type(value).__name__} has no unitary (a measurement, noise or a symbol?)")
+    _check_circuit_size(cirq.num_qubits(value))
+    return validate_unitary(cirq.unitary(value))
+
+
+def _check_circuit_size(n_qubits: int) -> None:
+    if n_qubits > MAX_CIRCUIT_TARGET_QUBITS:
         raise InvalidUnitaryError(
-            f"a {circuit.n_qubits}-qubit circuit is too large to be a unitary target "
+            f"a {n_qubits}-qubit circuit is too large to be a unitary target "
             f"(at most {MAX_CIRCUIT_TARGET_QUBITS} qubits)"
         )
-    return validate_unitary(circuit.unitary())
 
 
 def resolve_hamiltonian(target: str) -> tuple[PauliSum, float | None, str]:

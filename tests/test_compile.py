@@ -10,6 +10,7 @@ from typing import Any
 import cirq
 import numpy as np
 import pytest
+import sympy
 
 import qas
 from qas import Circuit, CompileResult, GateSet, op
@@ -135,6 +136,19 @@ def test_a_circuit_is_re_synthesised_in_other_gates() -> None:
     result = qas.compile(circuit, method="exact", gates="google-native")
     assert {o.gate for o in result.circuit} <= {"phased_xz", "cz"}
     assert unitary_fidelity(circuit.unitary(), result.circuit.unitary()) > 1 - 1e-10
+
+
+def test_cirq_circuits_gates_and_operations_are_unitary_targets() -> None:
+    a, b = cirq.LineQubit.range(2)
+    assert qas.evaluate(qas.compile(cirq.CCX).circuit, "unitary:toffoli").fidelity == pytest.approx(1, abs=1e-10)
+    # Cirq's qubit order is qas's: the first (sorted) qubit is the most significant.
+    reversed_cnot = Circuit(2, (op("cx", 1, 0),)).unitary()
+    for target in (cirq.CNOT(b, a), cirq.Circuit(cirq.CNOT(b, a))):
+        assert unitary_fidelity(reversed_cnot, qas.compile(target, method="exact").circuit.unitary()) > 1 - 1e-10
+    with pytest.raises(InvalidUnitaryError, match="the Cirq Rx has no unitary"):
+        qas.compile(cirq.rx(sympy.Symbol("t")))
+    with pytest.raises(InvalidUnitaryError, match="a 11-qubit circuit is too large"):
+        qas.compile(cirq.Circuit(cirq.H.on_each(cirq.LineQubit.range(11))))
 
 
 @pytest.mark.parametrize("rounded", [lambda u: u.astype(np.complex64), lambda u: np.round(u, 7)])
