@@ -187,6 +187,7 @@ _POSITIVE = (
     "learning_rate", "batch_size", "buffer_size", "n_steps", "n_epochs", "target_update_interval",
     "exploration_fraction", "clip_range", "max_grad_norm", "stats_window_size",
 )  # fmt: skip
+_OPTIONAL_POSITIVE = ("target_kl", "clip_range_vf")  # None (off) or a positive number; SB3's default is None
 _NON_NEGATIVE = ("learning_starts", "ent_coef", "vf_coef", "kan_regularization", "grid_update_interval")
 _INTEGERS = (
     "batch_size", "buffer_size", "learning_starts", "n_steps", "n_epochs", "target_update_interval", "gradient_steps",
@@ -221,6 +222,10 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
     for key in _POSITIVE:
         if key in numbers and not numbers[key] > 0:
             raise ConfigError(f"{key} must be positive, got {numbers[key]}")
+    for key in _OPTIONAL_POSITIVE:
+        value = config.get(key)
+        if value is not None and not (key in numbers and value > 0):
+            raise ConfigError(f"{key} must be a positive number or null, got {value!r}")
     for key in _NON_NEGATIVE:
         if key in numbers and numbers[key] < 0:
             raise ConfigError(f"{key} must be >= 0, got {numbers[key]}")

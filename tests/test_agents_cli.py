@@ -56,6 +56,7 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--set", "exploration_fraction=0"], "exploration_fraction must be positive, got 0"),
         (["train", "--set", "exploration_final_eps=-1"], "exploration_final_eps must be in [0, 1], got -1"),
         (["train", "--agent", "ppo", "--set", "ent_coef=-0.1"], "ent_coef must be >= 0, got -0.1"),
+        (["train", "--agent", "ppo", "--set", "target_kl=abc"], "target_kl must be a positive number or null, got"),
         (["train", "--set", "device=0"], "device must be a name such as cpu or cuda, got 0"),
         (["train", "--set", "device=abc"], "unknown torch device 'abc'; use cpu or cuda"),
         (
