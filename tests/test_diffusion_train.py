@@ -37,6 +37,13 @@ def test_tiny_training_run_lowers_both_losses(dataset, tmp_path) -> None:
     assert model.config.max_steps == 6 and not model.training
 
 
+def test_a_batch_larger_than_the_dataset_is_refused(dataset, tmp_path) -> None:
+    # No batch would ever be full: training looped forever without a step.
+    settings = {**TINY, "batch_size": 100_000}
+    with pytest.raises(ConfigError, match=r"batch_size 100000 exceeds the dataset's \d+ circuits"):
+        train(TrainConfig(dataset=dataset, steps=2, **settings), tmp_path, log=lambda _: None)
+
+
 def test_stopped_run_resumes_where_it_left_off(dataset, tmp_path) -> None:
     train(TrainConfig(dataset=dataset, steps=20, checkpoint_every=10, **TINY), tmp_path, log=lambda _: None)
     messages: list[str] = []

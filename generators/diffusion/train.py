@@ -146,6 +146,10 @@ def train(config: TrainConfig, run_dir: str | Path, *, log: Any = print) -> dict
     torch.set_num_threads(config.threads)
     device = torch.device(config.device)
     data = CircuitDataset.load(config.dataset)
+    if config.batch_size > len(data):  # batches draw without repeats: none would ever be full, and training would hang
+        raise ConfigError(
+            f"batch_size {config.batch_size} exceeds the dataset's {len(data)} circuits; use --set batch_size=N"
+        )
     vocab = PlacementVocabulary(data.config.encoding())
     model_config = DenoiserConfig(
         num_placements=len(vocab),
