@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from qas.cli import main
 from qas.errors import ConfigError, InputFileError
 from qas.generators.diffusion.dataset import DatasetConfig, generate
 from qas.generators.diffusion.model import load_weights
@@ -42,6 +43,13 @@ def test_a_batch_larger_than_the_dataset_is_refused(dataset, tmp_path) -> None:
     settings = {**TINY, "batch_size": 100_000}
     with pytest.raises(ConfigError, match=r"batch_size 100000 exceeds the dataset's \d+ circuits"):
         train(TrainConfig(dataset=dataset, steps=2, **settings), tmp_path, log=lambda _: None)
+
+
+def test_the_cli_refuses_it_without_leaving_an_empty_run_folder(dataset, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train-generator", "--dataset", dataset, "--set", "batch_size=100000"]) == 2
+    assert "exceeds the dataset's" in capsys.readouterr().err
+    assert not any((tmp_path / "runs" / "generator").iterdir())
 
 
 def test_stopped_run_resumes_where_it_left_off(dataset, tmp_path) -> None:

@@ -88,7 +88,12 @@ def train_generator(
     settings = load_train_config(config, {**explicit, "max_minutes": max_minutes})
     settings = type(settings).from_dict(apply_overrides(asdict(settings), set_ or []))
     run_dir = resume if resume is not None else new_run_dir("generator", Path(settings.dataset).name)
-    result = train(settings, run_dir, log=(lambda _: None) if as_json else typer.echo)
+    try:
+        result = train(settings, run_dir, log=(lambda _: None) if as_json else typer.echo)
+    except QasError:  # refused before anything was written (a dataset smaller than a batch): leave no empty folder
+        if resume is None and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
     if as_json:
         print_json(result)
     else:
