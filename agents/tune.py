@@ -18,7 +18,7 @@ import gymnasium as gym
 import optuna
 from stable_baselines3.common.callbacks import BaseCallback
 
-from qas.agents.training import resolve_config, rollout, train
+from qas.agents.training import env_kwargs_of, resolve_config, rollout, train
 from qas.errors import ConfigError
 from qas.runs import safe_name
 from qas.settings import check_seed
@@ -175,6 +175,11 @@ def tune(
     # The whole run configuration is checked (environment id, overrides) before a study is created or joined.
     config = resolve_config(agent, env_id, env_kwargs=env_kwargs, timesteps=timesteps, overrides=overrides)
     budget = config["n_timesteps"]
+    # Trials are scored on the environment they train on: the user's env_kwargs over the hyperparameter file's (its
+    # preset, say). Building it here also checks the values (target=nope failed in the first trial, which Optuna
+    # logs with a traceback).
+    score_kwargs = env_kwargs_of(config)
+    gym.make(env_id, **score_kwargs).close()
     name = study_name or safe_name(f"{agent}-{env_id}")
     study = _create_or_load_study(
         name,
@@ -189,7 +194,7 @@ def tune(
 
     def objective(trial: optuna.Trial) -> float:
         hyperparams = SAMPLERS[agent](trial)
-        result_env = gym.make(env_id, **(env_kwargs or {}))
+        result_env = gym.make(env_id, **score_kwargs)
         reporter = TrialReporter(trial, result_env, max(budget // n_evaluations, 1))
         result = train(
             agent,

@@ -17,6 +17,7 @@ import pytest
 
 import qas  # noqa: F401  (registers the environments)
 from qas.agents.tune import tune
+from qas.errors import QasError
 
 BELL = {"target": "bell", "preset": "kuo"}
 
@@ -32,6 +33,24 @@ def test_tune_runs_trials_and_a_second_call_continues_the_same_study(tmp_path) -
     assert all(Path(t.user_attrs["run_dir"]).is_dir() for t in finished)
     assert {"learning_rate", "gamma", "net_arch"} <= set(study.trials[0].params)
     assert study.best_value <= 0.98  # the best possible Kuo return on Bell: F - 0.01 after two gates, undiscounted
+
+
+def test_trials_are_scored_on_the_environment_they_train_on(tmp_path, monkeypatch) -> None:
+    """The hyperparameter file's env_kwargs (Kuo's preset) apply to the scoring environment, not only to training."""
+    import gymnasium as gym
+
+    made: list[dict] = []
+    make = gym.make
+    monkeypatch.setattr(gym, "make", lambda env_id, **kwargs: made.append(kwargs) or make(env_id, **kwargs))
+    tune("dqn", "qas/StatePreparation-v0", env_kwargs={"target": "bell"}, trials=1, timesteps=300, root=tmp_path)
+    assert made and all(kwargs == BELL for kwargs in made)
+
+
+def test_a_bad_environment_value_is_refused_before_the_study(tmp_path) -> None:
+    storage = f"sqlite:///{tmp_path}/tune.db"
+    with pytest.raises(QasError, match="unknown state target 'nope'"):  # was a failed trial, logged with a traceback
+        tune("dqn", "qas/StatePreparation-v0", env_kwargs={"target": "nope"}, storage=storage, root=tmp_path)
+    assert not (tmp_path / "tune.db").exists()
 
 
 def _free_port() -> int:
