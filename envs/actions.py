@@ -46,12 +46,20 @@ class Action:
         return f"{self.gate}{angles} {','.join(map(str, self.qubits))}"
 
 
+def _is_qubit_list(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(
+        isinstance(q, int | np.integer) and not isinstance(q, bool) for q in value
+    )
+
+
 def _qubit_tuples(gate_set: GateSet, connectivity: Connectivity | None, arity: int, n: int) -> list[tuple[int, ...]]:
     if connectivity is None or isinstance(connectivity, str):
         name = connectivity or gate_set.connectivity
         if name not in ("all", "ring", "line"):
             raise ConfigError(f"unknown connectivity {name!r}: use 'all', 'ring', 'line' or a list of qubit pairs")
         return GateSet(gate_set.name, gate_set.choices, name).qubit_tuples(arity, n)  # type: ignore[arg-type]
+    if not isinstance(connectivity, list | tuple) or not all(_is_qubit_list(p) for p in connectivity):
+        raise ConfigError(f"connectivity must be 'all', 'ring', 'line' or a list of qubit pairs, got {connectivity!r}")
     pairs = [tuple(int(q) for q in p) for p in connectivity]
     for p in pairs:
         if len(p) != 2 or p[0] == p[1] or not all(0 <= q < n for q in p):

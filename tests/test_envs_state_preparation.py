@@ -175,6 +175,10 @@ def test_custom_target_gate_set_and_connectivity(tmp_path) -> None:
         ({"observation": "pixels"}, ConfigError, "observation"),
         ({"reward": "crlqas"}, ConfigError, "reward"),
         ({"connectivity": [(0, 5)]}, ConfigError, "connectivity"),
+        # These were TypeErrors and ValueErrors from inside the action table.
+        ({"connectivity": 0}, ConfigError, "connectivity must be 'all', 'ring', 'line' or a list of qubit pairs"),
+        ({"connectivity": {"a": 1}}, ConfigError, "a list of qubit pairs, got {'a': 1}"),
+        ({"connectivity": [1, 2]}, ConfigError, "a list of qubit pairs, got \\[1, 2\\]"),
         ({"render_mode": "video"}, ConfigError, "render_mode"),
     ],
 )
