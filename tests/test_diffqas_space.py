@@ -90,6 +90,8 @@ def test_fixed_space_circuit_matches_hand_built_circuit() -> None:
         ({"n_qubits": 2, "layer": [["b"]], "custom": {"b": ["ry 0 phi"]}}, "'phi' is not 'theta'"),
         ({"n_qubits": 2, "layer": [["b"]], "custom": {"b": ["cx 0"]}}, "needs 2 qubit(s)"),
         ({"n_qubits": 2, "layer": [["ry", "ry"]]}, "lists a candidate twice"),
+        ({"n_qubits": 2, "positions": [["ry"]], "layers": 3}, "a space given as positions lists every position"),
+        ({"n_qubits": True, "layer": [["ry"]]}, "n_qubits, a positive integer; got True"),
     ],
 )
 def test_bad_spaces_raise_config_errors_naming_the_problem(data: dict, message: str) -> None:

@@ -317,13 +317,15 @@ class SearchSpace:
         if unknown:
             raise ConfigError(f"unknown search-space key(s) {unknown}; known keys: {sorted(known)}")
         n = data.get("n_qubits")
-        if not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigError(f"search space needs n_qubits, a positive integer; got {n!r}")
         custom = data.get("custom") or {}
         if not isinstance(custom, Mapping):
             raise ConfigError("custom must map candidate names to lists of gate lines")
         if "positions" in data and "layer" in data:
             raise ConfigError("give either positions or layer (+ layers), not both")
+        if "positions" in data and (layers is not None or "layers" in data):  # it was silently ignored
+            raise ConfigError("layers repeats a `layer` block; a space given as positions lists every position")
         repeats = layers if layers is not None else data.get("layers", 1)
         if not isinstance(repeats, int) or repeats < 1:
             raise ConfigError(f"layers must be a positive integer, got {repeats!r}")
