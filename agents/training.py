@@ -163,8 +163,10 @@ def _validate(config: dict[str, Any]) -> None:
         spec = gym.spec(config["env_id"])
     except gym.error.Error as err:
         raise ConfigError(f"unknown Gymnasium environment {config['env_id']!r}: {err}") from None
-    if not isinstance(config.get("env_kwargs", {}), dict) or not isinstance(config.get("policy_kwargs", {}), dict):
-        raise ConfigError("env_kwargs and policy_kwargs must be mappings")
+    for key, value in config.items():
+        # The run's own env_kwargs and policy_kwargs are mappings; SB3's (replay_buffer_kwargs...) may also be null.
+        if key.endswith("_kwargs") and not (isinstance(value, dict) or (value is None and key not in RUN_KEYS)):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
     creator = spec.entry_point
     if isinstance(creator, str):
         creator = gym.envs.registration.load_env_creator(creator)
@@ -199,8 +201,6 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
     """A :class:`ConfigError` for an algorithm setting of the wrong type (judged by its default) or out of range."""
     for key, value in config.items():
         default = defaults.get(key)
-        if key.endswith("_kwargs") and not isinstance(value, dict | None):
-            raise ConfigError(f"{key} must be a mapping, got {value!r}")
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"{key} must be true or false, got {value!r}")
         if key == "train_freq":
