@@ -58,7 +58,7 @@ from qas.runs import (
     save_line_plot,
     write_yaml,
 )
-from qas.settings import check_keywords, check_seed, is_finite_number
+from qas.settings import check_keywords, check_seed, is_finite_number, is_integer
 from qas.sim.torch_backend import torch_device
 from qas.tasks import GroundState, StatePreparation, Task
 
@@ -214,7 +214,7 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
     check_seed(config.get("seed"))
     numbers = {k: v for k, v in config.items() if is_finite_number(v)}
     for key in _INTEGERS:
-        if key in numbers and not isinstance(numbers[key], int | np.integer):
+        if key in numbers and not is_integer(numbers[key]):
             raise ConfigError(f"{key} must be an integer, got {numbers[key]!r}")
     for key in _UNIT_INTERVAL:
         if key in numbers and not 0 <= numbers[key] <= 1:

@@ -19,6 +19,7 @@ from qas.circuit import Operation
 from qas.errors import ConfigError
 from qas.gate_sets import GateSet, get_gate_set
 from qas.gates import get_gate
+from qas.settings import is_integer
 
 Connectivity = str | Sequence[tuple[int, int]]
 
@@ -47,9 +48,7 @@ class Action:
 
 
 def _is_qubit_list(value: object) -> bool:
-    return isinstance(value, list | tuple) and all(
-        isinstance(q, int | np.integer) and not isinstance(q, bool) for q in value
-    )
+    return isinstance(value, list | tuple) and all(is_integer(q) for q in value)
 
 
 def _qubit_tuples(gate_set: GateSet, connectivity: Connectivity | None, arity: int, n: int) -> list[tuple[int, ...]]:

@@ -25,11 +25,12 @@ from qas.envs.search import FidelitySearch, GateByGateSearch
 from qas.errors import ConfigError
 from qas.gate_sets import GateSet
 from qas.noise import NoiseModel
+from qas.settings import is_integer
 
 
 def check_max_gates(max_gates: object) -> int:
     """``max_gates`` as an int, or a :class:`ConfigError` naming the bad value."""
-    if isinstance(max_gates, bool) or not isinstance(max_gates, int | np.integer) or max_gates < 1:
+    if not is_integer(max_gates) or max_gates < 1:
         raise ConfigError(f"max_gates must be a positive integer, got {max_gates!r}")
     return int(max_gates)
 

@@ -24,6 +24,7 @@ from qas.circuit import Circuit
 from qas.envs.base import CircuitEnv, circuit_picture
 from qas.envs.search import one_blas_thread
 from qas.errors import ConfigError
+from qas.settings import is_integer
 
 
 class CircuitVecEnv(VecEnv):
@@ -139,7 +140,7 @@ def make_vec(env_id: str, num_envs: int, *, record_circuits: bool = True, **kwar
     >>> venv.reset().shape
     (1024, 9)
     """
-    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+    if not is_integer(num_envs) or num_envs < 1:
         raise ConfigError(f"num_envs must be a positive integer, got {num_envs!r}")
     env = gym.make(env_id, **kwargs).unwrapped
     if not isinstance(env, CircuitEnv):

@@ -39,6 +39,11 @@ def is_finite_number(value: object) -> bool:
     return number and bool(np.isfinite(value))  # type: ignore[arg-type]
 
 
+def is_integer(value: object) -> bool:
+    """True for an int, NumPy's included, but not a bool: a count, an index, a size."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def check_numbers(settings: object) -> None:
     """A :class:`ConfigError` naming the first ``int``, ``float`` or ``bool`` field of a settings dataclass (or one
     annotated ``... | None`` and not None) that holds something else (a string from a config file), or a float that is

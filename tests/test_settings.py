@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qas.errors import ConfigError
-from qas.settings import check_numbers, from_mapping, is_finite_number
+from qas.settings import check_numbers, from_mapping, is_finite_number, is_integer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,3 +94,8 @@ def test_finite_numbers_numpy_included(value: object) -> None:
 @pytest.mark.parametrize("value", [True, False, "0.1", None, math.nan, -math.inf, np.float32("nan"), 1j, [1]])
 def test_bools_text_and_non_finite_values_are_not_numbers(value: object) -> None:
     assert not is_finite_number(value)
+
+
+def test_integers_numpy_included_but_not_bools_or_floats() -> None:
+    assert is_integer(3) and is_integer(np.int64(-2))
+    assert not any(is_integer(v) for v in (True, 2.0, np.float32(1), "3", None))
