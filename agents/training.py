@@ -460,14 +460,14 @@ def evaluate_agent(run: str | Path, model_file: str = "final_model.zip") -> tupl
         raise InputFileError(f"{run_dir} is not a run folder (no config.yaml)")
     cfg = load_config(run_dir / "config.yaml")
     path = run_dir / model_file
-    if not path.is_file() and model_file == "final_model.zip":  # an interrupted run: its last checkpoint
-        path = run_dir / CHECKPOINT_DIR / CHECKPOINT_MODEL
-        if not path.is_file():
-            raise InputFileError(f"{run_dir} holds no trained model ({model_file} or a checkpoint)")
-    elif not path.is_file():
-        # Another model asked for by name is that model, or an error: never silently the final one.
+    if not path.is_file() and model_file != "final_model.zip":
+        # A model asked for by name is that model, or an error: never silently the final one.
         models = ", ".join(sorted(p.name for p in run_dir.glob("*.zip"))) or "none"
         raise InputFileError(f"{run_dir} has no model file {model_file!r} (models there: {models})")
+    if not path.is_file():  # an interrupted run has no final model: its last checkpoint
+        path = run_dir / CHECKPOINT_DIR / CHECKPOINT_MODEL
+    if not path.is_file():
+        raise InputFileError(f"{run_dir} holds no trained model ({model_file} or a checkpoint)")
     with reading(path):
         model = AGENTS[cfg["agent"]].load(path, device=cfg.get("device", "cpu"))
     env = single_env(cfg)
