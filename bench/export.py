@@ -7,8 +7,8 @@ mean seconds per circuit, and the ratio qas / Qiskit (below 1: qas is smaller or
    ``qas.compile(U, method="exact", gates="ibm-native")`` against ``qiskit.transpile`` of a ``UnitaryGate`` at
    optimization level 1 and 3;
 2. **export** of random 6-qubit circuits (20 CNOTs between random pairs, rotations between them) onto the 27-qubit
-   heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, RouteCQC routing and the simulated
-   verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3.
+   heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, RouteCQC routing after a layout search,
+   and the simulated verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3.
 
 Both sides get the same circuits (``qas.export.to_qiskit``). On a shared machine compare the ratios, not the times.
 """

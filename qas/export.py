@@ -6,8 +6,8 @@
    ``SqrtIswapTargetGateset``) re-synthesises two-qubit blocks and merges one-qubit runs, then each merged one-qubit
    unitary is written in the device's one-qubit basis (a ZYZ Euler decomposition turned into rz/sx, rz/rx, u3 or
    PhasedXZ form);
-2. **route** onto the coupling graph with ``cirq.RouteCQC`` when the circuit does not fit as laid out, and translate
-   the inserted SWAPs;
+2. **route** onto the coupling graph when the circuit does not fit as laid out (:mod:`qas.routing`: ``cirq.RouteCQC``
+   from several initial layouts, SWAPs as CNOTs), then re-synthesise the two-qubit blocks the SWAPs joined;
 3. **verify** that the routed circuit equals the original up to the qubit permutation routing introduced, by
    simulating both on random input states (on the physical qubits the routed circuit touches).
 """
@@ -85,17 +85,17 @@ class ExportResult:
 def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet, *, optimize: bool = False) -> Circuit:
     """Rewrite ``circuit`` into ``gates`` (a preset name, a list of names or a :class:`GateSet`), same unitary.
 
-    A circuit that already uses only those gates is returned unchanged. With ``optimize``, Cirq's optimiser also
-    re-synthesises each two-qubit block (fewer entangling gates, slower); without it, a circuit whose multi-qubit
-    gates are already allowed only has its one-qubit runs rewritten. Rewriting needs an entangling gate among cx, cz,
-    sqrt_iswap (when the circuit entangles) and a one-qubit basis among phased_xz, u3, rz+sx, rz+ry, rz+rx; fixed
-    one-qubit gates of the set (x, h, ...) are used where a merged one-qubit unitary equals one of them. The result
-    equals the input up to a global phase.
+    Without ``optimize``, a circuit that already uses only those gates is returned unchanged, and one whose
+    multi-qubit gates are allowed only has its one-qubit runs rewritten. With it, Cirq's optimiser re-synthesises
+    each two-qubit block where that takes fewer entangling gates, and merges one-qubit runs (slower). Rewriting needs
+    an entangling gate among cx, cz, sqrt_iswap (when the circuit entangles) and a one-qubit basis among phased_xz,
+    u3, rz+sx, rz+ry, rz+rx; fixed one-qubit gates of the set (x, h, ...) are used where a merged one-qubit unitary
+    equals one of them. The result equals the input up to a global phase.
     """
     import cirq
 
     gate_set = get_gate_set(gates)
-    if all(_in_gate_set(o, gate_set) for o in circuit.operations):
+    if not optimize and all(_in_gate_set(o, gate_set) for o in circuit.operations):
         return circuit
     circuit = _expand_three_qubit_gates(circuit, gate_set)
     # Gates placed with any angle; a choice with fixed angles (Kuo et al.'s rz(pi/4)) can only stand in as a whole.
@@ -241,14 +241,13 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
     Args:
         circuit: the logical circuit.
         device: a :class:`Device`, a built-in device name, or a JSON/YAML device file.
-        seed: seeds the random input states of the verification.
+        seed: seeds the random initial layouts routing tries and the verification's random input states.
 
     Raises:
         UnknownDeviceError: the device cannot be resolved.
         InvalidCircuitError: the circuit has more qubits than the device.
         QasError: the circuit needs routing and the device's coupling graph is not connected.
     """
-    import cirq
     import networkx as nx
 
     device = load_device(device)
@@ -267,27 +266,13 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
             f"cannot route onto {device.name}: its coupling graph falls apart into {parts}; routing needs every "
             "qubit reachable (drop the unreachable qubits from the device, or add their couplings)"
         )
-    physical = cirq.LineQubit.range(device.n_qubits)
-    router = cirq.RouteCQC(nx.relabel_nodes(device.graph, dict(enumerate(physical))))
-    logical = native.to_cirq()
-    routed, initial, _ = router.route_circuit(logical, tag_inserted_swaps=True)
-    initial_mapping = tuple(initial[q].x for q in cirq.LineQubit.range(circuit.n_qubits))
-    final_mapping = _final_mapping(routed, initial_mapping)
-    placed = translate(from_cirq(routed, qubits=physical), device.gates, optimize=True)
-    verified = _verify(circuit, placed, initial_mapping, final_mapping, seed)
-    return ExportResult(placed, device, initial_mapping, final_mapping, verified)
+    from qas.routing import route
 
-
-def _final_mapping(routed: cirq.AbstractCircuit, initial: tuple[int, ...]) -> tuple[int, ...]:
-    """Follow the SWAPs the router inserted (tagged ``RoutingSwapTag``) to where each logical qubit ends."""
-    import cirq
-
-    where = list(initial)
-    for operation in routed.all_operations():
-        if cirq.RoutingSwapTag() in operation.tags:
-            a, b = (q.x for q in operation.qubits)
-            where = [b if p == a else a if p == b else p for p in where]
-    return tuple(where)
+    routed = route(native, device.graph, seed=seed)
+    # Re-synthesis merges the routing's CNOTs with the gates beside them where that saves entangling gates.
+    placed = translate(routed.circuit, device.gates, optimize=True)
+    verified = _verify(circuit, placed, routed.initial_mapping, routed.final_mapping, seed)
+    return ExportResult(placed, device, routed.initial_mapping, routed.final_mapping, verified)
 
 
 def _verify(
