@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,25 +147,105 @@ def _expand_three_qubit_gates(circuit: Circuit, gate_set: GateSet) -> Circuit:
 
 
 def _rewrite_one_qubit_runs(circuit: Circuit, basis: str, fixed: list[GateChoice]) -> Circuit:
-    """Merge each run of one-qubit gates into one unitary and write it in ``basis``; keep multi-qubit gates."""
-    ops: list[Operation] = []
-    pending: dict[int, np.ndarray] = {}
+    """Merge each run of one-qubit gates into one unitary and write it in ``basis``; keep multi-qubit gates.
 
-    def flush(q: int) -> None:
-        if q in pending:
-            ops.extend(_one_qubit(pending.pop(q), q, basis, fixed))
-
+    Before writing, runs move through the multi-qubit gates they commute with to merge with a run on the other side
+    (:func:`_merge_commuting_runs`): exact synthesis dresses gates with one-qubit gates that cancel this way (a CNOT
+    came out as ``u3 cx u3``, X on the target on both sides).
+    """
+    gates: list[Operation] = []
+    # runs[q][i] is the merged run on qubit q before its i-th multi-qubit gate; runs[q][-1] the one after its last.
+    runs: dict[int, list[np.ndarray]] = {q: [np.eye(2)] for q in range(circuit.n_qubits)}
+    places: list[dict[int, int]] = []  # places[i][q]: which of qubit q's multi-qubit gates gates[i] is
     for o in circuit.operations:
         if len(o.qubits) == 1:
             q = o.qubits[0]
-            pending[q] = o.matrix() @ pending.get(q, np.eye(2))
+            runs[q][-1] = o.matrix() @ runs[q][-1]
         else:
+            places.append({q: len(runs[q]) - 1 for q in o.qubits})
+            gates.append(o)
             for q in o.qubits:
-                flush(q)
-            ops.append(o)
-    for q in sorted(pending):
-        flush(q)
+                runs[q].append(np.eye(2))
+
+    def cost(u: np.ndarray) -> int:
+        return len(_one_qubit(u, 0, basis, fixed))
+
+    _orient_cnots(gates, places, runs, cost)
+    for q, wire in runs.items():
+        _merge_commuting_runs(wire, [g for g in gates if q in g.qubits], q, cost)
+    ops: list[Operation] = []
+    position = dict.fromkeys(runs, 0)
+    for g in gates:
+        for q in g.qubits:
+            ops.extend(_one_qubit(runs[q][position[q]], q, basis, fixed))
+            position[q] += 1
+        ops.append(g)
+    for q in sorted(runs):
+        ops.extend(_one_qubit(runs[q][-1], q, basis, fixed))
     return Circuit(circuit.n_qubits, tuple(ops))
+
+
+def _orient_cnots(
+    gates: list[Operation],
+    places: list[dict[int, int]],
+    runs: dict[int, list[np.ndarray]],
+    cost: Callable[[np.ndarray], int],
+) -> None:
+    """Turn CNOTs around where the runs beside them then cost fewer gates, in place.
+
+    CX(a, b) = (H x H) CX(b, a) (H x H): a CNOT with Hadamards on both qubits on both sides (how Cirq's CZ-based
+    synthesis writes a reversed CNOT: SWAP came out as 3 CNOTs and 8 one-qubit gates) sheds them.
+    """
+    h = GATES["h"].matrix()
+    for i, gate in enumerate(gates):
+        if gate.gate != "cx":
+            continue
+        sides = [(runs[q], places[i][q]) for q in gate.qubits]
+        turned = [(h @ wire[k], wire[k + 1] @ h) for wire, k in sides]
+        if sum(cost(x) + cost(y) for x, y in turned) < sum(cost(wire[k]) + cost(wire[k + 1]) for wire, k in sides):
+            for (wire, k), (before, after) in zip(sides, turned, strict=True):
+                wire[k], wire[k + 1] = before, after
+            gates[i] = op("cx", gate.qubits[1], gate.qubits[0])
+
+
+def _merge_commuting_runs(
+    runs: list[np.ndarray], gates: list[Operation], q: int, cost: Callable[[np.ndarray], int]
+) -> None:
+    """Merge runs on one wire (``runs[i]`` before ``gates[i]``) across gates they commute with, in place.
+
+    A run moves forward (then, in a second sweep, backward) over the gates it commutes with on qubit ``q`` to the
+    first non-identity run, and merges with it where the merged run costs no more gates than the two apart.
+    """
+    for forward in (True, False):
+        order = range(len(runs)) if forward else range(len(runs) - 1, -1, -1)
+        for i in order:
+            if _is_identity(runs[i]):
+                continue
+            j = i
+            while 0 <= (j + 1 if forward else j - 1) < len(runs):
+                gate = gates[j] if forward else gates[j - 1]
+                if not _commutes_on(runs[i], gate, q):
+                    break
+                j = j + 1 if forward else j - 1
+                if _is_identity(runs[j]):
+                    continue
+                merged = runs[j] @ runs[i] if forward else runs[i] @ runs[j]
+                if cost(merged) <= cost(runs[i]) + cost(runs[j]):
+                    runs[j], runs[i] = merged, np.eye(2)
+                break
+
+
+def _is_identity(u: np.ndarray) -> bool:
+    """Whether the 2x2 unitary ``u`` is the identity up to a global phase."""
+    return abs(abs(np.trace(u)) - 2) < _ANGLE_ATOL
+
+
+def _commutes_on(u: np.ndarray, gate: Operation, q: int) -> bool:
+    """Whether the one-qubit unitary ``u`` on qubit ``q`` commutes with ``gate`` (exactly, not up to phase)."""
+    k, n = gate.qubits.index(q), len(gate.qubits)
+    embedded = np.kron(np.kron(np.eye(2**k), u), np.eye(2 ** (n - k - 1)))
+    matrix = gate.matrix()
+    return bool(np.allclose(matrix @ embedded, embedded @ matrix, atol=_ANGLE_ATOL))
 
 
 def _in_gate_set(o: Operation, gate_set: GateSet) -> bool:
@@ -194,7 +274,7 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
     """``u`` as operations in ``basis`` (or one fixed gate equal to it up to phase), dropping identities."""
     import cirq
 
-    if abs(abs(np.trace(u)) - 2) < _ANGLE_ATOL:
+    if _is_identity(u):
         return []
     for choice in fixed:
         candidate = Operation(choice.gate, (q,), choice.fixed_params or ())
@@ -209,6 +289,17 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
         return [Operation("u3", (q,), (b, a, c))]
     if abs(_wrap(b)) < _ANGLE_ATOL:
         return _rz(q, a + c)
+    if abs(abs(_wrap(b)) - math.pi) < _ANGLE_ATOL:
+        # Rz(a) Ry(pi) Rz(c) = Ry(pi) Rz(c - a) = Rx(pi) Rz(c - a - pi) up to phase: one rz and a half turn.
+        if basis == "rz+ry":
+            return [*_rz(q, c - a), Operation("ry", (q,), (math.pi,))]
+        if basis == "rz+rx":
+            half_turn = [Operation("rx", (q,), (math.pi,))]
+        elif any(choice.gate == "x" for choice in fixed):
+            half_turn = [Operation("x", (q,))]
+        else:
+            half_turn = [Operation("sx", (q,))] * 2
+        return [*_rz(q, c - a - math.pi), *half_turn]
     if basis == "rz+ry":
         return [*_rz(q, c), Operation("ry", (q,), (b,)), *_rz(q, a)]
     if basis == "rz+rx":

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from test_interop import every_gate_circuit
 
+import qas
 from qas import Circuit, GateChoice, GateSet, get_gate_set, op
 from qas.devices import DEVICES, Device, load_device
 from qas.draw import save, to_png, to_svg, to_text
@@ -42,6 +43,40 @@ def test_translate_rewrites_only_one_qubit_runs_unless_asked_to_optimize() -> No
     assert unitary_fidelity(circuit.unitary(), fast.unitary()) == pytest.approx(1, abs=1e-12)
     # The optimiser sees that the two CNOTs cancel.
     assert translate(circuit, ["u3", "cx"], optimize=True).cnot_count == 0
+
+
+def test_one_qubit_runs_merge_through_gates_they_commute_with() -> None:
+    # X on a CNOT's target and Z rotations on its control pass through it and merge (or cancel).
+    assert translate(Circuit(2, (op("x", 1), op("cx", 0, 1), op("x", 1))), ["u3", "cx"]).operations == (op("cx", 0, 1),)
+    control = Circuit(2, (op("rz", 0, params=[0.2]), op("cx", 0, 1), op("rz", 0, params=[0.3])))
+    merged = translate(control, ["u3", "cx"])
+    assert [o.gate for o in merged] == ["cx", "u3"]
+    assert unitary_fidelity(control.unitary(), merged.unitary()) == pytest.approx(1, abs=1e-12)
+    # H does not commute with a CNOT's target: a CZ keeps its Hadamards.
+    cz = translate(Circuit(2, (op("h", 1), op("cx", 0, 1), op("h", 1))), ["u3", "cx"])
+    assert [o.gate for o in cz] == ["u3", "cx", "u3"]
+    # Merged only where that costs no more gates: with h in the set, H Rz(0.3) takes 3 (rz, sx, rz), apart 2.
+    kept = translate(
+        Circuit(2, (op("rz", 0, params=[0.3]), op("cx", 0, 1), op("h", 0), op("t", 1))), ["rz", "sx", "h", "cx"]
+    )
+    assert [o.gate for o in kept] == ["rz", "cx", "h", "rz"]
+
+
+def test_a_half_turn_is_one_rz_and_one_x_rotation() -> None:
+    y = Circuit(1, (op("y", 0),))
+    for gates, half_turn in [("ibm-native", "x"), (["rz", "sx", "cx"], "sx"), (["rz", "rx", "cz"], "rx")]:
+        translated = translate(y, gates)
+        assert [o.gate for o in translated][:2] == ["rz", half_turn]  # was rz, sx, sx, rz on IBM's basis
+        assert unitary_fidelity(y.unitary(), translated.unitary()) == pytest.approx(1, abs=1e-12)
+    assert [o.gate for o in translate(y, ["rz", "ry", "cz"])] == ["ry"]
+
+
+def test_a_cnot_between_hadamards_turns_around() -> None:
+    h_both = (op("h", 0), op("h", 1))
+    turned = translate(Circuit(2, (*h_both, op("cx", 0, 1), *h_both)), ["u3", "cx"])
+    assert turned.operations == (op("cx", 1, 0),)
+    # Exact synthesis of a CNOT came out as u3 cx u3 (X on the target on both sides) before runs merged.
+    assert qas.compile("cnot", method="exact").circuit.operations == (op("cx", 0, 1),)
 
 
 @pytest.mark.parametrize(("gate", "cnots"), [("ccx", 6), ("cswap", 8)])
