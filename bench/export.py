@@ -1,7 +1,7 @@
 """Exact synthesis and hardware export against Qiskit's transpiler, measured in one run.
 
-``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Two tables, each with mean CNOT count, mean depth and
-mean seconds per circuit, and the ratio qas / Qiskit (below 1: qas is smaller or faster):
+``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Two tables, each with mean CNOT count, mean gate count,
+mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
 
 1. **exact synthesis** of Haar-random 2-, 3- and 4-qubit unitaries into IBM's basis (rz, sx, x, cx):
    ``qas.compile(U, method="exact", gates="ibm-native")`` against ``qiskit.transpile`` of a ``UnitaryGate`` at
@@ -36,26 +36,41 @@ IBM_BASIS = ["rz", "sx", "x", "cx"]
 
 
 @dataclass(frozen=True)
+class Counts:
+    cnots: int
+    gates: int
+    depth: int
+
+
+@dataclass(frozen=True)
 class Row:
     cnots: float
+    gates: float
     depth: float
     seconds: float
 
 
-def measure(items: list, run: Callable[[object], tuple[int, int]]) -> Row:
-    """Mean CNOT count, depth and wall time of ``run`` over ``items``."""
-    cnots, depths, times = [], [], []
+def measure(items: list, run: Callable[[object], Counts]) -> Row:
+    """Mean CNOT count, gate count, depth and wall time of ``run`` over ``items``."""
+    counts, times = [], []
     for item in items:
         start = time.perf_counter()
-        cx, depth = run(item)
+        counts.append(run(item))
         times.append(time.perf_counter() - start)
-        cnots.append(cx)
-        depths.append(depth)
-    return Row(statistics.mean(cnots), statistics.mean(depths), statistics.mean(times))
+    return Row(
+        statistics.mean(c.cnots for c in counts),
+        statistics.mean(c.gates for c in counts),
+        statistics.mean(c.depth for c in counts),
+        statistics.mean(times),
+    )
 
 
-def qiskit_counts(qc: qiskit.QuantumCircuit) -> tuple[int, int]:
-    return qc.count_ops().get("cx", 0), qc.depth()
+def qas_counts(circuit: Circuit) -> Counts:
+    return Counts(circuit.cnot_count, len(circuit.operations), circuit.depth)
+
+
+def qiskit_counts(qc: qiskit.QuantumCircuit) -> Counts:
+    return Counts(qc.count_ops().get("cx", 0), qc.size(), qc.depth())
 
 
 def random_circuit(n: int, cnots: int, rng: np.random.Generator) -> Circuit:
@@ -69,21 +84,23 @@ def random_circuit(n: int, cnots: int, rng: np.random.Generator) -> Circuit:
 
 def print_table(title: str, rows: dict[str, Row], peer: str) -> None:
     print(f"\n{title}")
-    print(f"{'method':<28}{'CNOTs':>8}{'depth':>8}{'s/circuit':>11}{'CNOT ratio':>12}{'time ratio':>12}")
+    print(
+        f"{'method':<28}{'CNOTs':>8}{'gates':>8}{'depth':>8}{'s/circuit':>11}"
+        f"{'CNOT ratio':>12}{'gate ratio':>12}{'time ratio':>12}"
+    )
     base = rows[peer]
     for name, row in rows.items():
         print(
-            f"{name:<28}{row.cnots:>8.1f}{row.depth:>8.1f}{row.seconds:>11.3f}"
-            f"{row.cnots / base.cnots:>12.2f}{row.seconds / base.seconds:>12.2f}"
+            f"{name:<28}{row.cnots:>8.1f}{row.gates:>8.1f}{row.depth:>8.1f}{row.seconds:>11.3f}"
+            f"{row.cnots / base.cnots:>12.2f}{row.gates / base.gates:>12.2f}{row.seconds / base.seconds:>12.2f}"
         )
 
 
-def synthesize_qas(u: np.ndarray) -> tuple[int, int]:
-    circuit = qas.compile(u, method="exact", gates="ibm-native").circuit
-    return circuit.cnot_count, circuit.depth
+def synthesize_qas(u: np.ndarray) -> Counts:
+    return qas_counts(qas.compile(u, method="exact", gates="ibm-native").circuit)
 
 
-def synthesize_qiskit(u: np.ndarray, level: int) -> tuple[int, int]:
+def synthesize_qiskit(u: np.ndarray, level: int) -> Counts:
     n = int(np.log2(u.shape[0]))
     qc = qiskit.QuantumCircuit(n)
     # Qiskit reads matrices little-endian: list the qubits reversed for qas's big-endian matrix.
@@ -91,13 +108,13 @@ def synthesize_qiskit(u: np.ndarray, level: int) -> tuple[int, int]:
     return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
 
 
-def export_qas(circuit: Circuit) -> tuple[int, int]:
+def export_qas(circuit: Circuit) -> Counts:
     placed = qas.to_device(circuit, "ibm-heavy-hex")
     assert placed.verified, "export verification failed"
-    return placed.circuit.cnot_count, placed.circuit.depth
+    return qas_counts(placed.circuit)
 
 
-def export_qiskit(circuit: Circuit, level: int) -> tuple[int, int]:
+def export_qiskit(circuit: Circuit, level: int) -> Counts:
     edges = DEVICES["ibm-heavy-hex"].edges
     coupling = [[a, b] for a, b in edges] + [[b, a] for a, b in edges]
     transpiled = qiskit.transpile(

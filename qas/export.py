@@ -193,19 +193,37 @@ def _orient_cnots(
 ) -> None:
     """Turn CNOTs around where the runs beside them then cost fewer gates, in place.
 
-    CX(a, b) = (H x H) CX(b, a) (H x H): a CNOT with Hadamards on both qubits on both sides (how Cirq's CZ-based
-    synthesis writes a reversed CNOT: SWAP came out as 3 CNOTs and 8 one-qubit gates) sheds them.
+    CX(a, b) = (H x H) CX(b, a) (H x H): a CNOT with Hadamards in the runs around it (Cirq's CZ-based synthesis
+    leaves them, CZ being (I x H) CX (I x H)) sheds them; exact SWAP in u3/cx went from 3 CNOTs and 8 one-qubit gates
+    to 3 and 5. The runs on each side count as merged where one of them commutes with the gate, as
+    :func:`_merge_commuting_runs` will then merge them.
     """
     h = GATES["h"].matrix()
     for i, gate in enumerate(gates):
         if gate.gate != "cx":
             continue
-        sides = [(runs[q], places[i][q]) for q in gate.qubits]
-        turned = [(h @ wire[k], wire[k + 1] @ h) for wire, k in sides]
-        if sum(cost(x) + cost(y) for x, y in turned) < sum(cost(wire[k]) + cost(wire[k + 1]) for wire, k in sides):
-            for (wire, k), (before, after) in zip(sides, turned, strict=True):
+        turned = op("cx", gate.qubits[1], gate.qubits[0])
+        sides = [(q, runs[q], places[i][q]) for q in gate.qubits]
+        conjugated = [(h @ wire[k], wire[k + 1] @ h) for _, wire, k in sides]
+        now = sum(_pair_cost(wire[k], wire[k + 1], gate, q, cost) for q, wire, k in sides)
+        then = sum(
+            _pair_cost(before, after, turned, q, cost)
+            for (q, _, _), (before, after) in zip(sides, conjugated, strict=True)
+        )
+        if then < now:
+            for (_, wire, k), (before, after) in zip(sides, conjugated, strict=True):
                 wire[k], wire[k + 1] = before, after
-            gates[i] = op("cx", gate.qubits[1], gate.qubits[0])
+            gates[i] = turned
+
+
+def _pair_cost(
+    before: np.ndarray, after: np.ndarray, gate: Operation, q: int, cost: Callable[[np.ndarray], int]
+) -> int:
+    """Gates the runs before and after ``gate`` on qubit ``q`` cost, merged where one of them commutes with it."""
+    apart = cost(before) + cost(after)
+    if _commutes_on(before, gate, q) or _commutes_on(after, gate, q):
+        return min(apart, cost(after @ before))
+    return apart
 
 
 def _merge_commuting_runs(
