@@ -102,13 +102,20 @@ def to_qasm(circuit: Circuit, version: str = "3.0") -> str:
     return "\n".join(lines) + "\n"
 
 
+# How far an angle may be from a multiple of pi to be written as one.
+_PI_MULTIPLE_ATOL = 1e-14
+
+
 def format_angle(value: float, digits: int | None = None) -> str:
     """``pi/4``-style text for simple multiples of pi, else the number (full precision, or ``digits`` significant).
 
-    Multiples of pi re-evaluate to the same float, so the writer stays exact while staying readable.
+    Multiples of pi (zero included) within 1e-14 are written as such: synthesis leaves rounding residue such as
+    ``2.22e-16`` where it means 0, and the text stays exact to that tolerance while staying readable.
     """
+    if abs(value) < _PI_MULTIPLE_ATOL:
+        return "0"
     ratio = Fraction(value / math.pi).limit_denominator(64)
-    if ratio != 0 and abs(float(ratio) * math.pi - value) < 1e-14:
+    if ratio != 0 and abs(float(ratio) * math.pi - value) < _PI_MULTIPLE_ATOL:
         num = {1: "", -1: "-"}.get(ratio.numerator, f"{ratio.numerator}*")
         return f"{num}pi" + (f"/{ratio.denominator}" if ratio.denominator != 1 else "")
     return repr(value) if digits is None else f"{value:.{digits}g}"

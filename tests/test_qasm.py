@@ -30,6 +30,9 @@ def test_output_is_readable_standard_qasm() -> None:
         "h q[0];\ncx q[0], q[1];\nrz(-3*pi/4) q[1];\np(0.1) q[0];\n"
     )
     assert "u1(0.1) q[0];" in to_qasm(circuit, "2.0")
+    # Rounding residue of synthesis reads as the multiple of pi it stands for, 0 included.
+    residue = Circuit(1, (op("u3", 0, params=[math.pi / 2 + 2e-16, 2.220446049250313e-16, -1e-15]),))
+    assert "u3(pi/2, 0, 0) q[0];" in to_qasm(residue, "3.0")
 
 
 @pytest.mark.parametrize("name", sorted(_DEFINITIONS))
