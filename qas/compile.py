@@ -6,11 +6,11 @@ generator registers ``diffusion``), called as::
     method(target: np.ndarray, *, gates: GateSet, device: Device | None, tolerance: float, **options) -> CompileResult
 
 and returning :meth:`CompileResult.from_circuit`. The built-in ``exact`` method synthesises any unitary with Cirq's
-analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20) and, above
-three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), then translates the result
-into the requested gates. ``auto`` (the
-default) tries each registered generator and keeps the first whose infidelity is within ``tolerance``, falling back
-to ``exact``, so a call always returns a circuit.
+analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20; Qiskit's
+too when installed, keeping the shorter) and, above three qubits, the quantum Shannon decomposition (Qiskit's when
+installed, else Cirq's), then translates the result into the requested gates. ``auto`` (the default) tries each
+registered generator and keeps the first whose infidelity is within ``tolerance``, falling back to ``exact``, so a
+call always returns a circuit.
 """
 
 from __future__ import annotations
@@ -193,7 +193,10 @@ def resolve_unitary(target: object) -> np.ndarray:
 def _exact(
     unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
 ) -> CompileResult:
-    """Analytic synthesis with Cirq (exact up to float rounding, so ``tolerance`` is met), written in ``gates``.
+    """Analytic synthesis (exact up to float rounding, so ``tolerance`` is met), written in ``gates``.
+
+    Cirq's decompositions, and Qiskit's where it is installed (see :func:`_qiskit_synthesis`); the circuit with the
+    fewest two-qubit gates, then gates, wins.
 
     The device is laid out by :func:`compile` afterwards; it is a parameter only to share the plugin signature.
     """
@@ -205,27 +208,31 @@ def _exact(
     if n > MAX_EXACT_QUBITS:
         raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n}")
     qubits = cirq.LineQubit.range(n)
-    if n == 1:
-        ops = [cirq.MatrixGate(unitary).on(qubits[0])]
-    elif n == 2:
-        ops = cirq.two_qubit_matrix_to_cz_operations(*qubits, unitary, allow_partial_czs=False)
-    elif n == 3:
-        ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
-    else:
-        shannon = _qiskit_shannon(unitary)
-        if shannon is not None:
-            return CompileResult.from_circuit(translate(shannon, gates), unitary, "exact")
-        ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
-    circuit = translate(from_cirq(cirq.Circuit(ops), qubits=qubits), gates)
-    return CompileResult.from_circuit(circuit, unitary, "exact")
+    candidates = []
+    qiskit_circuit = _qiskit_synthesis(unitary) if n > 1 else None
+    if qiskit_circuit is not None:
+        candidates.append(translate(qiskit_circuit, gates))
+    if n <= 3 or qiskit_circuit is None:
+        if n == 1:
+            ops = [cirq.MatrixGate(unitary).on(qubits[0])]
+        elif n == 2:
+            ops = cirq.two_qubit_matrix_to_cz_operations(*qubits, unitary, allow_partial_czs=False)
+        elif n == 3:
+            ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
+        else:
+            ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
+        candidates.append(translate(from_cirq(cirq.Circuit(ops), qubits=qubits), gates))
+    best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
+    return CompileResult.from_circuit(best, unitary, "exact")
 
 
-def _qiskit_shannon(unitary: np.ndarray) -> Circuit | None:
-    """Qiskit's quantum Shannon decomposition into u3/cx, or None without Qiskit.
+def _qiskit_synthesis(unitary: np.ndarray) -> Circuit | None:
+    """Qiskit's synthesis into u3/cx (two-qubit KAK, quantum Shannon decomposition above), or None without Qiskit.
 
-    Preferred over Cirq's above three qubits: on Haar-random 4-qubit unitaries it emits ~5% fewer CNOTs (95 vs 100)
-    about 80x faster (``bench/export.py``). Up to three qubits Cirq's analytic decompositions are kept: they find
-    the short circuits of structured targets (Toffoli in 7 CNOTs where Qiskit's takes 8).
+    Above three qubits it replaces Cirq's: on Haar-random 4-qubit unitaries it emits ~5% fewer CNOTs (95 vs 100)
+    about 80x faster (``bench/export.py``). Up to three qubits both run and the shorter circuit wins: Cirq's analytic
+    decompositions find the short circuits of structured targets (Toffoli in 7 CNOTs where Qiskit's takes 8), Qiskit's
+    one CNOT fewer on most Haar-random 3-qubit unitaries (19 vs 20).
     """
     try:
         import qiskit

@@ -40,6 +40,17 @@ def test_exact_falls_back_to_cirqs_shannon_decomposition_without_qiskit(monkeypa
     assert result.infidelity < 1e-10 and result.circuit.cnot_count == 100  # Cirq's QSD count at 4 qubits
 
 
+def test_exact_keeps_the_shorter_of_cirqs_and_qiskits_synthesis_up_to_three_qubits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Haar-random 3 qubits: Qiskit's decomposition takes 19 CNOTs, Cirq's 20; Toffoli: Cirq's 7, Qiskit's 8.
+    target = cirq.testing.random_unitary(8, random_state=3)
+    assert qas.compile(target, method="exact").circuit.cnot_count == 19
+    assert qas.compile("toffoli", method="exact").circuit.cnot_count == 7
+    monkeypatch.setitem(sys.modules, "qiskit", None)  # without Qiskit, Cirq's alone
+    assert qas.compile(target, method="exact").circuit.cnot_count == 20
+
+
 def test_exact_writes_the_requested_gate_set() -> None:
     target = cirq.testing.random_unitary(4, random_state=7)
     result = qas.compile(target, method="exact", gates="google-native")
