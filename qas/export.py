@@ -2,10 +2,10 @@
 
 ``to_device`` is the pipeline users run before submitting a circuit:
 
-1. **translate** to the device's native gates: Cirq's ``optimize_for_target_gateset`` (``CZTargetGateset`` or
-   ``SqrtIswapTargetGateset``) re-synthesises two-qubit blocks and merges one-qubit runs, then each merged one-qubit
-   unitary is written in the device's one-qubit basis (a ZYZ Euler decomposition turned into rz/sx, rz/rx, u3 or
-   PhasedXZ form);
+1. **translate** to the device's native gates: each two-qubit block is re-synthesised with Cirq's KAK where fewer
+   entangling gates do it (Cirq's ``SqrtIswapTargetGateset`` optimiser for sqrt-iSWAP devices), one-qubit runs are
+   merged, moved through the gates they commute with, and each written in the device's one-qubit basis (a ZYZ Euler
+   decomposition turned into rz/sx, rz/rx, u3 or PhasedXZ form);
 2. **route** onto the coupling graph when the circuit does not fit as laid out (:mod:`qas.routing`: ``cirq.RouteCQC``
    from several initial layouts, SWAPs as CNOTs), then re-synthesise the two-qubit blocks the SWAPs joined;
 3. **verify** that the routed circuit equals the original up to the qubit permutation routing introduced, by
@@ -90,8 +90,8 @@ def translate(circuit: Circuit, gates: str | Sequence[str] | GateSet, *, optimiz
     """Rewrite ``circuit`` into ``gates`` (a preset name, a list of names or a :class:`GateSet`), same unitary.
 
     Without ``optimize``, a circuit that already uses only those gates is returned unchanged, and one whose
-    multi-qubit gates are allowed only has its one-qubit runs rewritten. With it, Cirq's optimiser re-synthesises
-    each two-qubit block where that takes fewer entangling gates, and merges one-qubit runs (slower). Rewriting needs
+    multi-qubit gates are allowed only has its one-qubit runs rewritten. With it, each two-qubit block is also
+    re-synthesised where fewer entangling gates do it (slower). Rewriting needs
     an entangling gate among cx, cz, sqrt_iswap (when the circuit entangles) and a one-qubit basis among phased_xz,
     u3, rz+sx, rz+ry, rz+rx; fixed one-qubit gates of the set (x, h, ...) are used where a merged one-qubit unitary
     equals one of them. The result equals the input up to a global phase.
@@ -173,9 +173,10 @@ def _expand_three_qubit_gates(circuit: Circuit, gate_set: GateSet) -> Circuit:
 def _rewrite_one_qubit_runs(circuit: Circuit, basis: str, fixed: list[GateChoice]) -> Circuit:
     """Merge each run of one-qubit gates into one unitary and write it in ``basis``; keep multi-qubit gates.
 
-    Before writing, runs move through the multi-qubit gates they commute with to merge with a run on the other side
-    (:func:`_merge_commuting_runs`): exact synthesis dresses gates with one-qubit gates that cancel this way (a CNOT
-    came out as ``u3 cx u3``, X on the target on both sides).
+    Before writing, CNOTs turn around where that sheds Hadamards (:func:`_orient_cnots`), and runs move through the
+    multi-qubit gates they commute with to merge with a run on the other side (:func:`_merge_commuting_runs`): exact
+    synthesis dresses gates with one-qubit gates that cancel this way (a CNOT came out as ``u3 cx u3``, X on the
+    target on both sides).
     """
     gates: list[Operation] = []
     # runs[q][i] is the merged run on qubit q before its i-th multi-qubit gate; runs[q][-1] the one after its last.

@@ -15,7 +15,7 @@ This module imports Cirq; :mod:`qas.export` imports it only when a circuit needs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -79,8 +79,9 @@ class _Routing(NamedTuple):
 def route(circuit: Circuit, graph: nx.Graph, *, seed: int = 0, trials: int = LAYOUT_TRIALS) -> RoutedCircuit:
     """Route ``circuit`` (one- and two-qubit gates) onto the connected coupling ``graph`` on nodes ``0 .. N-1``.
 
-    Tries Cirq's line layout and ``trials`` random connected layouts (drawn with ``seed``), each refined as the module
-    docstring says, and returns the routing with the fewest SWAPs (Cirq's unrefined line layout wins ties).
+    Tries Cirq's line layout and ``trials`` random connected layouts (drawn with ``seed``), each as it is and refined as
+    the module docstring says, and returns the routing with the fewest SWAPs (the first among equals: Cirq's line
+    layout as it is comes first).
     """
     physical = cirq.LineQubit.range(graph.number_of_nodes())
     device_graph = nx.relabel_nodes(graph, dict(enumerate(physical)))
@@ -92,13 +93,13 @@ def route(circuit: Circuit, graph: nx.Graph, *, seed: int = 0, trials: int = LAY
     rng = np.random.default_rng(seed)
     starts = [_complete(line, logical, physical)]
     starts += [_random_layout(device_graph, logical, rng) for _ in range(trials)]
-    best = _route_from(router, forward, starts[0])
-    for start in starts:
-        end = _route_from(router, forward, start).end
-        refined = _route_from(router, reverse, end).end
-        candidate = _route_from(router, forward, refined)
-        if candidate.swaps < best.swaps:
-            best = candidate
+
+    def as_is_and_refined(start: dict[cirq.Qid, cirq.Qid]) -> Iterator[_Routing]:
+        first = _route_from(router, forward, start)
+        yield first
+        yield _route_from(router, forward, _route_from(router, reverse, first.end).end)
+
+    best = min((r for start in starts for r in as_is_and_refined(start)), key=lambda r: r.swaps)
     return RoutedCircuit(
         _swaps_as_cnots(from_cirq(best.routed, qubits=physical)),
         tuple(best.start[q].x for q in logical),
