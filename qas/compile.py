@@ -76,8 +76,8 @@ class CompileResult:
         return self.circuit.metrics()
 
     def to_qasm(self, version: str = "3.0") -> str:
-        """OpenQASM of the device circuit when there is one, else of the logical circuit."""
-        return (self.export.circuit if self.export else self.circuit).to_qasm(version)
+        """OpenQASM of the device circuit (its layout in comments) when there is one, else of the logical circuit."""
+        return (self.export or self.circuit).to_qasm(version)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``: fidelity, infidelity, method, OpenQASM 3 and the cost metrics."""

@@ -70,7 +70,17 @@ class ExportResult:
     verified: bool | None = field(default=None)
 
     def to_qasm(self, version: str = "3.0") -> str:
-        return self.circuit.to_qasm(version)
+        """OpenQASM of the placed circuit, its layout in comments below the version line.
+
+        Results measured on physical qubits are read back through ``final_mapping``; a file without it loses that.
+        """
+        version_line, rest = self.circuit.to_qasm(version).split("\n", 1)
+        layout = (
+            f"// on {self.device.name}: logical qubit i starts on q[initial_mapping[i]], ends on q[final_mapping[i]]\n"
+            f"// initial_mapping = {list(self.initial_mapping)}\n"
+            f"// final_mapping = {list(self.final_mapping)}\n"
+        )
+        return f"{version_line}\n{layout}{rest}"
 
     def summary(self) -> dict[str, Any]:
         """Plain data for ``--json`` output."""

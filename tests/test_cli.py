@@ -63,7 +63,7 @@ def test_export_writes_each_format(ghz_file: Path, tmp_path: Path, capsys: pytes
     exported = Circuit.from_qasm((tmp_path / "g.qasm").read_text())
     assert {o.gate for o in exported} <= {"phased_xz", "cz"}
     assert main(["export", str(ghz_file), "-d", "ibm-line", "-f", "qasm2"]) == 0
-    assert capsys.readouterr().out.startswith("OPENQASM 2.0;")
+    assert capsys.readouterr().out.startswith("OPENQASM 2.0;\n// on ibm-line: logical qubit i starts on")
     assert main(["export", str(ghz_file), "-d", "ibm-line", "-f", "cirq-json"]) == 0
     assert '"cirq_type": "Circuit"' in capsys.readouterr().out
 

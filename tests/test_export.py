@@ -178,6 +178,17 @@ def test_unknown_device_suggests_a_name() -> None:
         to_device(Circuit(9), "ion-all-to-all")
 
 
+def test_exported_qasm_states_the_layout_in_comments() -> None:
+    result = to_device(Circuit(3, (op("h", 0), op("cx", 0, 2), op("cx", 2, 1), op("cx", 1, 0))), "ibm-line")
+    lines = result.to_qasm("3.0").splitlines()
+    assert lines[2:4] == [
+        f"// initial_mapping = {list(result.initial_mapping)}",
+        f"// final_mapping = {list(result.final_mapping)}",
+    ]
+    assert result.initial_mapping != result.final_mapping  # the triangle needs a SWAP on a line
+    assert Circuit.from_qasm(result.to_qasm("2.0")) == result.circuit
+
+
 def test_text_formats_round_trip() -> None:
     circuit = to_device(SPREAD, "google-grid").circuit
     assert Circuit.from_qasm(export(circuit, "qasm3")) == Circuit.from_qasm(export(circuit, "qasm2"))
