@@ -421,6 +421,10 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
             f"cannot route onto {device.name}: its coupling graph falls apart into {parts}; routing needs every "
             "qubit reachable (drop the unreachable qubits from the device, or add their couplings)"
         )
+    if any(len(o.qubits) > 2 for o in native.operations):
+        # Routing moves qubits for two-qubit gates only: a native three-qubit gate that does not fit is written in
+        # CNOTs (Cirq's router refused the circuit with a ValueError).
+        native = translate(native, [g for g in device.gates if GATES[g].num_qubits < 3], optimize=True)
     from qas.routing import route
 
     routed = route(native, device.graph, seed=seed)

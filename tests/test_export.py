@@ -171,6 +171,17 @@ def test_routing_onto_a_disconnected_device_is_refused_but_a_circuit_that_fits_i
     assert to_device(Circuit(2, (op("h", 0), op("cx", 0, 1))), device).verified
 
 
+def test_a_native_three_qubit_gate_that_needs_routing_is_written_in_cnots() -> None:
+    line_with_toffoli = Device("line-ccx", ("u3", "cx", "ccx"), ((0, 1), (1, 2), (2, 3)), 4)
+    result = to_device(Circuit(4, (op("ccx", 0, 1, 3),)), line_with_toffoli)  # a ValueError from Cirq's router before
+    assert result.verified is True
+    assert {o.gate for o in result.circuit} <= {"u3", "cx"} and line_with_toffoli.fits(result.circuit)
+    # One that fits keeps its gate.
+    assert to_device(
+        Circuit(4, (op("ccx", 0, 1, 2),)), Device("tri", ("u3", "cx", "ccx"), ((0, 1), (1, 2), (0, 2)), 4)
+    ).circuit.operations == (op("ccx", 0, 1, 2),)
+
+
 def test_unknown_device_suggests_a_name() -> None:
     with pytest.raises(UnknownDeviceError, match="Did you mean 'ibm-line'"):
         load_device("ibm-lines")
