@@ -28,7 +28,7 @@ from qas.devices import Device, load_device
 from qas.errors import InvalidCircuitError, MissingDependencyError, QasError
 from qas.gate_sets import GateChoice, GateSet, get_gate_set
 from qas.gates import GATES
-from qas.sim import final_state, resolve_backend
+from qas.sim import final_state
 from qas.sim.statevector import zero_state
 
 if TYPE_CHECKING:
@@ -41,10 +41,12 @@ _ENTANGLERS = ("cz", "cx", "sqrt_iswap")
 _ONE_QUBIT_BASES = ("phased_xz", "u3", "rz+sx", "rz+ry", "rz+rx")
 # Angles (radians) below this are dropped.
 _ANGLE_ATOL = 1e-10
-# The verification's overlap tolerance: numpy simulates in double precision; qsim, which simulates it from
-# AUTO_QSIM_MIN_QUBITS qubits on (50x faster at 20 qubits), in single, where 1,151 gates left an error of 2e-8. A wrong
-# permutation or gate moves random states' overlaps by far more than either.
-_VERIFY_ATOL = {"numpy": 1e-8, "qsim": 1e-5}
+# The verification's overlap tolerance. Looser than double precision for two reasons measured: qsim, which simulates
+# it from AUTO_QSIM_MIN_QUBITS qubits on (50x faster than numpy at 20), works in single precision (an error of 2e-8
+# after 1,151 gates), and Cirq's sqrt-iSWAP synthesis of a CNOT-class block is accurate to 4e-8 only (a square root
+# of rounding error at its case split; 1e-8 failed a routed CNOT triangle). A wrong qubit or gate moves random states'
+# overlaps far more.
+_VERIFY_ATOL = 1e-5
 # Largest number of touched physical qubits the verification simulates (2**20 amplitudes per input state).
 _MAX_VERIFY_QUBITS = 20
 
@@ -448,7 +450,6 @@ def _verify(
     compact = Circuit(
         len(touched), tuple(Operation(o.gate, tuple(local[q] for q in o.qubits), o.params) for o in placed)
     )
-    atol = _VERIFY_ATOL[resolve_backend("auto", len(touched))]
     rng = np.random.default_rng(seed)
     overlaps = []
     for _ in range(n_states):
@@ -457,7 +458,7 @@ def _verify(
         actual = final_state(compact, initial_state=_embed(psi, [local[p] for p in initial], len(touched)))
         expected = _embed(final_state(logical, initial_state=psi), [local[p] for p in final], len(touched))
         overlaps.append(np.vdot(expected, actual))
-    return bool(all(abs(o - overlaps[0]) < atol for o in overlaps) and abs(abs(overlaps[0]) - 1) < atol)
+    return bool(all(abs(o - overlaps[0]) < _VERIFY_ATOL for o in overlaps) and abs(abs(overlaps[0]) - 1) < _VERIFY_ATOL)
 
 
 def _embed(psi: np.ndarray, positions: list[int], m: int) -> np.ndarray:

@@ -171,6 +171,13 @@ def test_routing_onto_a_disconnected_device_is_refused_but_a_circuit_that_fits_i
     assert to_device(Circuit(2, (op("h", 0), op("cx", 0, 1))), device).verified
 
 
+def test_a_sqrt_iswap_device_verifies_a_routed_cnot_triangle() -> None:
+    # Cirq's sqrt-iSWAP synthesis of a CNOT is accurate to 4e-8: the verification's old 1e-8 said False.
+    device = Device("siswap-line", ("phased_xz", "sqrt_iswap"), ((0, 1), (1, 2)), 3)
+    result = to_device(Circuit(3, (op("cx", 0, 1), op("cx", 1, 2), op("cx", 0, 2))), device)
+    assert result.verified is True and device.fits(result.circuit)
+
+
 def test_a_native_three_qubit_gate_that_needs_routing_is_written_in_cnots() -> None:
     line_with_toffoli = Device("line-ccx", ("u3", "cx", "ccx"), ((0, 1), (1, 2), (2, 3)), 4)
     result = to_device(Circuit(4, (op("ccx", 0, 1, 3),)), line_with_toffoli)  # a ValueError from Cirq's router before
