@@ -209,7 +209,9 @@ def _rewrite_one_qubit_runs(circuit: Circuit, basis: str, fixed: list[GateChoice
 
     _orient_cnots(gates, places, runs, cost)
     for q, wire in runs.items():
-        _merge_commuting_runs(wire, [g for g in gates if q in g.qubits], q, cost)
+        on_wire = [g for g in gates if q in g.qubits]
+        _merge_commuting_runs(wire, on_wire, q, cost)
+        _shift_z_rotations(wire, on_wire, q, cost)
     ops: list[Operation] = []
     position = dict.fromkeys(runs, 0)
     for g in gates:
@@ -288,6 +290,40 @@ def _merge_commuting_runs(
                 if cost(merged) <= cost(runs[i]) + cost(runs[j]):
                     runs[j], runs[i] = merged, np.eye(2)
                 break
+
+
+def _shift_z_rotations(
+    runs: list[np.ndarray], gates: list[Operation], q: int, cost: Callable[[np.ndarray], int]
+) -> None:
+    """Move a Z rotation between neighbouring runs across a gate Z commutes with on ``q``, where that saves gates.
+
+    A run written as rz sx rz sx rz (IBM's basis) sheds an rz this way into its neighbour, whose own first rz absorbs
+    it. The angles tried end one run's ZYZ form or start the other's, in quarter turns (the bases' Euler forms differ
+    by those).
+    """
+    z = GATES["z"].matrix()
+    for i, gate in enumerate(gates):
+        before, after = runs[i], runs[i + 1]
+        if _is_identity(before) or _is_identity(after) or not _commutes_on(z, gate, q):
+            continue
+        last_angle, _, _ = _zyz(before)
+        _, _, first_angle = _zyz(after)
+        best = (cost(before) + cost(after), before, after)
+        for theta in [base + k * math.pi / 2 for base in (last_angle, -first_angle) for k in range(4)]:
+            rz = np.diag([np.exp(-0.5j * theta), np.exp(0.5j * theta)])
+            shifted = (rz.conj() @ before, after @ rz)
+            total = cost(shifted[0]) + cost(shifted[1])
+            if total < best[0]:
+                best = (total, *shifted)
+        runs[i], runs[i + 1] = best[1], best[2]
+
+
+def _zyz(u: np.ndarray) -> tuple[float, float, float]:
+    """Angles (a, b, c) with ``u`` = Rz(a) Ry(b) Rz(c) up to phase (Rz(c) acts first)."""
+    import cirq
+
+    c, b, a = cirq.deconstruct_single_qubit_matrix_into_angles(u)
+    return a, b, c
 
 
 def _is_identity(u: np.ndarray) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from test_interop import every_gate_circuit
 
 import qas
-from qas import Circuit, GateChoice, GateSet, get_gate_set, op
+from qas import Circuit, GateChoice, GateSet, Operation, get_gate_set, op
 from qas.devices import DEVICES, Device, load_device
 from qas.draw import save, to_png, to_svg, to_text
 from qas.errors import QasError, UnknownDeviceError
@@ -60,6 +60,20 @@ def test_one_qubit_runs_merge_through_gates_they_commute_with() -> None:
         Circuit(2, (op("rz", 0, params=[0.3]), op("cx", 0, 1), op("h", 0), op("t", 1))), ["rz", "sx", "h", "cx"]
     )
     assert [o.gate for o in kept] == ["rz", "cx", "h", "rz"]
+
+
+def test_a_z_rotation_moves_across_a_cnots_control_into_the_next_run() -> None:
+    def u3(q: int, *angles: float) -> Operation:
+        return op("u3", q, params=list(angles))
+
+    on_control = Circuit(2, (u3(0, 0.4, 0.5, 0.6), op("cx", 0, 1), u3(0, 0.7, 0.8, 0.9)))
+    on_target = Circuit(2, (u3(1, 0.4, 0.5, 0.6), op("cx", 0, 1), u3(1, 0.7, 0.8, 0.9)))
+    # Two general runs on IBM's basis are 5 gates each (rz sx rz sx rz); the control's first run sheds its last rz.
+    for circuit, gates in [(on_control, 10), (on_target, 11)]:
+        translated = translate(circuit, "ibm-native")
+        assert len(translated.operations) == gates
+        assert unitary_fidelity(circuit.unitary(), translated.unitary()) == pytest.approx(1, abs=1e-12)
+    assert [o.gate for o in translate(on_control, ["rz", "ry", "cx"])] == ["rz", "ry", "cx", "rz", "ry", "rz"]
 
 
 def test_a_half_turn_is_one_rz_and_one_x_rotation() -> None:
