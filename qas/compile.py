@@ -201,37 +201,40 @@ def _exact(
 
     The device is laid out by :func:`compile` afterwards; it is a parameter only to share the plugin signature.
     """
+    n = int(np.log2(unitary.shape[0]))
+    if n > MAX_EXACT_QUBITS:
+        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n}")
+    qiskit_circuit = _qiskit_synthesis(unitary) if n > 1 else None
+    circuits = [qiskit_circuit]
+    if n == 2 and qiskit_circuit is not None and (names := _qiskit_names(gates)) is not None:
+        # Qiskit's two-qubit decomposer picks the KAK's local gates for the basis it is given: 28 gates on IBM's
+        # basis for Haar-random targets, where its u3/cx circuit translated takes 30 (Cirq's 36). Above two qubits
+        # its output in the basis is longer than the u3/cx one translated (160 against 134 gates at three qubits).
+        circuits.append(_qiskit_synthesis(unitary, names))
+    if n <= 3 or qiskit_circuit is None:
+        circuits.append(_cirq_synthesis(unitary))
+    candidates = [translate(c, gates) for c in circuits if c is not None]
+    best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
+    return CompileResult.from_circuit(best, unitary, "exact")
+
+
+def _cirq_synthesis(unitary: np.ndarray) -> Circuit:
+    """Cirq's analytic decomposition: KAK up to two qubits, its three-qubit decomposition, Shannon's above."""
     import cirq
 
     from qas.cirq_interop import from_cirq
 
     n = int(np.log2(unitary.shape[0]))
-    if n > MAX_EXACT_QUBITS:
-        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n}")
     qubits = cirq.LineQubit.range(n)
-    candidates = []
-    qiskit_circuit = _qiskit_synthesis(unitary) if n > 1 else None
-    if qiskit_circuit is not None:
-        candidates.append(translate(qiskit_circuit, gates))
-    if n == 2 and qiskit_circuit is not None and (names := _qiskit_names(gates)) is not None:
-        # Qiskit's two-qubit decomposer picks the KAK's local gates for the basis it is given: 28 gates on IBM's
-        # basis for Haar-random targets, where its u3/cx circuit translated takes 33. Above two qubits its output in
-        # the basis is longer than the u3/cx one translated (160 against 145 gates at three qubits).
-        native = _qiskit_synthesis(unitary, names)
-        if native is not None:
-            candidates.append(translate(native, gates))
-    if n <= 3 or qiskit_circuit is None:
-        if n == 1:
-            ops = [cirq.MatrixGate(unitary).on(qubits[0])]
-        elif n == 2:
-            ops = cirq.two_qubit_matrix_to_cz_operations(*qubits, unitary, allow_partial_czs=False)
-        elif n == 3:
-            ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
-        else:
-            ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
-        candidates.append(translate(from_cirq(cirq.Circuit(ops), qubits=qubits), gates))
-    best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
-    return CompileResult.from_circuit(best, unitary, "exact")
+    if n == 1:
+        ops = [cirq.MatrixGate(unitary).on(qubits[0])]
+    elif n == 2:
+        ops = cirq.two_qubit_matrix_to_cz_operations(*qubits, unitary, allow_partial_czs=False)
+    elif n == 3:
+        ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
+    else:
+        ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
+    return from_cirq(cirq.Circuit(ops), qubits=qubits)
 
 
 def _qiskit_synthesis(unitary: np.ndarray, basis: Sequence[str] = ("u", "cx")) -> Circuit | None:
