@@ -185,10 +185,10 @@ def _expand_three_qubit_gates(circuit: Circuit, gate_set: GateSet) -> Circuit:
 def _rewrite_one_qubit_runs(circuit: Circuit, basis: str, fixed: list[GateChoice]) -> Circuit:
     """Merge each run of one-qubit gates into one unitary and write it in ``basis``; keep multi-qubit gates.
 
-    Before writing, CNOTs turn around where that sheds Hadamards (:func:`_orient_cnots`), and runs move through the
-    multi-qubit gates they commute with to merge with a run on the other side (:func:`_merge_commuting_runs`): exact
-    synthesis dresses gates with one-qubit gates that cancel this way (a CNOT came out as ``u3 cx u3``, X on the
-    target on both sides).
+    Before writing, CNOTs turn around where that sheds Hadamards (:func:`_orient_cnots`), runs move through the
+    multi-qubit gates they commute with to merge with a run on the other side (:func:`_merge_commuting_runs`; exact
+    synthesis wrote a CNOT as ``u3 cx u3``, X on the target on both sides), and Z rotations shift between neighbouring
+    runs where that saves gates (:func:`_shift_z_rotations`).
     """
     gates: list[Operation] = []
     # runs[q][i] is the merged run on qubit q before its i-th multi-qubit gate; runs[q][-1] the one after its last.
