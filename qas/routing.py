@@ -2,11 +2,11 @@
 
 Cirq's ``RouteCQC`` does the SWAP insertion; what it leaves to its caller is the initial layout, and its default (a
 line through the device) is often a poor start. Following SABRE's layout search (Li, Ding & Xie 2019), :func:`route`
-routes from several starts, each refined by one backward-and-forward pass (route the circuit, then its reverse from
-where the qubits ended; the reverse's end is a layout that suits the circuit's first gates), and keeps the layout
-with the fewest SWAPs. On 20 random 10-qubit, 40-CNOT circuits on the 27-qubit heavy-hex device this cuts the SWAPs
-from 60.0 (Cirq's line layout alone) to 39.9 with four random starts besides the line, in 0.23 s per circuit
-(``bench/export.py`` shows the effect on CNOT counts against Qiskit).
+routes from several starts, each as it is and refined by one backward-and-forward pass (route the circuit, then its
+reverse from where the qubits ended; the reverse's end is a layout that suits the circuit's first gates), and keeps
+the routing with the fewest SWAPs. On 20 random 10-qubit, 40-CNOT circuits on the 27-qubit heavy-hex device this cuts
+the SWAPs from 60.0 (Cirq's line layout alone) to 39.9 with four random starts besides the line, in 0.23 s per
+circuit (``bench/export.py`` shows the effect on CNOT counts against Qiskit).
 
 SWAPs come back as CNOTs: three, or two where a CNOT on the same pair comes just before the SWAP.
 
