@@ -114,7 +114,8 @@ class MaskedDQN(DQN):
     ) -> None:
         if kwargs.get("n_steps", 1) != 1:
             raise ConfigError("masked DQN supports n_steps=1 only (its replay buffer stores one-step masks)")
-        if kwargs.get("replay_buffer_class") not in (None, MaskedReplayBuffer):
+        # Popped: SB3 is handed MaskedReplayBuffer below, and a second value (even None) was a TypeError.
+        if kwargs.pop("replay_buffer_class", None) not in (None, MaskedReplayBuffer):
             raise ConfigError("masked DQN brings its own replay buffer; remove replay_buffer_class")
         if kwargs.get("optimize_memory_usage"):
             raise ConfigError("masked DQN does not support optimize_memory_usage=True")

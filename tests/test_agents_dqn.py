@@ -12,7 +12,7 @@ from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
 import qas
 from qas.agents import evaluate_agent, train
-from qas.agents.masked_dqn import MaskedDQN, sample_legal
+from qas.agents.masked_dqn import MaskedDQN, MaskedReplayBuffer, sample_legal
 from qas.agents.training import build_model, make_env, resolve_config
 from qas.envs import make_vec
 from qas.errors import ConfigError, InputFileError
@@ -99,6 +99,11 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_its_replay_buffer(t
 def test_bad_configurations_raise_one_clear_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="unknown agent 'dqm'"):
         resolve_config("dqm", "qas/StatePreparation-v0")
+    env = gym.make("qas/StatePreparation-v0", **BELL)
+    with pytest.raises(ConfigError, match="brings its own replay buffer"):
+        MaskedDQN("MlpPolicy", env, replay_buffer_class=dict)
+    # Naming no class is no conflict (it was "got multiple values for keyword argument 'replay_buffer_class'").
+    assert MaskedDQN("MlpPolicy", env, replay_buffer_class=None).replay_buffer_class is MaskedReplayBuffer
     with pytest.raises(ConfigError, match=r"unknown setting\(s\) \['learning_rat'\]"):
         resolve_config("dqn", "qas/StatePreparation-v0", overrides=["learning_rat=1e-3"])
     with pytest.raises(ConfigError, match="n_timesteps must be a positive integer"):
