@@ -206,6 +206,11 @@ def _check_hyperparameters(config: dict[str, Any], defaults: dict[str, Any]) -> 
         if key == "train_freq":
             _check_train_freq(value)
             continue
+        if key.endswith("_class"):
+            # SB3's buffer classes: text cannot name one (it was "'str' object is not callable" from SB3).
+            if value is not None and not isinstance(value, type):
+                raise ConfigError(f"{key} takes a Python class, which a setting cannot name; got {value!r}")
+            continue
         # A callable is a schedule (SB3 takes one for learning_rate and clip_range from Python).
         if is_finite_number(default) and not (is_finite_number(value) or callable(value)):
             raise ConfigError(f"{key} must be a finite number, got {value!r}")

@@ -59,6 +59,9 @@ def test_qas_train_ppo_json_then_evaluate_agent(tmp_path, capsys) -> None:
         (["train", "--agent", "ppo", "--set", "target_kl=abc"], "target_kl must be a positive number or null, got"),
         (["train", "--set", "device=0"], "device must be a name such as cpu or cuda, got 0"),
         (["train", "--set", "device=abc"], "unknown torch device 'abc'; use cpu or cuda"),
+        # SB3's "'str' object is not callable", and "must be a finite number" for nan.
+        (["train", "--agent", "ppo", "--set", "rollout_buffer_class=abc"], "rollout_buffer_class takes a Python class"),
+        (["train", "--set", "replay_buffer_class=nan"], "replay_buffer_class takes a Python class, which a setting"),
         (
             ["train", "--agent", "kanq", "--set", "policy_kwargs.net_arch=[0]"],
             "KAN grid_size, spline_order and the net_arch widths must be integers >= 1, got 5, 3 and [0]",
