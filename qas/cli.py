@@ -30,7 +30,7 @@ from qas.devices import DEVICES, load_device
 from qas.draw import save, to_text
 from qas.errors import QasError
 from qas.evaluate import evaluate as evaluate_circuit
-from qas.export import FORMATS, to_device, to_qiskit
+from qas.export import FORMATS, to_device
 from qas.export import export as export_text
 from qas.gate_sets import GATE_SETS
 from qas.gates import GATES
@@ -182,7 +182,7 @@ def export(
         raise QasError("--format qiskit writes a QPY file: give one with -o FILE.qpy")
     result = to_device(load_circuit(file), device)
     if fmt == "qiskit":
-        _write_qpy(result.circuit, output)
+        _write_qpy(result.to_qiskit(), output)
     else:
         qasm_version = {"qasm3": "3.0", "qasm2": "2.0"}.get(fmt)
         text = result.to_qasm(qasm_version) if qasm_version else export_text(result.circuit, fmt)
@@ -198,8 +198,7 @@ def export(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _write_qpy(circuit: Circuit, path: Path) -> None:
-    quantum_circuit = to_qiskit(circuit)  # first: it raises the install hint when Qiskit is missing
+def _write_qpy(quantum_circuit: Any, path: Path) -> None:
     from qiskit import qpy
 
     with path.open("wb") as handle:

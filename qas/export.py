@@ -84,6 +84,16 @@ class ExportResult:
         )
         return f"{version_line}\n{layout}{rest}"
 
+    def to_qiskit(self) -> Any:
+        """A ``qiskit.QuantumCircuit`` of the placed circuit, its layout in ``metadata`` (QPY files keep it)."""
+        quantum_circuit = to_qiskit(self.circuit)
+        quantum_circuit.metadata = {
+            "device": self.device.name,
+            "initial_mapping": list(self.initial_mapping),
+            "final_mapping": list(self.final_mapping),
+        }
+        return quantum_circuit
+
     def summary(self) -> dict[str, Any]:
         """Plain data for ``--json`` output."""
         return {

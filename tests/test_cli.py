@@ -76,6 +76,7 @@ def test_export_qiskit_writes_qpy(ghz_file: Path, tmp_path: Path) -> None:
     with (tmp_path / "c.qpy").open("rb") as handle:
         (loaded,) = qpy.load(handle)
     assert loaded.count_ops()["cx"] == 2
+    assert loaded.metadata == {"device": "ibm-line", "initial_mapping": [0, 1, 2], "final_mapping": [0, 1, 2]}
 
 
 def test_draw_writes_svg_png_and_prints_text(
