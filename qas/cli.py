@@ -184,8 +184,7 @@ def export(
     if fmt == "qiskit":
         _write_qpy(result.to_qiskit(), output)
     else:
-        qasm_version = {"qasm3": "3.0", "qasm2": "2.0"}.get(fmt)
-        text = result.to_qasm(qasm_version) if qasm_version else export_text(result.circuit, fmt)
+        text = export_text(result, fmt)
         if output is not None:
             output.write_text(text)
         elif not as_json:

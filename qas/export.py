@@ -519,8 +519,11 @@ def _embed(psi: np.ndarray, positions: list[int], m: int) -> np.ndarray:
 # ----- output formats ------------------------------------------------------------------------------------------------
 
 
-def export(circuit: Circuit, fmt: str) -> str:
-    """``circuit`` as text in ``fmt``: ``qasm3``, ``qasm2`` or ``cirq-json`` (``qiskit`` is :func:`to_qiskit`)."""
+def export(circuit: Circuit | ExportResult, fmt: str) -> str:
+    """``circuit`` as text in ``fmt``: ``qasm3``, ``qasm2`` or ``cirq-json`` (``qiskit`` is :func:`to_qiskit`).
+
+    An :class:`ExportResult`'s OpenQASM carries its layout in comments; cirq-json holds the placed circuit only.
+    """
     if fmt == "qasm3":
         return circuit.to_qasm("3.0")
     if fmt == "qasm2":
@@ -528,7 +531,8 @@ def export(circuit: Circuit, fmt: str) -> str:
     if fmt == "cirq-json":
         import cirq
 
-        return cirq.to_json(circuit.to_cirq())
+        placed = circuit.circuit if isinstance(circuit, ExportResult) else circuit
+        return cirq.to_json(placed.to_cirq())
     raise QasError(f"unknown export format {fmt!r}; text formats are qasm3, qasm2, cirq-json (and qiskit in Python)")
 
 
