@@ -118,7 +118,8 @@ def _complete(
     layout: dict[cirq.Qid, cirq.Qid], logical: Sequence[cirq.Qid], physical: Sequence[cirq.Qid]
 ) -> dict[cirq.Qid, cirq.Qid]:
     """``layout`` with the logical qubits it leaves out (idle ones) on the lowest free physical qubits."""
-    free = iter(p for p in physical if p not in set(layout.values()))
+    used = set(layout.values())
+    free = iter(p for p in physical if p not in used)
     return {q: layout[q] if q in layout else next(free) for q in logical}
 
 
