@@ -395,8 +395,7 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
     if basis == "phased_xz":
         g = cirq.PhasedXZGate.from_matrix(u)
         return [Operation("phased_xz", (q,), (float(g.x_exponent), float(g.z_exponent), float(g.axis_phase_exponent)))]
-    # u is Rz(a) Ry(b) Rz(c) up to phase (Rz(c) acts first).
-    c, b, a = cirq.deconstruct_single_qubit_matrix_into_angles(u)
+    a, b, c = _zyz(u)
     if basis == "u3":
         return [Operation("u3", (q,), (b, a, c))]
     if abs(_wrap(b)) < _ANGLE_ATOL:
@@ -463,8 +462,9 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
     if device.fits(widened):
         identity = tuple(range(circuit.n_qubits))
         return ExportResult(widened, device, identity, identity, _verify(circuit, widened, identity, identity, seed))
-    if not nx.is_connected(device.graph):
-        parts = sorted(sorted(c) for c in nx.connected_components(device.graph))
+    graph = device.graph  # built anew at each access
+    if not nx.is_connected(graph):
+        parts = sorted(sorted(c) for c in nx.connected_components(graph))
         raise QasError(
             f"cannot route onto {device.name}: its coupling graph falls apart into {parts}; routing needs every "
             "qubit reachable (drop the unreachable qubits from the device, or add their couplings)"
@@ -475,7 +475,7 @@ def to_device(circuit: Circuit, device: str | Path | Device, *, seed: int = 0) -
         native = translate(native, [g for g in device.gates if GATES[g].num_qubits < 3], optimize=True)
     from qas.routing import route
 
-    routed = route(native, device.graph, seed=seed)
+    routed = route(native, graph, seed=seed)
     # Re-synthesis merges the routing's CNOTs with the gates beside them where that saves entangling gates.
     placed = translate(routed.circuit, device.gates, optimize=True)
     verified = _verify(circuit, placed, routed.initial_mapping, routed.final_mapping, seed)
