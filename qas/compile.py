@@ -26,13 +26,14 @@ from qas import targets
 from qas.circuit import Circuit
 from qas.devices import Device, load_device
 from qas.errors import ConfigError, InputFileError, QasError
-from qas.export import ExportResult, to_device, translate
+from qas.export import ExportResult, to_device
 from qas.gate_sets import GateSet, get_gate_set
 from qas.gates import GATES
 from qas.linalg import unitary_fidelity
 from qas.plugins import plugins
 from qas.settings import check_keywords, is_finite_number
 from qas.tasks import UnitarySynthesis
+from qas.translate import translate
 
 # Output gates when neither ``gates`` nor a device is given: the universal pair every toolchain reads.
 DEFAULT_GATES = ("u3", "cx")

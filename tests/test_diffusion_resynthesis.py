@@ -14,7 +14,6 @@ import torch
 
 import qas
 from qas.circuit import Circuit, op
-from qas.export import translate
 from qas.generators.diffusion import resynthesis
 from qas.generators.diffusion.resynthesis import (
     PAIRS,
@@ -25,6 +24,7 @@ from qas.generators.diffusion.resynthesis import (
     unitaries_and_jacobians,
 )
 from qas.linalg import unitary_fidelity
+from qas.translate import translate
 
 torch.set_num_threads(1)
 

@@ -19,8 +19,8 @@ from qas.circuit import Circuit
 from qas.compile import CompileResult
 from qas.devices import Device
 from qas.errors import QasError
-from qas.export import translate
 from qas.gate_sets import GateSet
+from qas.translate import translate
 
 from .pipeline import DiffusionGenerator, load_generator, shipped_weights
 from .resynthesis import fewer_cnots

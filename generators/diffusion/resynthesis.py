@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from qas.circuit import Circuit, op
-from qas.export import translate
+from qas.translate import translate
 
 from .least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
 from .placements import _embed_permutation, infidelities, prefix_suffix_products
