@@ -1,14 +1,17 @@
 """Exact synthesis and hardware export against Qiskit's transpiler, measured in one run.
 
-``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Two tables, each with mean CNOT count, mean gate count,
-mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
+``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Three kinds of table, each with mean CNOT count, mean
+gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
 
 1. **exact synthesis** of Haar-random 2-, 3- and 4-qubit unitaries into IBM's basis (rz, sx, x, cx):
    ``qas.compile(U, method="exact", gates="ibm-native")`` against ``qiskit.transpile`` of a ``UnitaryGate`` at
    optimization level 1 and 3;
 2. **export** of random 6-qubit circuits (20 CNOTs between random pairs, rotations between them) onto the 27-qubit
    heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, RouteCQC routing after a layout search,
-   and the simulated verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3.
+   and the simulated verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3;
+3. **state preparation** of Haar-random 3- to 6-qubit states, and of structured ones (GHZ-5, W-4, W-5 and the ground
+   states of H2, LiH-4 and LiH-6): ``qas.compile(psi, gates="ibm-native")`` against ``qiskit.transpile`` of a
+   ``StatePreparation`` at level 1 and 3.
 
 Both sides get the same circuits (``qas.export.to_qiskit``). On a shared machine compare the ratios, not the times.
 """
@@ -24,13 +27,14 @@ from functools import partial
 
 import numpy as np
 import qiskit
-from qiskit.circuit.library import UnitaryGate
+from qiskit.circuit.library import StatePreparation, UnitaryGate
 from scipy.stats import unitary_group
 
 import qas
 from qas import Circuit, op
 from qas.devices import DEVICES
 from qas.export import to_qiskit
+from qas.targets import ghz_state, parse_task, w_state
 
 IBM_BASIS = ["rz", "sx", "x", "cx"]
 
@@ -108,6 +112,28 @@ def synthesize_qiskit(u: np.ndarray, level: int) -> Counts:
     return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
 
 
+def prepare_qas(state: np.ndarray) -> Counts:
+    return qas_counts(qas.compile(state, gates="ibm-native").circuit)
+
+
+def prepare_qiskit(state: np.ndarray, level: int) -> Counts:
+    n = int(np.log2(state.shape[0]))
+    qc = qiskit.QuantumCircuit(n)
+    qc.append(StatePreparation(state), list(reversed(range(n))))
+    return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
+
+
+def ground_state(name: str) -> np.ndarray:
+    return np.linalg.eigh(parse_task(f"ground-state:{name}").hamiltonian.matrix())[1][:, 0]
+
+
+def compare_preparation(title: str, states: list[np.ndarray]) -> None:
+    rows = {"qas compile (exact)": measure(states, prepare_qas)}
+    for level in (1, 3):
+        rows[f"qiskit transpile O{level}"] = measure(states, partial(prepare_qiskit, level=level))
+    print_table(title, rows, "qiskit transpile O1")
+
+
 def export_qas(circuit: Circuit) -> Counts:
     placed = qas.to_device(circuit, "ibm-heavy-hex")
     assert placed.verified, "export verification failed"
@@ -143,6 +169,12 @@ def main() -> None:
     for level in (1, 3):
         rows[f"qiskit transpile O{level}"] = measure(circuits, partial(export_qiskit, level=level))
     print_table(f"Export onto ibm-heavy-hex, 6 qubits x 20 CNOTs, {args.count} circuits", rows, "qiskit transpile O1")
+
+    for n in (3, 4, 5, 6):
+        states = [unitary_group.rvs(2**n, random_state=rng)[:, 0] for _ in range(args.count)]
+        compare_preparation(f"State preparation, {n} qubits, Haar-random, {args.count} targets", states)
+    structured = [ghz_state(5), w_state(4), w_state(5), *(ground_state(m) for m in ("h2", "lih4", "lih6"))]
+    compare_preparation("State preparation, GHZ-5, W-4, W-5, ground states of H2, LiH-4, LiH-6", structured)
 
 
 if __name__ == "__main__":

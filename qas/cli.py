@@ -226,7 +226,8 @@ def compile_command(
         str,
         typer.Argument(
             help="Unitary: a name (toffoli, fredkin, qft3, cnot, ...), a .npy/.txt/.csv matrix, or a circuit file "
-            "(.qasm, .json) to re-synthesise."
+            "(.qasm, .json) to re-synthesise; or a state (state:ghz3, state:FILE.npy) or a Hamiltonian whose ground "
+            "state to prepare (ground-state:h2, ground-state:FILE.json)."
         ),
     ],
     method: Annotated[str, typer.Option(help="auto (generators, then exact), exact, or a generator name.")] = "auto",
@@ -238,7 +239,8 @@ def compile_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the circuit as OpenQASM 3 here.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Compile a unitary into a circuit; exits 1 when the best circuit misses the tolerance."""
+    """Compile a unitary, state or Hamiltonian's ground state into a circuit; exits 1 when the best circuit misses
+    the tolerance."""
     result = qas.compile(target, method=method, gates=gates, device=device, tolerance=tolerance)
     if output is not None:
         output.write_text(result.to_qasm("3.0"))
@@ -246,6 +248,8 @@ def compile_command(
         print_json(result.to_dict() | {"output": output})
     else:
         rows = {"method": result.method, "infidelity": result.infidelity, **result.metrics()}
+        if result.energy is not None:
+            rows |= {"energy": result.energy, "exact energy": result.exact_energy}
         if result.export is not None:
             rows |= {"device": result.export.device.name, "verified": result.export.verified}
         console.print(_metrics_table(f"compiled {target}", rows))

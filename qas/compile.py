@@ -1,4 +1,9 @@
-"""``qas.compile``: a circuit for a target unitary, from a generator where one succeeds, else by exact synthesis.
+"""``qas.compile``: a circuit for a target unitary, state or Hamiltonian's ground state.
+
+A unitary compiles from a generator where one succeeds, else by exact synthesis. A state compiles by exact state
+preparation (:mod:`qas.state_prep`), and a Hamiltonian by preparing its lowest eigenvector, found by dense
+diagonalisation: the circuit reaches the exact ground energy, where a variational search (``qas train``, ``qas search``)
+trades that for a shorter, hardware-efficient circuit.
 
 Methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the diffusion
 generator registers ``diffusion``), called as::
@@ -28,11 +33,14 @@ from qas.devices import Device, load_device
 from qas.errors import ConfigError, InputFileError, QasError
 from qas.export import ExportResult, to_device
 from qas.gate_sets import GateSet, get_gate_set
-from qas.gates import GATES
-from qas.linalg import unitary_fidelity
+from qas.linalg import state_fidelity, unitary_fidelity
+from qas.pauli import PauliSum
 from qas.plugins import plugins
 from qas.settings import check_keywords, is_finite_number
-from qas.tasks import UnitarySynthesis
+from qas.sim import final_state
+from qas.state_prep import state_candidates
+from qas.synthesis import qiskit_basis, qiskit_synthesis, unitary_candidates
+from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 from qas.translate import translate
 
 # Output gates when neither ``gates`` nor a device is given: the universal pair every toolchain reads.
@@ -51,10 +59,13 @@ class CompileResult:
 
     Attributes:
         circuit: the circuit on the target's qubits, in the requested gates.
-        infidelity: ``1 - |Tr(U^dagger V)|^2 / d^2`` against the target (0 for an exact circuit, up to rounding).
+        infidelity: against a unitary ``1 - |Tr(U^dagger V)|^2 / d^2``, against a state ``1 - |<target|psi>|^2`` with
+            ``psi`` the circuit's output on |0...0> (0 for an exact circuit, up to rounding); for a Hamiltonian the
+            target state is its lowest eigenvector.
         method: the method that produced the circuit.
         export: the circuit laid out on the device, when one was given.
         attempts: what ``auto`` tried, in order: (method, infidelity) or (method, error message).
+        energy: for a Hamiltonian, ``<psi|H|psi>``; ``exact_energy`` is its lowest eigenvalue.
     """
 
     circuit: Circuit
@@ -62,13 +73,19 @@ class CompileResult:
     method: str
     export: ExportResult | None = None
     attempts: tuple[tuple[str, float | str], ...] = field(default=())
+    energy: float | None = None
+    exact_energy: float | None = None
 
     @classmethod
     def from_circuit(cls, circuit: Circuit, target: np.ndarray, method: str) -> CompileResult:
-        """Score ``circuit`` against ``target`` (what a compiler plugin returns)."""
+        """Score ``circuit`` against ``target``, a unitary (what a compiler plugin returns) or a state vector."""
         if circuit.n_qubits != int(np.log2(target.shape[0])):
             raise QasError(f"method {method!r} returned a {circuit.n_qubits}-qubit circuit for a different target")
-        return cls(circuit, max(0.0, 1.0 - unitary_fidelity(target, circuit.unitary())), method)
+        if target.ndim == 1:
+            fidelity = state_fidelity(target, final_state(circuit))
+        else:
+            fidelity = unitary_fidelity(target, circuit.unitary())
+        return cls(circuit, max(0.0, 1.0 - fidelity), method)
 
     @property
     def fidelity(self) -> float:
@@ -91,6 +108,8 @@ class CompileResult:
             **self.metrics(),
             "attempts": [{"method": m, "result": r} for m, r in self.attempts],
         }
+        if self.energy is not None:
+            data |= {"energy": self.energy, "exact_energy": self.exact_energy}
         if self.export is not None:
             data["device"] = self.export.summary() | {"circuit": self.export.to_qasm("3.0")}
         return data
@@ -105,12 +124,14 @@ def compile(
     tolerance: float = DEFAULT_TOLERANCE,
     **options: Any,
 ) -> CompileResult:
-    """Compile a target unitary into a circuit.
+    """Compile a target unitary, state, or Hamiltonian's ground state into a circuit.
 
     Args:
-        target: a unitary matrix, a :class:`~qas.tasks.UnitarySynthesis`, a ``.npy`` file, or a named target
-            (``toffoli``, ``unitary:qft3``, ...).
-        method: ``auto``, ``exact`` or a registered generator (``qas info`` lists them).
+        target: a unitary matrix or a state vector; a task (:class:`~qas.tasks.UnitarySynthesis`,
+            :class:`~qas.tasks.StatePreparation`, :class:`~qas.tasks.GroundState`); a ``.npy`` file or a named target
+            (``toffoli``, ``unitary:qft3``, ``state:ghz3``, ``state:psi.npy``, ``ground-state:h2``, ...).
+        method: ``auto``, ``exact`` or a registered generator (``qas info`` lists them). Generators compile unitaries;
+            states and Hamiltonians compile with ``exact`` (which ``auto`` then is).
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
             ``u3, cx``.
         device: also lay the circuit out on this device (name, file or :class:`Device`); see :func:`qas.to_device`.
@@ -120,28 +141,50 @@ def compile(
     Raises:
         QasError: bad target or tolerance, unknown method or device, or a gate set the circuit cannot be written in.
     """
-    unitary = resolve_unitary(target)
+    task = resolve_target(target)
     validate_tolerance(tolerance)
     dev = load_device(device) if device is not None else None
     gate_set = get_gate_set(gates if gates is not None else dev.gates if dev is not None else DEFAULT_GATES)
     methods = available_methods()
     if method != "auto" and method not in methods:
         raise QasError(f"unknown compile method {method!r}; available: auto, {', '.join(methods)}")
+    if isinstance(task, UnitarySynthesis):
+        result = _compile_unitary(task.target, method, methods, gate_set, dev, tolerance, options)
+    else:
+        if method not in ("auto", "exact"):
+            raise QasError(f"method {method!r} compiles unitaries; a {task.kind} target compiles with auto or exact")
+        if options:
+            raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
+        result = _exact_state(task, gate_set)
+        if method == "auto":
+            result = replace(result, attempts=(("exact", result.infidelity),))
+    if dev is not None:
+        result = replace(result, export=to_device(result.circuit, dev))
+    return result
+
+
+def _compile_unitary(
+    unitary: np.ndarray,
+    method: str,
+    methods: dict[str, CompileMethod],
+    gate_set: GateSet,
+    device: Device | None,
+    tolerance: float,
+    options: dict[str, Any],
+) -> CompileResult:
     if options and (method == "exact" or (method == "auto" and len(methods) == 1)):
         raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
     supplied = ("target", "gates", "device", "tolerance")  # the protocol's own arguments (module docstring)
     for name in [m for m in methods if m != "exact"] if method == "auto" else [method]:
         check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
     if method == "auto":
-        result = _auto(unitary, methods, gate_set, dev, tolerance, options)
+        result = _auto(unitary, methods, gate_set, device, tolerance, options)
     else:
-        result = methods[method](unitary, gates=gate_set, device=dev, tolerance=tolerance, **options)
+        result = methods[method](unitary, gates=gate_set, device=device, tolerance=tolerance, **options)
     # A generator may place gates outside the requested set; rewriting them keeps the promise of ``gates``.
     circuit = translate(result.circuit, gate_set)
     if circuit is not result.circuit:
         result = replace(CompileResult.from_circuit(circuit, unitary, result.method), attempts=result.attempts)
-    if dev is not None:
-        result = replace(result, export=to_device(result.circuit, dev))
     return result
 
 
@@ -192,92 +235,62 @@ def resolve_unitary(target: object) -> np.ndarray:
     return targets.resolve_unitary(target)[0]
 
 
+def resolve_target(target: object) -> Task:
+    """The task ``target`` asks for: a task as it is, ``KIND:TARGET`` text parsed (``state:ghz3``), a vector as a
+    state, anything else as a unitary (:func:`resolve_unitary`)."""
+    if isinstance(target, UnitarySynthesis | StatePreparation | GroundState):
+        return target
+    if isinstance(target, str) and target.partition(":")[0] in targets.TASK_KINDS:
+        return targets.parse_task(target)
+    if isinstance(target, np.ndarray | list | tuple) and np.ndim(target) == 1:
+        return StatePreparation(targets.resolve_state(target)[0])
+    return UnitarySynthesis(resolve_unitary(target))
+
+
 def _exact(
     unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
 ) -> CompileResult:
     """Analytic synthesis (exact up to float rounding, so ``tolerance`` is met), written in ``gates``.
 
-    Cirq's decompositions, and Qiskit's where it is installed (see :func:`_qiskit_synthesis`); the circuit with the
-    fewest two-qubit gates, then gates, wins.
+    Cirq's decompositions, and Qiskit's where it is installed (see :func:`qas.synthesis.qiskit_synthesis`); the
+    circuit with the fewest two-qubit gates, then gates, wins.
 
     The device is laid out by :func:`compile` afterwards; it is a parameter only to share the plugin signature.
     """
     n = int(np.log2(unitary.shape[0]))
     if n > MAX_EXACT_QUBITS:
         raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n}")
-    qiskit_circuit = _qiskit_synthesis(unitary) if n > 1 else None
-    circuits = [qiskit_circuit]
-    if n == 2 and qiskit_circuit is not None and (names := _qiskit_names(gates)) is not None:
+    circuits = unitary_candidates(unitary)
+    if n == 2 and len(circuits) == 2 and (names := qiskit_basis(gates)) is not None:
         # Qiskit's two-qubit decomposer picks the KAK's local gates for the basis it is given: 28 gates on IBM's
         # basis for Haar-random targets, where its u3/cx circuit translated takes 30 (Cirq's 36). Above two qubits
         # its output in the basis is longer than the u3/cx one translated (160 against 134 gates at three qubits).
-        circuits.append(_qiskit_synthesis(unitary, names))
-    if n <= 3 or qiskit_circuit is None:
-        circuits.append(_cirq_synthesis(unitary))
+        circuits.append(qiskit_synthesis(unitary, names))
     candidates = [translate(c, gates) for c in circuits if c is not None]
     best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
     return CompileResult.from_circuit(best, unitary, "exact")
 
 
-def _cirq_synthesis(unitary: np.ndarray) -> Circuit:
-    """Cirq's analytic decomposition: KAK up to two qubits, its three-qubit decomposition, Shannon's above."""
-    import cirq
-
-    from qas.cirq_interop import from_cirq
-
-    n = int(np.log2(unitary.shape[0]))
-    qubits = cirq.LineQubit.range(n)
-    if n == 1:
-        ops = [cirq.MatrixGate(unitary).on(qubits[0])]
-    elif n == 2:
-        ops = cirq.two_qubit_matrix_to_cz_operations(*qubits, unitary, allow_partial_czs=False)
-    elif n == 3:
-        ops = cirq.three_qubit_matrix_to_operations(*qubits, unitary)
-    else:
-        ops = list(cirq.quantum_shannon_decomposition(qubits, unitary))
-    return from_cirq(cirq.Circuit(ops), qubits=qubits)
+def _exact_state(task: StatePreparation | GroundState, gates: GateSet) -> CompileResult:
+    """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
+    written in ``gates``; of the constructions, the circuit with the fewest two-qubit gates, then gates."""
+    if task.n_qubits > MAX_EXACT_QUBITS:
+        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {task.n_qubits}")
+    state = task.target if isinstance(task, StatePreparation) else _lowest_eigenvector(task.hamiltonian)
+    # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41 CNOTs).
+    candidates = [translate(c, gates, optimize=True) for c in state_candidates(state)]
+    best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
+    result = CompileResult.from_circuit(best, state, "exact")
+    if isinstance(task, GroundState):
+        energy = task.hamiltonian.expectation(final_state(best))
+        result = replace(result, energy=energy, exact_energy=task.exact_energy)
+    return result
 
 
-def _qiskit_synthesis(unitary: np.ndarray, basis: Sequence[str] = ("u", "cx")) -> Circuit | None:
-    """Qiskit's synthesis into ``basis`` (Qiskit's gate names; two-qubit KAK, quantum Shannon decomposition above), or
-    None without Qiskit or where Qiskit cannot write the unitary in ``basis``.
-
-    Above three qubits it replaces Cirq's: on Haar-random 4-qubit unitaries it emits ~5% fewer CNOTs (95 vs 100)
-    about 80x faster (``bench/export.py``). Up to three qubits both run and the shorter circuit wins: Cirq's analytic
-    decompositions find the short circuits of structured targets (Toffoli in 7 CNOTs where Qiskit's takes 8), Qiskit's
-    one CNOT fewer on most Haar-random 3-qubit unitaries (19 vs 20).
-    """
-    try:
-        import qiskit
-        from qiskit import qasm2
-        from qiskit.circuit.library import UnitaryGate
-        from qiskit.transpiler.exceptions import TranspilerError
-    except ImportError:
-        return None
-    n = int(np.log2(unitary.shape[0]))
-    qc = qiskit.QuantumCircuit(n)
-    # Qiskit reads matrices little-endian: list the qubits reversed for qas's big-endian matrix. Level 1 keeps the
-    # qubit order (higher levels may fold a final permutation into the layout).
-    qc.append(UnitaryGate(unitary, check_input=False), list(reversed(range(n))))
-    try:
-        transpiled = qiskit.transpile(qc, basis_gates=list(basis), optimization_level=1)
-    except TranspilerError:
-        return None
-    return Circuit.from_qasm(qasm2.dumps(transpiled))
-
-
-def _qiskit_names(gates: GateSet) -> list[str] | None:
-    """The one-qubit gates of ``gates`` and its CX or CZ by Qiskit's names, or None where there is no CX or CZ, or a
-    one-qubit gate has no Qiskit name or a fixed angle (rz(pi/4) as a gate).
-
-    One entangler only: given two (IBM's cx and ecr), Qiskit picks between them at random from call to call, even
-    with a seed, and its ECR circuits are longer here (40 gates against 28).
-    """
-    from qiskit.circuit.library import get_standard_gate_name_mapping
-
-    entangler = next((g for g in ("cx", "cz") if g in gates.gate_names), None)
-    one_qubit = [c for c in gates.choices if GATES[c.gate].num_qubits == 1]
-    if entangler is None or any(c.fixed_params is not None for c in one_qubit):
-        return None
-    names = [{"u3": "u", "i": "id"}.get(c.gate, c.gate) for c in one_qubit]
-    return [*names, entangler] if set(names) <= set(get_standard_gate_name_mapping()) else None
+def _lowest_eigenvector(hamiltonian: PauliSum) -> np.ndarray:
+    """An eigenvector of the lowest eigenvalue (dense diagonalisation); real where the Hamiltonian is, as molecular
+    Hamiltonians are, so its preparation needs no phases. For a degenerate ground space, one of its vectors."""
+    matrix = hamiltonian.matrix()
+    if np.allclose(matrix.imag, 0):
+        return np.linalg.eigh(matrix.real)[1][:, 0].astype(complex)
+    return np.linalg.eigh(matrix)[1][:, 0]

@@ -74,6 +74,7 @@ class GroundState:
     ``exact_energy`` defaults to the lowest eigenvalue of ``hamiltonian`` (computed once, densely).
     """
 
+    kind: ClassVar[str] = "ground-state"
     hamiltonian: PauliSum
     noise: NoiseModel = NOISELESS  # a spec string such as "depolarize:0.01" is parsed into one
     name: str = "custom"

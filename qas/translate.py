@@ -320,7 +320,7 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
         return [Operation("phased_xz", (q,), (float(g.x_exponent), float(g.z_exponent), float(g.axis_phase_exponent)))]
     a, b, c = _zyz(u)
     if basis == "u3":
-        return [Operation("u3", (q,), (b, a, c))]
+        return [Operation("u3", (q,), (b, _wrap(a), _wrap(c)))]
     if abs(_wrap(b)) < _ANGLE_ATOL:
         return _rz(q, a + c)
     if abs(abs(_wrap(b)) - math.pi) < _ANGLE_ATOL:
