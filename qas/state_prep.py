@@ -1,6 +1,6 @@
 """Exact state preparation: a u3/cx circuit that takes |0...0> to a given state (up to a global phase).
 
-:func:`state_candidates` gives the circuits of two constructions (:func:`qas.compile` keeps the one with the fewest
+:func:`state_candidates` gives the circuits of these constructions (:func:`qas.compile` keeps the one with the fewest
 CNOTs, then gates, once written in the requested gates):
 
 - **Schmidt decomposition** (Plesch & Brukner, PRA 83, 032302, 2011), for any state: split the qubits into halves A
@@ -12,8 +12,9 @@ CNOTs, then gates, once written in the requested gates):
   the qubits that single the pair out, merging them into one, until |0...0> is left; the circuit is that undone.
   GHZ states come out in n - 1 CNOTs, H2's ground state in 3.
 
-Qiskit's ``StatePreparation`` (Shende-Bullock-Markov) is not a candidate: on the same states it needs more CNOTs
-(Haar-random 4 qubits 11 against 9, 6 qubits 57 against 44, GHZ-5 26 against 4; ``bench/compile.py --set states``).
+The two are written here because Qiskit's ``StatePreparation`` (Shende-Bullock-Markov) needs more CNOTs
+(``bench/export.py``: Haar-random 4-qubit states 11 against 9, 6 qubits 57 against 44.4, GHZ-5 26 against 4). Where
+Qiskit is installed its circuit is a third candidate: at three qubits it ties on CNOTs with fewer one-qubit gates.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import math
 import numpy as np
 
 from qas.circuit import Circuit, Operation, op
-from qas.synthesis import synthesize_unitary
+from qas.synthesis import qiskit_transpile, synthesize_unitary
 
 # Amplitudes and Schmidt coefficients below this are zero.
 _AMPLITUDE_ATOL = 1e-12
@@ -39,7 +40,8 @@ def state_candidates(state: np.ndarray) -> list[Circuit]:
     candidates = [Circuit(n, tuple(_schmidt(state, list(range(n)))))]
     if np.count_nonzero(np.abs(state) > _AMPLITUDE_ATOL) <= _SPARSE_AMPLITUDES_PER_QUBIT * n:
         candidates.append(_sparse(state, n))
-    return candidates
+    qiskit_circuit = qiskit_transpile(lambda library: library.StatePreparation(state))
+    return candidates if qiskit_circuit is None else [*candidates, qiskit_circuit]
 
 
 def _schmidt(state: np.ndarray, qubits: list[int]) -> list[Operation]:

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -59,18 +61,25 @@ def qiskit_synthesis(unitary: np.ndarray, basis: Sequence[str] = ("u", "cx")) ->
     decompositions find the short circuits of structured targets (Toffoli in 7 CNOTs where Qiskit's takes 8), Qiskit's
     one CNOT fewer on most Haar-random 3-qubit unitaries (19 vs 20).
     """
+    return qiskit_transpile(lambda library: library.UnitaryGate(unitary, check_input=False), basis)
+
+
+def qiskit_transpile(build: Callable[[ModuleType], Any], basis: Sequence[str] = ("u", "cx")) -> Circuit | None:
+    """The Qiskit instruction ``build(qiskit.circuit.library)``, transpiled into ``basis`` (Qiskit's gate names), as a
+    qas circuit; None without Qiskit or where Qiskit cannot write it in ``basis``."""
     try:
         import qiskit
         from qiskit import qasm2
-        from qiskit.circuit.library import UnitaryGate
+        from qiskit.circuit import library
         from qiskit.transpiler.exceptions import TranspilerError
     except ImportError:
         return None
-    n = int(np.log2(unitary.shape[0]))
+    instruction = build(library)
+    n = instruction.num_qubits
     qc = qiskit.QuantumCircuit(n)
-    # Qiskit reads matrices little-endian: list the qubits reversed for qas's big-endian matrix. Level 1 keeps the
-    # qubit order (higher levels may fold a final permutation into the layout).
-    qc.append(UnitaryGate(unitary, check_input=False), list(reversed(range(n))))
+    # Qiskit reads matrices and amplitudes little-endian: list the qubits reversed for qas's big-endian ones. Level 1
+    # keeps the qubit order (higher levels may fold a final permutation into the layout).
+    qc.append(instruction, list(reversed(range(n))))
     try:
         transpiled = qiskit.transpile(qc, basis_gates=list(basis), optimization_level=1)
     except TranspilerError:

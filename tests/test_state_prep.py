@@ -3,6 +3,9 @@ of states and Hamiltonians' ground states from Python and the CLI."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_cli import run_json
@@ -45,7 +48,7 @@ def test_every_construction_prepares_its_state(name: str) -> None:
     state = STATES[name]
     candidates = state_candidates(state)
     few_amplitudes = np.count_nonzero(state) <= 2 * np.log2(len(state))  # sparse merging runs only then
-    assert len(candidates) == 1 + few_amplitudes
+    assert len(candidates) == 2 + few_amplitudes  # Schmidt, Qiskit's (installed here), sparse merging
     for circuit in candidates:
         assert state_fidelity(state, final_state(circuit)) == pytest.approx(1, abs=1e-10)
 
@@ -99,9 +102,19 @@ def test_state_targets_refuse_generators_options_and_too_many_qubits() -> None:
         qas.compile([2.0, 0.0])
 
 
-def test_cli_compiles_a_hamiltonians_ground_state(capsys: pytest.CaptureFixture[str]) -> None:
+def test_states_compile_without_qiskit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
+    assert len(state_candidates(STATES["haar5"])) == 1
+    result = qas.compile(STATES["haar5"])
+    assert result.infidelity < 1e-10 and result.circuit.cnot_count == 26  # 1 + 2 + 3 + 20 (Cirq's three-qubit unitary)
+
+
+def test_cli_compiles_ground_states_and_vectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "compile", "ground-state:h2", "--gates", "ibm-native")
     assert data["energy"] == pytest.approx(data["exact_energy"], abs=1e-9) and data["cnot_count"] == 3
+    np.save(tmp_path / "psi.npy", ghz_state(4))  # a vector in an array file is a state
+    data = run_json(capsys, "compile", str(tmp_path / "psi.npy"))
+    assert data["infidelity"] < 1e-10 and data["cnot_count"] == 3 and "energy" not in data
     assert main(["compile", "state:ghz3", "--method", "diffusion"]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: method 'diffusion' compiles unitaries; a state target compiles with auto or exact"
