@@ -20,6 +20,7 @@ import numpy as np
 from qas.circuit import Circuit, Operation
 from qas.errors import InvalidCircuitError
 from qas.gates import GATES
+from qas.linalg import wrap_angle
 
 if TYPE_CHECKING:
     import cirq
@@ -176,12 +177,7 @@ def _u3_angles(matrix: np.ndarray) -> tuple[float, float, float, float]:
         phi_plus_phase = cmath.phase(matrix[1, 0])
         phase = cmath.phase(matrix[0, 0]) if c > _EXPONENT_ATOL else 0.0
         lam, phi = lam_plus_phase - phase, phi_plus_phase - phase
-    return theta, _wrap(phi), _wrap(lam), _wrap(phase)
-
-
-def _wrap(angle: float) -> float:
-    """Angle in (-pi, pi]."""
-    return -((-angle + math.pi) % (2 * math.pi) - math.pi)
+    return theta, wrap_angle(phi), wrap_angle(lam), wrap_angle(phase)
 
 
 def _synthesise(unitary: np.ndarray, qubits: tuple[int, ...]) -> list[Operation]:

@@ -247,9 +247,7 @@ def compile_command(
     if as_json:
         print_json(result.to_dict() | {"output": output})
     else:
-        rows = {"method": result.method, "infidelity": result.infidelity, **result.metrics()}
-        if result.energy is not None:
-            rows |= {"energy": result.energy, "exact energy": result.exact_energy}
+        rows = {"method": result.method, "infidelity": result.infidelity, **result.energy_summary(), **result.metrics()}
         if result.export is not None:
             rows |= {"device": result.export.device.name, "verified": result.export.verified}
         console.print(_metrics_table(f"compiled {target}", rows))

@@ -94,12 +94,20 @@ class CompileResult:
     def metrics(self) -> dict[str, int]:
         return self.circuit.metrics()
 
+    def energy_summary(self) -> dict[str, float]:
+        """For a Hamiltonian: ``energy`` and ``energy_error`` (above the exact ground energy), as ``qas evaluate``
+        reports them; empty otherwise."""
+        if self.energy is None or self.exact_energy is None:
+            return {}
+        return {"energy": self.energy, "energy_error": self.energy - self.exact_energy}
+
     def to_qasm(self, version: str = "3.0") -> str:
         """OpenQASM of the device circuit (its layout in comments) when there is one, else of the logical circuit."""
         return (self.export or self.circuit).to_qasm(version)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json``: fidelity, infidelity, method, OpenQASM 3 and the cost metrics."""
+        """Plain data for ``--json``: fidelity, infidelity, method, OpenQASM 3, the cost metrics and, for a
+        Hamiltonian, the energy."""
         data: dict[str, Any] = {
             "method": self.method,
             "fidelity": self.fidelity,
@@ -108,8 +116,7 @@ class CompileResult:
             **self.metrics(),
             "attempts": [{"method": m, "result": r} for m, r in self.attempts],
         }
-        if self.energy is not None:
-            data |= {"energy": self.energy, "exact_energy": self.exact_energy}
+        data |= self.energy_summary()
         if self.export is not None:
             data["device"] = self.export.summary() | {"circuit": self.export.to_qasm("3.0")}
         return data

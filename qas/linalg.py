@@ -1,4 +1,4 @@
-"""Validation of user-supplied states and unitaries, and the fidelities every score uses."""
+"""Validation of user-supplied states and unitaries, the fidelities every score uses, and angle wrapping."""
 
 from __future__ import annotations
 
@@ -81,3 +81,9 @@ def unitary_fidelity(target: np.ndarray, unitary: np.ndarray) -> float:
     """Hilbert-Schmidt fidelity |Tr(U^dagger V)|^2 / d^2: 1 exactly when V equals U up to a global phase."""
     d = target.shape[0]
     return float(abs(np.vdot(target, unitary)) ** 2 / d**2)
+
+
+def wrap_angle(angle: float) -> float:
+    """``angle`` in (-pi, pi] (so a half turn reads pi, as in ``u3(pi, 0, pi)`` for X)."""
+    wrapped = (angle + math.pi) % (2 * math.pi) - math.pi
+    return math.pi if wrapped == -math.pi else wrapped

@@ -20,6 +20,7 @@ from qas.cirq_interop import from_cirq
 from qas.errors import QasError
 from qas.gate_sets import GateChoice, GateSet, get_gate_set
 from qas.gates import GATES
+from qas.linalg import wrap_angle
 
 if TYPE_CHECKING:
     import cirq
@@ -320,10 +321,10 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
         return [Operation("phased_xz", (q,), (float(g.x_exponent), float(g.z_exponent), float(g.axis_phase_exponent)))]
     a, b, c = _zyz(u)
     if basis == "u3":
-        return [Operation("u3", (q,), (b, _wrap(a), _wrap(c)))]
-    if abs(_wrap(b)) < _ANGLE_ATOL:
+        return [Operation("u3", (q,), (b, wrap_angle(a), wrap_angle(c)))]
+    if abs(wrap_angle(b)) < _ANGLE_ATOL:
         return _rz(q, a + c)
-    if abs(abs(_wrap(b)) - math.pi) < _ANGLE_ATOL:
+    if abs(abs(wrap_angle(b)) - math.pi) < _ANGLE_ATOL:
         # Rz(a) Ry(pi) Rz(c) = Ry(pi) Rz(c - a) = Rx(pi) Rz(c - a - pi) up to phase: one rz and a half turn.
         if basis == "rz+ry":
             return [*_rz(q, c - a), Operation("ry", (q,), (math.pi,))]
@@ -339,7 +340,7 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
     if basis == "rz+rx":
         # Ry(b) = Rz(pi/2) Rx(b) Rz(-pi/2).
         return [*_rz(q, c - math.pi / 2), Operation("rx", (q,), (b,)), *_rz(q, a + math.pi / 2)]
-    if abs(_wrap(b) - math.pi / 2) < _ANGLE_ATOL:
+    if abs(wrap_angle(b) - math.pi / 2) < _ANGLE_ATOL:
         # Ry(pi/2) = Rz(pi/2) SX Rz(-pi/2) up to phase: one sx.
         return [*_rz(q, c - math.pi / 2), Operation("sx", (q,)), *_rz(q, a + math.pi / 2)]
     # Rz(a) Ry(b) Rz(c) = Rz(a + pi) SX Rz(b + pi) SX Rz(c) up to phase (the ZSXZSXZ form IBM compilers emit).
@@ -347,11 +348,6 @@ def _one_qubit(u: np.ndarray, q: int, basis: str, fixed: list[GateChoice]) -> li
     return [*_rz(q, c), sx, *_rz(q, b + math.pi), sx, *_rz(q, a + math.pi)]
 
 
-def _wrap(angle: float) -> float:
-    """Angle in [-pi, pi)."""
-    return (angle + math.pi) % (2 * math.pi) - math.pi
-
-
 def _rz(q: int, angle: float) -> list[Operation]:
-    angle = _wrap(angle)
+    angle = wrap_angle(angle)
     return [Operation("rz", (q,), (angle,))] if abs(angle) > _ANGLE_ATOL else []
