@@ -13,7 +13,7 @@ CNOTs, then gates, once written in the requested gates):
   GHZ states come out in n - 1 CNOTs, H2's ground state in 3.
 
 The two are written here because Qiskit's ``StatePreparation`` (Shende-Bullock-Markov) needs more CNOTs
-(``bench/export.py``: Haar-random 4-qubit states 11 against 9, 6 qubits 57 against 44.4, GHZ-5 26 against 4). Where
+(``bench/export.py``: Haar-random 4-qubit states 11 against 9, 6 qubits 57 against 44, GHZ-5 26 against 4). Where
 Qiskit is installed its circuit is a third candidate: at three qubits it ties on CNOTs with fewer one-qubit gates.
 """
 
@@ -48,7 +48,7 @@ def _schmidt(state: np.ndarray, qubits: list[int]) -> list[Operation]:
     """Operations on ``qubits`` preparing ``state`` (its qubit i on ``qubits[i]``) by Schmidt decomposition."""
     n = len(qubits)
     if n == 1:
-        return _on(synthesize_unitary(_unitary_with_columns(state.reshape(2, 1))), qubits)
+        return _isometry(state.reshape(2, 1), qubits)
     m = n // 2
     a, b = qubits[:m], qubits[m:]
     u, s, vh = np.linalg.svd(state.reshape(2**m, 2 ** (n - m)))
@@ -60,19 +60,42 @@ def _schmidt(state: np.ndarray, qubits: list[int]) -> list[Operation]:
     coefficients[:rank] = s[:rank]
     ops = _schmidt(coefficients.astype(complex), a[m - k :])
     ops += [op("cx", a[m - k + j], b[len(b) - k + j]) for j in range(k)]
-    ops += _on(synthesize_unitary(_unitary_with_columns(u[:, :rank])), a)
-    ops += _on(synthesize_unitary(_unitary_with_columns(vh[:rank].T)), b)
-    return ops
+    return ops + _isometry(u[:, :rank], a) + _isometry(vh[:rank].T, b)
 
 
-def _unitary_with_columns(columns: np.ndarray) -> np.ndarray:
-    """A unitary whose first columns are the orthonormal ``columns``, completed by Gram-Schmidt over the standard basis.
+def _isometry(columns: np.ndarray, qubits: list[int]) -> list[Operation]:
+    """Operations on ``qubits`` taking basis state ``|i>`` to ``columns[:, i]`` (orthonormal columns).
 
-    The completion takes the basis vectors least covered by the columns first, so a structured state (columns that are
-    basis vectors) gets a permutation-like unitary, which synthesises shorter than an arbitrary completion.
+    Only those columns are fixed: the unitary synthesised is the completion, of three, whose circuit has the fewest
+    CNOTs, then gates. Each wins somewhere (on W-3 the last two take 3 CNOTs against 4 for the first; on GHZ-4, the
+    second 3 against 5).
+    """
+    dim, fixed = columns.shape
+    if fixed == dim:
+        return _on(synthesize_unitary(columns), qubits)
+    completions = [
+        _complete(columns, order=None),
+        _complete(columns, order=range(dim)),
+        np.hstack([columns, np.linalg.svd(columns)[0][:, fixed:]]),  # the SVD's own basis of the complement
+    ]
+    circuits = [synthesize_unitary(u) for u in completions]
+    return _on(min(circuits, key=lambda c: (c.two_qubit_count, len(c.operations))), qubits)
+
+
+def _complete(columns: np.ndarray, order: range | None) -> np.ndarray:
+    """A unitary whose first columns are ``columns``, completed by Gram-Schmidt over the standard basis: the basis
+    vectors in ``order`` where they are not mostly covered by the columns, else (``None``) the least covered first.
+
+    Structured states (columns that are basis vectors) then get permutation-like unitaries, which synthesise shorter
+    than arbitrary completions.
     """
     dim = columns.shape[0]
     basis = list(columns.T)
+    for j in order or ():
+        spanned = np.array(basis).T
+        residual = np.eye(dim)[:, j] - spanned @ spanned.conj().T[:, j]
+        if len(basis) < dim and np.linalg.norm(residual) > 0.5:
+            basis.append(residual / np.linalg.norm(residual))
     while len(basis) < dim:
         spanned = np.array(basis).T
         residuals = np.eye(dim) - spanned @ spanned.conj().T

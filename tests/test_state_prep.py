@@ -59,6 +59,7 @@ def test_every_construction_prepares_its_state(name: str) -> None:
         ("state:bell", 1),
         ("state:ghz3", 2),  # sparse merging: n - 1 CNOTs
         ("state:ghz5", 4),  # Qiskit's StatePreparation: 26
+        ("state:w3", 3),  # Schmidt with a completion of the isometry other than the first tried (4)
         ("ground-state:h2", 3),  # two amplitudes, |1100> and |0011>: 3 CNOTs
     ],
 )
