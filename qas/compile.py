@@ -39,7 +39,7 @@ from qas.plugins import plugins
 from qas.settings import check_keywords, is_finite_number
 from qas.sim import final_state
 from qas.state_prep import state_candidates
-from qas.synthesis import qiskit_basis, qiskit_synthesis, unitary_candidates
+from qas.synthesis import qiskit_basis, qiskit_synthesis, synthesis_cost, unitary_candidates
 from qas.tasks import GroundState, StatePreparation, Task, UnitarySynthesis
 from qas.translate import translate
 
@@ -162,10 +162,10 @@ def compile(
             raise QasError(f"method {method!r} compiles unitaries; a {task.kind} target compiles with auto or exact")
         if options:
             raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
-        result = _exact_state(task, gate_set)
+        result = _exact_state(task, gate_set, dev)
         if method == "auto":
             result = replace(result, attempts=(("exact", result.infidelity),))
-    if dev is not None:
+    if dev is not None and result.export is None:
         result = replace(result, export=to_device(result.circuit, dev))
     return result
 
@@ -276,20 +276,24 @@ def _exact(
         # its output in the basis is longer than the u3/cx one translated (160 against 134 gates at three qubits).
         circuits.append(qiskit_synthesis(unitary, names))
     candidates = [translate(c, gates) for c in circuits if c is not None]
-    best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
-    return CompileResult.from_circuit(best, unitary, "exact")
+    return CompileResult.from_circuit(min(candidates, key=synthesis_cost), unitary, "exact")
 
 
-def _exact_state(task: StatePreparation | GroundState, gates: GateSet) -> CompileResult:
+def _exact_state(task: StatePreparation | GroundState, gates: GateSet, device: Device | None) -> CompileResult:
     """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
-    written in ``gates``; of the constructions, the circuit with the fewest two-qubit gates, then gates."""
+    written in ``gates``: of the constructions, the circuit with the fewest two-qubit gates, then gates, on ``device``
+    where one is given (routing adds SWAPs to some constructions and not others), else as it stands."""
     if task.n_qubits > MAX_EXACT_QUBITS:
         raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {task.n_qubits}")
     state = task.target if isinstance(task, StatePreparation) else _lowest_eigenvector(task.hamiltonian)
     # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41 CNOTs).
     candidates = [translate(c, gates, optimize=True) for c in state_candidates(state)]
-    best = min(candidates, key=lambda c: (c.two_qubit_count, len(c.operations)))
-    result = CompileResult.from_circuit(best, state, "exact")
+    placed = [to_device(c, device) if device is not None else None for c in candidates]
+    best, export = min(
+        zip(candidates, placed, strict=True),
+        key=lambda pair: synthesis_cost(pair[1].circuit if pair[1] is not None else pair[0]),
+    )
+    result = replace(CompileResult.from_circuit(best, state, "exact"), export=export)
     if isinstance(task, GroundState):
         energy = task.hamiltonian.expectation(final_state(best))
         result = replace(result, energy=energy, exact_energy=task.exact_energy)

@@ -10,7 +10,8 @@ CNOTs, then gates, once written in the requested gates):
 - **Sparse merging** (after Gleinig & Hoefler, DAC 2021), for states with few non-zero amplitudes: run backwards from
   the state, CNOTs making two of its basis states differ in one qubit and a rotation on that qubit, controlled on
   the qubits that single the pair out, merging them into one, until |0...0> is left; the circuit is that undone.
-  GHZ states come out in n - 1 CNOTs, H2's ground state in 3.
+  GHZ states come out in n - 1 CNOTs, H2's ground state in 3. Two variants: the CNOTs as a star or as a chain of
+  neighbours (:func:`qas.compile` with a device keeps the construction that routes to the fewest gates).
 
 The two are written here because Qiskit's ``StatePreparation`` (Shende-Bullock-Markov) needs more CNOTs
 (``bench/export.py``: Haar-random 4-qubit states 11 against 9, 6 qubits 57 against 44, GHZ-5 26 against 4). Where
@@ -19,12 +20,13 @@ Qiskit is installed its circuit is a third candidate: at three qubits it ties on
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 from qas.circuit import Circuit, Operation, op
-from qas.synthesis import qiskit_transpile, synthesize_unitary
+from qas.synthesis import qiskit_transpile, synthesis_cost, synthesize_unitary
 
 # Amplitudes and Schmidt coefficients below this are zero.
 _AMPLITUDE_ATOL = 1e-12
@@ -39,7 +41,7 @@ def state_candidates(state: np.ndarray) -> list[Circuit]:
     n = int(np.log2(state.shape[0]))
     candidates = [Circuit(n, tuple(_schmidt(state, list(range(n)))))]
     if np.count_nonzero(np.abs(state) > _AMPLITUDE_ATOL) <= _SPARSE_AMPLITUDES_PER_QUBIT * n:
-        candidates.append(_sparse(state, n))
+        candidates += [_sparse(state, n, chain=False), _sparse(state, n, chain=True)]
     qiskit_circuit = qiskit_transpile(lambda library: library.StatePreparation(state))
     return candidates if qiskit_circuit is None else [*candidates, qiskit_circuit]
 
@@ -79,7 +81,7 @@ def _isometry(columns: np.ndarray, qubits: list[int]) -> list[Operation]:
         np.hstack([columns, np.linalg.svd(columns)[0][:, fixed:]]),  # the SVD's own basis of the complement
     ]
     circuits = [synthesize_unitary(u) for u in completions]
-    return _on(min(circuits, key=lambda c: (c.two_qubit_count, len(c.operations))), qubits)
+    return _on(min(circuits, key=synthesis_cost), qubits)
 
 
 def _complete(columns: np.ndarray, order: range | None) -> np.ndarray:
@@ -110,23 +112,33 @@ def _on(circuit: Circuit, qubits: list[int]) -> list[Operation]:
     return [Operation(o.gate, tuple(qubits[q] for q in o.qubits), o.params) for o in circuit.operations]
 
 
-def _sparse(state: np.ndarray, n: int) -> Circuit:
-    """A circuit preparing ``state`` by merging its basis states pairwise (see the module docstring)."""
+def _sparse(state: np.ndarray, n: int, *, chain: bool) -> Circuit:
+    """A circuit preparing ``state`` by merging its basis states pairwise (see the module docstring).
+
+    Two basis states differing on qubits d0 < d1 < ... are made to differ on d0 only by CNOTs from d0 to each other
+    (a star) or, with ``chain``, from each to the next (d3 -> d4, then d2 -> d3, ...): as many CNOTs, but between
+    neighbours, which a line of qubits routes without SWAPs (GHZ-5 on a line: 4 CNOTs against 10 for the star).
+    """
 
     def bit(x: int, q: int) -> int:
         return (x >> (n - 1 - q)) & 1
 
     amplitudes = {x: complex(a) for x, a in enumerate(state) if abs(a) > _AMPLITUDE_ATOL}
-    # Each merge as the operations that undo it (the rotation's inverse, then the CNOTs, which are their own).
+    # Each merge as the operations that undo it: the rotation's inverse, then the CNOTs in reverse order.
     undo: list[list[Operation]] = []
     while len(amplitudes) > 1:
         pairs = [(x, y) for x in amplitudes for y in amplitudes if x < y]
         x, y = min(pairs, key=lambda pair: (pair[0] ^ pair[1]).bit_count())
-        first, *rest = [q for q in range(n) if bit(x, q) != bit(y, q)]
-        cnots = [op("cx", first, q) for q in rest]  # after them x and y differ on ``first`` only
-        flip = sum(1 << (n - 1 - q) for q in rest)
-        amplitudes = {(z ^ flip if bit(z, first) else z): a for z, a in amplitudes.items()}
-        x, y = (x, y ^ flip) if not bit(x, first) else (y, x ^ flip)  # x has 0 on ``first``
+        first, *rest = differing = [q for q in range(n) if bit(x, q) != bit(y, q)]
+        if chain:
+            cnots = [op("cx", c, t) for c, t in reversed(list(itertools.pairwise(differing)))]
+        else:
+            cnots = [op("cx", first, t) for t in rest]
+        for cnot in cnots:  # after them x and y differ on ``first`` only
+            c, t = cnot.qubits
+            amplitudes = {z ^ (bit(z, c) << (n - 1 - t)): a for z, a in amplitudes.items()}
+            x, y = (z ^ (bit(z, c) << (n - 1 - t)) for z in (x, y))
+        x, y = (x, y) if not bit(x, first) else (y, x)  # x has 0 on ``first``
         controls: list[int] = []
         others = [z for z in amplitudes if z not in (x, y)]
         while others:  # qubits on which x (and y) differ from the other basis states, the most telling first
@@ -139,7 +151,7 @@ def _sparse(state: np.ndarray, n: int) -> Circuit:
         a0, a1 = amplitudes.pop(x), amplitudes.pop(y)
         norm = math.hypot(abs(a0), abs(a1))
         merge = np.array([[np.conj(a0), np.conj(a1)], [-a1, a0]]) / norm  # (a0, a1) -> (norm, 0)
-        undo.append(_controlled(merge.conj().T, [(q, bit(x, q)) for q in controls], first, n) + cnots)
+        undo.append(_controlled(merge.conj().T, [(q, bit(x, q)) for q in controls], first, n) + cnots[::-1])
         amplitudes[x] = norm
     (last,) = amplitudes
     ops = [op("x", q) for q in range(n) if bit(last, q)]

@@ -20,7 +20,12 @@ from qas.gates import GATES
 def synthesize_unitary(unitary: np.ndarray) -> Circuit:
     """A u3/cx circuit for ``unitary`` (up to a global phase): of :func:`unitary_candidates`, the one with the fewest
     CNOTs, then gates."""
-    return min(unitary_candidates(unitary), key=lambda c: (c.two_qubit_count, len(c.operations)))
+    return min(unitary_candidates(unitary), key=synthesis_cost)
+
+
+def synthesis_cost(circuit: Circuit) -> tuple[int, int]:
+    """What exact synthesis minimises: two-qubit gates, then gates."""
+    return circuit.two_qubit_count, len(circuit.operations)
 
 
 def unitary_candidates(unitary: np.ndarray) -> list[Circuit]:

@@ -48,7 +48,7 @@ def test_every_construction_prepares_its_state(name: str) -> None:
     state = STATES[name]
     candidates = state_candidates(state)
     few_amplitudes = np.count_nonzero(state) <= 2 * np.log2(len(state))  # sparse merging runs only then
-    assert len(candidates) == 2 + few_amplitudes  # Schmidt, Qiskit's (installed here), sparse merging
+    assert len(candidates) == 2 + 2 * few_amplitudes  # Schmidt, Qiskit's (installed here), sparse star and chain
     for circuit in candidates:
         assert state_fidelity(state, final_state(circuit)) == pytest.approx(1, abs=1e-10)
 
@@ -90,6 +90,13 @@ def test_states_in_other_gates_and_on_a_device() -> None:
     assert {o.gate for o in w3.circuit} <= {"phased_xz", "cz"}
     assert w3.infidelity < 1e-10 and w3.export is not None and w3.export.verified is True
     assert state_fidelity(ghz_state(3), final_state(qas.compile("state:ghz3", method="auto").circuit)) > 1 - 1e-10
+
+
+def test_on_a_device_the_construction_that_routes_best_wins() -> None:
+    # GHZ-5's star of CNOTs from qubit 0 needs SWAPs on a line (10 CNOTs routed); the chain of neighbours needs none.
+    for device in ("ibm-line", "ibm-heavy-hex"):
+        placed = qas.compile("state:ghz5", device=device).export
+        assert placed is not None and placed.verified is True and placed.circuit.two_qubit_count == 4
 
 
 def test_state_targets_refuse_generators_options_and_too_many_qubits() -> None:
