@@ -262,12 +262,14 @@ def demo(
     method: Annotated[str, typer.Option(help="Compile method for the Toffoli step (see `qas compile`).")] = "auto",
     as_json: JsonOption = False,
 ) -> None:
-    """Build GHZ-3, evaluate it, export it to an IBM-like heavy-hex device, and compile the Toffoli gate."""
+    """Build GHZ-3, evaluate it, export it to an IBM-like heavy-hex device, compile the Toffoli gate, and compile a
+    circuit for H2's ground state."""
     ghz = Circuit(3, (op("h", 0), op("cx", 0, 1), op("cx", 1, 2)))
     score = qas.evaluate(ghz, parse_task("state:ghz3"))
     noisy = qas.evaluate(ghz, parse_task("state:ghz3", noise="1q=depolarize:0.001,2q=depolarize:0.01"))
     exported = qas.to_device(ghz, "ibm-heavy-hex")
     toffoli = qas.compile("toffoli", method=method, device="ibm-line")
+    h2 = qas.compile("ground-state:h2")
     data = {
         "fidelity": score.fidelity,
         "noisy_fidelity": noisy.fidelity,
@@ -275,6 +277,7 @@ def demo(
         "circuit": ghz.to_qasm("3.0"),
         "export": exported.summary() | {"circuit": exported.to_qasm("3.0")},
         "compile": toffoli.to_dict(),
+        "ground_state": h2.to_dict(),
     }
     if as_json:
         print_json(data)
@@ -290,6 +293,9 @@ def demo(
     tried = ", ".join(m for m, _ in toffoli.attempts) or toffoli.method
     rows = {"method": toffoli.method, "tried": tried, "infidelity": toffoli.infidelity, **toffoli.metrics()}
     console.print(_metrics_table("qas.compile", rows | {"verified on device": toffoli.export.verified}))
+    console.rule("H2 ground state compiled (state preparation of the lowest eigenvector)")
+    print(h2.to_qasm("3.0"), end="")
+    console.print(_metrics_table("qas.compile", {**h2.energy_summary(), **h2.metrics()}))
 
 
 # ----- entry point ---------------------------------------------------------------------------------------------------

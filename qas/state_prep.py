@@ -36,8 +36,9 @@ _SPARSE_AMPLITUDES_PER_QUBIT = 2
 
 
 def state_candidates(state: np.ndarray) -> list[Circuit]:
-    """u3/cx circuits with ``circuit |0...0> = state`` up to a global phase, one per construction that applies;
-    ``state`` is a normalised vector of length 2**n (qubit 0 the most significant bit, as everywhere in qas)."""
+    """Circuits with ``circuit |0...0> = state`` up to a global phase, one per construction that applies, in CNOTs and
+    the one-qubit gates the syntheses emit (:func:`qas.compile` translates them); ``state`` is a normalised vector of
+    length 2**n (qubit 0 the most significant bit, as everywhere in qas)."""
     n = int(np.log2(state.shape[0]))
     candidates = [Circuit(n, tuple(_schmidt(state, list(range(n)))))]
     if np.count_nonzero(np.abs(state) > _AMPLITUDE_ATOL) <= _SPARSE_AMPLITUDES_PER_QUBIT * n:

@@ -173,6 +173,7 @@ def test_demo_runs_end_to_end_through_the_console_script() -> None:
     assert data["fidelity"] == pytest.approx(1.0) and 0.9 < data["noisy_fidelity"] < 1.0
     assert data["export"]["verified"] is True and data["export"]["device"] == "ibm-heavy-hex"
     assert data["compile"]["infidelity"] < 1e-9 and data["compile"]["device"]["verified"] is True
+    assert abs(data["ground_state"]["energy_error"]) < 1e-9 and data["ground_state"]["cnot_count"] == 3
 
 
 @pytest.mark.parametrize("command", ["info", "evaluate", "export", "draw", "compile", "demo"])
