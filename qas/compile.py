@@ -243,16 +243,16 @@ def resolve_unitary(target: object) -> np.ndarray:
 
 
 def resolve_target(target: object) -> Task:
-    """The task ``target`` asks for: a task as it is, ``KIND:TARGET`` text parsed (``state:ghz3``), a vector (or an
-    array file holding one) as a state, anything else as a unitary (:func:`resolve_unitary`)."""
+    """The task ``target`` asks for: a task as it is, ``KIND:TARGET`` text parsed (``state:ghz3``), a vector or column
+    (or an array file holding one) as a state, anything else as a unitary (:func:`resolve_unitary`)."""
     if isinstance(target, UnitarySynthesis | StatePreparation | GroundState):
         return target
     if isinstance(target, str) and target.partition(":")[0] in targets.TASK_KINDS:
         return targets.parse_task(target)
     if isinstance(target, str | Path) and Path(target).suffix.lower() in targets.ARRAY_SUFFIXES:
         target = targets.load_array(target)
-    if isinstance(target, np.ndarray | list | tuple) and np.ndim(target) == 1:
-        return StatePreparation(targets.resolve_state(target)[0])
+    if isinstance(target, np.ndarray | list | tuple) and (np.ndim(target) == 1 or np.shape(target)[1:] == (1,)):
+        return StatePreparation(targets.resolve_state(target)[0])  # a vector, or a column of one
     return UnitarySynthesis(resolve_unitary(target))
 
 

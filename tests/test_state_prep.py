@@ -121,9 +121,11 @@ def test_cli_compiles_ground_states_and_vectors(tmp_path: Path, capsys: pytest.C
     data = run_json(capsys, "compile", "ground-state:h2", "--gates", "ibm-native")
     assert data["energy"] == pytest.approx(-1.1372701746609, abs=1e-9) and data["cnot_count"] == 3
     assert abs(data["energy_error"]) < 1e-9
-    np.save(tmp_path / "psi.npy", ghz_state(4))  # a vector in an array file is a state
-    data = run_json(capsys, "compile", str(tmp_path / "psi.npy"))
-    assert data["infidelity"] < 1e-10 and data["cnot_count"] == 3 and "energy" not in data
+    np.save(tmp_path / "psi.npy", ghz_state(4))  # a vector in an array file is a state, and so is a column
+    np.savetxt(tmp_path / "psi.txt", ghz_state(4).reshape(-1, 1))
+    for name in ("psi.npy", "psi.txt"):
+        data = run_json(capsys, "compile", str(tmp_path / name))
+        assert data["infidelity"] < 1e-10 and data["cnot_count"] == 3 and "energy" not in data
     assert main(["compile", "state:ghz3", "--method", "diffusion"]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: method 'diffusion' compiles unitaries; a state target compiles with auto or exact"
