@@ -181,13 +181,16 @@ def _compile_unitary(
 ) -> CompileResult:
     if options and (method == "exact" or (method == "auto" and len(methods) == 1)):
         raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
+    generators = [m for m in methods if m != "exact"]
     supplied = ("target", "gates", "device", "tolerance")  # the protocol's own arguments (module docstring)
-    for name in [m for m in methods if m != "exact"] if method == "auto" else [method]:
+    for name in generators if method == "auto" else [method]:
         check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
-    if method == "auto":
-        result = _auto(unitary, methods, gate_set, device, tolerance, options)
-    else:
-        result = methods[method](unitary, gates=gate_set, device=device, tolerance=tolerance, **options)
+
+    def run(name: str) -> CompileResult:
+        extra = {} if name == "exact" else options  # exact takes none (checked above)
+        return methods[name](unitary, gates=gate_set, device=device, tolerance=tolerance, **extra)
+
+    result = _auto(run, generators, tolerance) if method == "auto" else run(method)
     # A generator may place gates outside the requested set; rewriting them keeps the promise of ``gates``.
     circuit = translate(result.circuit, gate_set)
     if circuit is not result.circuit:
@@ -195,20 +198,12 @@ def _compile_unitary(
     return result
 
 
-def _auto(
-    unitary: np.ndarray,
-    methods: dict[str, CompileMethod],
-    gate_set: GateSet,
-    device: Device | None,
-    tolerance: float,
-    options: dict[str, Any],
-) -> CompileResult:
+def _auto(run: Callable[[str], CompileResult], generators: list[str], tolerance: float) -> CompileResult:
+    """The first generator's circuit within ``tolerance``, else exact synthesis's; every attempt recorded."""
     attempts: list[tuple[str, float | str]] = []
-    for name, generate in methods.items():
-        if name == "exact":
-            continue
+    for name in generators:
         try:
-            candidate = generate(unitary, gates=gate_set, device=device, tolerance=tolerance, **options)
+            candidate = run(name)
         except (ConfigError, InputFileError):
             raise  # a bad option or weights file is the caller's to fix; falling back to exact would hide it
         except QasError as err:
@@ -217,7 +212,7 @@ def _auto(
         attempts.append((name, candidate.infidelity))
         if candidate.infidelity <= tolerance:
             return replace(candidate, attempts=tuple(attempts))
-    exact = _exact(unitary, gates=gate_set, device=device, tolerance=tolerance)
+    exact = run("exact")
     return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
 
 
