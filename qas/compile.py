@@ -136,7 +136,8 @@ def compile(
     Args:
         target: a unitary matrix or a state vector; a task (:class:`~qas.tasks.UnitarySynthesis`,
             :class:`~qas.tasks.StatePreparation`, :class:`~qas.tasks.GroundState`); a ``.npy`` file or a named target
-            (``toffoli``, ``unitary:qft3``, ``state:ghz3``, ``state:psi.npy``, ``ground-state:h2``, ...).
+            (``toffoli``, ``unitary:qft3``, ``state:ghz3``, ``state:psi.npy``, ``ground-state:h2``, ...). A task's
+            noise model plays no part: the circuit is exact (:func:`qas.evaluate` scores it under noise).
         method: ``auto``, ``exact`` or a registered generator (``qas info`` lists them). Generators compile unitaries;
             states and Hamiltonians compile with ``exact`` (which ``auto`` then is).
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
