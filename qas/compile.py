@@ -34,7 +34,6 @@ from qas.errors import ConfigError, InputFileError, QasError
 from qas.export import ExportResult, to_device
 from qas.gate_sets import GateSet, get_gate_set
 from qas.linalg import state_fidelity, unitary_fidelity
-from qas.pauli import PauliSum
 from qas.plugins import plugins
 from qas.settings import check_keywords, is_finite_number
 from qas.sim import final_state
@@ -156,13 +155,14 @@ def compile(
     methods = available_methods()
     if method != "auto" and method not in methods:
         raise QasError(f"unknown compile method {method!r}; available: auto, {', '.join(methods)}")
+    unitary_target = isinstance(task, UnitarySynthesis)
+    if not unitary_target and method not in ("auto", "exact"):
+        raise QasError(f"method {method!r} compiles unitaries; a {task.kind} target compiles with auto or exact")
+    if options and (method == "exact" or (method == "auto" and (len(methods) == 1 or not unitary_target))):
+        raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
     if isinstance(task, UnitarySynthesis):
         result = _compile_unitary(task.target, method, methods, gate_set, dev, tolerance, options)
     else:
-        if method not in ("auto", "exact"):
-            raise QasError(f"method {method!r} compiles unitaries; a {task.kind} target compiles with auto or exact")
-        if options:
-            raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
         result = _exact_state(task, gate_set, dev)
         if method == "auto":
             result = replace(result, attempts=(("exact", result.infidelity),))
@@ -180,15 +180,13 @@ def _compile_unitary(
     tolerance: float,
     options: dict[str, Any],
 ) -> CompileResult:
-    if options and (method == "exact" or (method == "auto" and len(methods) == 1)):
-        raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
     generators = [m for m in methods if m != "exact"]
     supplied = ("target", "gates", "device", "tolerance")  # the protocol's own arguments (module docstring)
     for name in generators if method == "auto" else [method]:
         check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
 
     def run(name: str) -> CompileResult:
-        extra = {} if name == "exact" else options  # exact takes none (checked above)
+        extra = {} if name == "exact" else options  # exact takes none (compile checks)
         return methods[name](unitary, gates=gate_set, device=device, tolerance=tolerance, **extra)
 
     result = _auto(run, generators, tolerance) if method == "auto" else run(method)
@@ -263,8 +261,7 @@ def _exact(
     The device is laid out by :func:`compile` afterwards; it is a parameter only to share the plugin signature.
     """
     n = int(np.log2(unitary.shape[0]))
-    if n > MAX_EXACT_QUBITS:
-        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n}")
+    _check_exact_size(n)
     circuits = unitary_candidates(unitary)
     if n == 2 and len(circuits) == 2 and (names := qiskit_basis(gates)) is not None:
         # Qiskit's two-qubit decomposer picks the KAK's local gates for the basis it is given: 28 gates on IBM's
@@ -279,16 +276,15 @@ def _exact_state(task: StatePreparation | GroundState, gates: GateSet, device: D
     """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
     written in ``gates``: of the constructions, the circuit with the fewest two-qubit gates, then gates, on ``device``
     where one is given (routing adds SWAPs to some constructions and not others), else as it stands."""
-    if task.n_qubits > MAX_EXACT_QUBITS:
-        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {task.n_qubits}")
-    state = task.target if isinstance(task, StatePreparation) else _lowest_eigenvector(task.hamiltonian)
+    _check_exact_size(task.n_qubits)
+    state = task.target if isinstance(task, StatePreparation) else task.hamiltonian.ground_state()
     # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41 CNOTs).
     candidates = [translate(c, gates, optimize=True) for c in state_candidates(state)]
-    placed = [to_device(c, device) if device is not None else None for c in candidates]
-    best, export = min(
-        zip(candidates, placed, strict=True),
-        key=lambda pair: synthesis_cost(pair[1].circuit if pair[1] is not None else pair[0]),
-    )
+    if device is None:
+        best, export = min(candidates, key=synthesis_cost), None
+    else:
+        placed = [(c, to_device(c, device)) for c in candidates]
+        best, export = min(placed, key=lambda pair: synthesis_cost(pair[1].circuit))
     result = replace(CompileResult.from_circuit(best, state, "exact"), export=export)
     if isinstance(task, GroundState):
         energy = task.hamiltonian.expectation(final_state(best))
@@ -296,10 +292,6 @@ def _exact_state(task: StatePreparation | GroundState, gates: GateSet, device: D
     return result
 
 
-def _lowest_eigenvector(hamiltonian: PauliSum) -> np.ndarray:
-    """An eigenvector of the lowest eigenvalue (dense diagonalisation); real where the Hamiltonian is, as molecular
-    Hamiltonians are, so its preparation needs no phases. For a degenerate ground space, one of its vectors."""
-    matrix = hamiltonian.matrix()
-    if np.allclose(matrix.imag, 0):
-        return np.linalg.eigh(matrix.real)[1][:, 0].astype(complex)
-    return np.linalg.eigh(matrix)[1][:, 0]
+def _check_exact_size(n_qubits: int) -> None:
+    if n_qubits > MAX_EXACT_QUBITS:
+        raise QasError(f"exact synthesis handles at most {MAX_EXACT_QUBITS} qubits, the target has {n_qubits}")

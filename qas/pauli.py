@@ -104,6 +104,14 @@ class PauliSum:
         """The exact lowest eigenvalue (dense diagonalisation)."""
         return float(np.linalg.eigvalsh(self.matrix())[0])
 
+    def ground_state(self) -> np.ndarray:
+        """An eigenvector of the lowest eigenvalue (dense diagonalisation); real where the matrix is, as molecular
+        Hamiltonians' are, so preparing it needs no phases. For a degenerate ground space, one of its vectors."""
+        matrix = self.matrix()
+        if np.allclose(matrix.imag, 0):
+            return np.linalg.eigh(matrix.real)[1][:, 0].astype(complex)
+        return np.linalg.eigh(matrix)[1][:, 0]
+
 
 def load_hamiltonian_file(path: str | Path) -> tuple[PauliSum, float | None]:
     """(Hamiltonian, exact ground energy if the file states one) from a JSON file holding
