@@ -105,11 +105,7 @@ def synthesize_qas(u: np.ndarray) -> Counts:
 
 
 def synthesize_qiskit(u: np.ndarray, level: int) -> Counts:
-    n = int(np.log2(u.shape[0]))
-    qc = qiskit.QuantumCircuit(n)
-    # Qiskit reads matrices little-endian: list the qubits reversed for qas's big-endian matrix.
-    qc.append(UnitaryGate(u), list(reversed(range(n))))
-    return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
+    return transpile_instruction(UnitaryGate(u), level)
 
 
 def prepare_qas(state: np.ndarray) -> Counts:
@@ -117,20 +113,24 @@ def prepare_qas(state: np.ndarray) -> Counts:
 
 
 def prepare_qiskit(state: np.ndarray, level: int) -> Counts:
-    n = int(np.log2(state.shape[0]))
+    return transpile_instruction(StatePreparation(state), level)
+
+
+def transpile_instruction(instruction: qiskit.circuit.Instruction, level: int) -> Counts:
+    """``instruction`` on all its qubits, transpiled into IBM's basis at ``level``."""
+    n = instruction.num_qubits
     qc = qiskit.QuantumCircuit(n)
-    qc.append(StatePreparation(state), list(reversed(range(n))))
+    # Qiskit reads matrices and amplitudes little-endian: list the qubits reversed for qas's big-endian ones.
+    qc.append(instruction, list(reversed(range(n))))
     return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
 
 
-def ground_state(name: str) -> np.ndarray:
-    return np.linalg.eigh(parse_task(f"ground-state:{name}").hamiltonian.matrix())[1][:, 0]
-
-
-def compare_preparation(title: str, states: list[np.ndarray]) -> None:
-    rows = {"qas compile (exact)": measure(states, prepare_qas)}
+def compare(title: str, items: list, ours: tuple[str, Callable[[object], Counts]], peer: Callable[..., Counts]) -> None:
+    """One table: ``ours`` (name, function) against ``peer`` (a function taking ``level``) at levels 1 and 3."""
+    name, run = ours
+    rows = {name: measure(items, run)}
     for level in (1, 3):
-        rows[f"qiskit transpile O{level}"] = measure(states, partial(prepare_qiskit, level=level))
+        rows[f"qiskit transpile O{level}"] = measure(items, partial(peer, level=level))
     print_table(title, rows, "qiskit transpile O1")
 
 
@@ -159,22 +159,21 @@ def main() -> None:
 
     for n in (2, 3, 4):
         unitaries = [unitary_group.rvs(2**n, random_state=rng) for _ in range(args.count)]
-        rows = {"qas exact": measure(unitaries, synthesize_qas)}
-        for level in (1, 3):
-            rows[f"qiskit transpile O{level}"] = measure(unitaries, partial(synthesize_qiskit, level=level))
-        print_table(f"Exact synthesis, {n} qubits, Haar-random, {args.count} targets", rows, "qiskit transpile O1")
+        title = f"Exact synthesis, {n} qubits, Haar-random, {args.count} targets"
+        compare(title, unitaries, ("qas exact", synthesize_qas), synthesize_qiskit)
 
     circuits = [random_circuit(6, 20, rng) for _ in range(args.count)]
-    rows = {"qas to_device (+verify)": measure(circuits, export_qas)}
-    for level in (1, 3):
-        rows[f"qiskit transpile O{level}"] = measure(circuits, partial(export_qiskit, level=level))
-    print_table(f"Export onto ibm-heavy-hex, 6 qubits x 20 CNOTs, {args.count} circuits", rows, "qiskit transpile O1")
+    title = f"Export onto ibm-heavy-hex, 6 qubits x 20 CNOTs, {args.count} circuits"
+    compare(title, circuits, ("qas to_device (+verify)", export_qas), export_qiskit)
 
     for n in (3, 4, 5, 6):
         states = [unitary_group.rvs(2**n, random_state=rng)[:, 0] for _ in range(args.count)]
-        compare_preparation(f"State preparation, {n} qubits, Haar-random, {args.count} targets", states)
-    structured = [ghz_state(5), w_state(4), w_state(5), *(ground_state(m) for m in ("h2", "lih4", "lih6"))]
-    compare_preparation("State preparation, GHZ-5, W-4, W-5, ground states of H2, LiH-4, LiH-6", structured)
+        title = f"State preparation, {n} qubits, Haar-random, {args.count} targets"
+        compare(title, states, ("qas compile (exact)", prepare_qas), prepare_qiskit)
+    ground_states = [parse_task(f"ground-state:{m}").hamiltonian.ground_state() for m in ("h2", "lih4", "lih6")]
+    structured = [ghz_state(5), w_state(4), w_state(5), *ground_states]
+    title = "State preparation, GHZ-5, W-4, W-5, ground states of H2, LiH-4, LiH-6"
+    compare(title, structured, ("qas compile (exact)", prepare_qas), prepare_qiskit)
 
 
 if __name__ == "__main__":
