@@ -1,6 +1,6 @@
 """Exact synthesis of a unitary: analytic circuits from Cirq's and Qiskit's decompositions.
 
-:func:`synthesize_unitary` is the u3/cx circuit with the fewest CNOTs of the decompositions available;
+:func:`synthesize_unitary` is the circuit with the fewest two-qubit gates of the decompositions available;
 :func:`qas.compile`'s ``exact`` method and the state preparation (:mod:`qas.state_prep`) build on these functions.
 """
 
@@ -18,8 +18,8 @@ from qas.gates import GATES
 
 
 def synthesize_unitary(unitary: np.ndarray) -> Circuit:
-    """A u3/cx circuit for ``unitary`` (up to a global phase): of :func:`unitary_candidates`, the one with the fewest
-    CNOTs, then gates."""
+    """A circuit for ``unitary`` (up to a global phase): of :func:`unitary_candidates`, the one with the fewest
+    two-qubit gates, then gates."""
     return min(unitary_candidates(unitary), key=synthesis_cost)
 
 
@@ -29,8 +29,9 @@ def synthesis_cost(circuit: Circuit) -> tuple[int, int]:
 
 
 def unitary_candidates(unitary: np.ndarray) -> list[Circuit]:
-    """u3/cx circuits for ``unitary``: Qiskit's (where installed, from two qubits) and Cirq's (up to three qubits, or
-    without Qiskit); :func:`qiskit_synthesis` says where each wins."""
+    """Circuits for ``unitary``: Qiskit's in u3/cx (where installed, from two qubits) and Cirq's in CZs and its
+    one-qubit gates (up to three qubits, or without Qiskit); :func:`qiskit_synthesis` says where each wins. Callers
+    translate them into the gates they need."""
     n = int(np.log2(unitary.shape[0]))
     qiskit_circuit = qiskit_synthesis(unitary) if n > 1 else None
     if qiskit_circuit is None:
