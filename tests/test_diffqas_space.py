@@ -92,6 +92,7 @@ def test_fixed_space_circuit_matches_hand_built_circuit() -> None:
         ({"n_qubits": 2, "layer": [["ry", "ry"]]}, "lists a candidate twice"),
         ({"n_qubits": 2, "positions": [["ry"]], "layers": 3}, "a space given as positions lists every position"),
         ({"n_qubits": True, "layer": [["ry"]]}, "n_qubits, a positive integer; got True"),
+        ({"n_qubits": 2, "layer": [["ry"]], "layers": True}, "layers must be a positive integer, got True"),
     ],
 )
 def test_bad_spaces_raise_config_errors_naming_the_problem(data: dict, message: str) -> None:

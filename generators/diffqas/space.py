@@ -327,7 +327,7 @@ class SearchSpace:
         if "positions" in data and (layers is not None or "layers" in data):  # it was silently ignored
             raise ConfigError("layers repeats a `layer` block; a space given as positions lists every position")
         repeats = layers if layers is not None else data.get("layers", 1)
-        if not isinstance(repeats, int) or repeats < 1:
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
             raise ConfigError(f"layers must be a positive integer, got {repeats!r}")
         layout = [
             *_position_list(data.get("prefix", []), "prefix"),
