@@ -1,4 +1,4 @@
-"""Exact state preparation: a u3/cx circuit that takes |0...0> to a given state (up to a global phase).
+"""Exact state preparation: a circuit that takes |0...0> to a given state (up to a global phase).
 
 :func:`state_candidates` gives the circuits of these constructions (:func:`qas.compile` keeps the one with the fewest
 CNOTs, then gates, once written in the requested gates):
@@ -6,7 +6,8 @@ CNOTs, then gates, once written in the requested gates):
 - **Schmidt decomposition** (Plesch & Brukner, PRA 83, 032302, 2011), for any state: split the qubits into halves A
   and B, write the state as ``sum_i s_i |a_i>|b_i>``, prepare ``sum_i s_i |i>`` on A (recursively), copy ``|i>``
   into B with CNOTs, and rotate each half onto its Schmidt basis with a synthesised unitary
-  (:func:`qas.synthesis.synthesize_unitary`). A product state splits into two smaller preparations.
+  (:func:`qas.synthesis.synthesize_unitary`); a two-qubit half is written in two CNOTs up to a diagonal whose phases
+  the other half absorbs. A product state splits into two smaller preparations.
 - **Sparse merging** (after Gleinig & Hoefler, DAC 2021), for states with few non-zero amplitudes: run backwards from
   the state, CNOTs making two of its basis states differ in one qubit and a rotation on that qubit, controlled on
   the qubits that single the pair out, merging them into one, until |0...0> is left; the circuit is that undone.
@@ -14,8 +15,8 @@ CNOTs, then gates, once written in the requested gates):
   neighbours (:func:`qas.compile` with a device keeps the construction that routes to the fewest gates).
 
 The two are written here because Qiskit's ``StatePreparation`` (Shende-Bullock-Markov) needs more CNOTs
-(``bench/export.py``: Haar-random 4-qubit states 11 against 9, 6 qubits 57 against 44, GHZ-5 26 against 4). Where
-Qiskit is installed its circuit is a third candidate: at three qubits it ties on CNOTs with fewer one-qubit gates.
+(``bench/export.py``: Haar-random 3-qubit states 4 against 3, 4 qubits 11 against 8, 6 qubits 57 against 44, GHZ-5
+26 against 4). Where Qiskit is installed its circuit is a third candidate.
 """
 
 from __future__ import annotations
@@ -63,7 +64,31 @@ def _schmidt(state: np.ndarray, qubits: list[int]) -> list[Operation]:
     coefficients[:rank] = s[:rank]
     ops = _schmidt(coefficients.astype(complex), a[m - k :])
     ops += [op("cx", a[m - k + j], b[len(b) - k + j]) for j in range(k)]
-    return ops + _isometry(u[:, :rank], a) + _isometry(vh[:rank].T, b)
+    halves = [(u[:, :rank], a), (vh[:rank].T, b)]
+    rotations = [_isometry(*halves[0]) + _isometry(*halves[1])]
+    # Plesch & Brukner's phase freedom: sum_i s_i |a_i>|b_i> is unchanged with d_i |a_i> and |b_i> / d_i. A two-qubit
+    # half is two CNOTs up to a diagonal on its input (three in general), and the diagonal's phases move to the other
+    # half: 3 qubits 4 -> 3 CNOTs, 4 qubits 9 -> 8.
+    for side, (columns, side_qubits) in enumerate(halves):
+        if len(side_qubits) == 2:
+            phases, two_cnots = _up_to_diagonal(columns, side_qubits)
+            other_columns, other_qubits = halves[1 - side]
+            other = _isometry(other_columns * phases[:rank], other_qubits)
+            rotations.append(two_cnots + other if side == 0 else other + two_cnots)
+            break
+    return ops + min(rotations, key=lambda r: synthesis_cost(Circuit(max(qubits) + 1, tuple(r))))
+
+
+def _up_to_diagonal(columns: np.ndarray, qubits: list[int]) -> tuple[np.ndarray, list[Operation]]:
+    """For a two-qubit isometry, ``(d, ops)``: ``ops`` (at most two CNOTs; Cirq's decomposition up to a diagonal) take
+    ``|i>`` to ``columns[:, i] / d[i]``."""
+    import cirq
+
+    from qas.cirq_interop import from_cirq
+
+    line = cirq.LineQubit.range(2)
+    diagonal, ops = cirq.two_qubit_matrix_to_diagonal_and_cz_operations(*line, _complete(columns, order=None))
+    return np.diag(diagonal), _on(from_cirq(cirq.Circuit(ops), qubits=line), qubits)
 
 
 def _isometry(columns: np.ndarray, qubits: list[int]) -> list[Operation]:

@@ -69,9 +69,11 @@ def test_known_states_compile_with_their_cnot_counts(target: str, cnots: int) ->
 
 
 def test_schmidt_construction_counts_on_random_states() -> None:
-    # Plesch & Brukner's count at 4 qubits: 1 (two-qubit Schmidt state) + 2 (copies) + 3 + 3 (two-qubit unitaries);
-    # Qiskit's StatePreparation takes 11. A product state is two preparations and no CNOT between them.
-    assert qas.compile(haar_state(4, 7)).circuit.cnot_count == 9
+    # Plesch & Brukner's counts: 3 qubits 1 (copy) + 2 (a two-qubit half up to a diagonal, its phases moved to the
+    # other half); 4 qubits 1 (two-qubit Schmidt state) + 2 (copies) + 3 + 2. Qiskit's StatePreparation: 4 and 11.
+    # A product state is two preparations and no CNOT between them.
+    assert qas.compile(haar_state(3, 7)).circuit.cnot_count == 3
+    assert qas.compile(haar_state(4, 7)).circuit.cnot_count == 8
     product = qas.compile(STATES["product"])
     assert product.circuit.cnot_count == 2 and product.infidelity < 1e-10
 
@@ -114,7 +116,7 @@ def test_states_compile_without_qiskit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
     assert len(state_candidates(STATES["haar5"])) == 1
     result = qas.compile(STATES["haar5"])
-    assert result.infidelity < 1e-10 and result.circuit.cnot_count == 26  # 1 + 2 + 3 + 20 (Cirq's three-qubit unitary)
+    assert result.infidelity < 1e-10 and result.circuit.cnot_count == 25  # 1 + 2 + 2 + 20 (Cirq's three-qubit unitary)
 
 
 def test_cli_compiles_ground_states_and_vectors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
