@@ -74,7 +74,7 @@ def _schmidt(state: np.ndarray, qubits: list[int]) -> list[Operation]:
             phases, two_cnots = _up_to_diagonal(columns, side_qubits)
             other_columns, other_qubits = halves[1 - side]
             other = _isometry(other_columns * phases[:rank], other_qubits)
-            rotations.append(two_cnots + other if side == 0 else other + two_cnots)
+            rotations.append(two_cnots + other)  # on disjoint qubits: either order
             break
     return ops + min(rotations, key=lambda r: synthesis_cost(Circuit(max(qubits) + 1, tuple(r))))
 
