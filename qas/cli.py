@@ -26,6 +26,7 @@ from rich.table import Table
 
 import qas
 from qas.circuit import Circuit, load_circuit, op
+from qas.compile import BUILT_IN_METHODS
 from qas.devices import DEVICES, load_device
 from qas.draw import save, to_text
 from qas.errors import QasError
@@ -99,7 +100,7 @@ def info(as_json: JsonOption = False) -> None:
             d.name: {"qubits": d.n_qubits, "gates": list(d.gates), "description": d.description}
             for d in DEVICES.values()
         },
-        "compile_methods": ["auto", "exact", *_plugin_names("qas.compilers")],
+        "compile_methods": ["auto", *BUILT_IN_METHODS, *_plugin_names("qas.compilers")],
         "environments": _registered_environments(),
         "cli_plugins": _plugin_names("qas.cli"),
     }
@@ -230,7 +231,13 @@ def compile_command(
             "state to prepare (ground-state:h2, ground-state:FILE.json)."
         ),
     ],
-    method: Annotated[str, typer.Option(help="auto (generators, then exact), exact, or a generator name.")] = "auto",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="auto (generators, then numerical up to 4 qubits, 6 for states, else exact), exact (analytic), "
+            "numerical (fewer CNOTs: skeletons fitted numerically; exact where shorter) or a generator name."
+        ),
+    ] = "auto",
     gates: Annotated[
         str | None, typer.Option(help="Output gates: a preset (ibm-native, ...) or names (u3,cx); default u3,cx.")
     ] = None,

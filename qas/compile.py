@@ -5,17 +5,22 @@ preparation (:mod:`qas.state_prep`), and a Hamiltonian by preparing its lowest e
 diagonalisation: the circuit reaches the exact ground energy, where a variational search (``qas train``, ``qas search``)
 trades that for a shorter, hardware-efficient circuit.
 
-Methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the diffusion
-generator registers ``diffusion``), called as::
+Two methods are built in. ``exact`` synthesises any unitary with Cirq's analytic decompositions (two-qubit KAK with
+at most 3 CZs, the three-qubit decomposition with at most 20; Qiskit's too when installed, keeping the shorter) and,
+above three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), then translates the
+result into the requested gates. ``numerical`` also fits CNOT skeletons below exact's count
+(:mod:`qas.numerical_synthesis`: 14 CNOTs for a Haar-random three-qubit unitary where exact takes 19, 61 for four
+qubits where it takes 95) and keeps the exact circuit where no fit is shorter; it handles unitaries of up to 4 qubits
+and states of up to 6. Both are exact to rounding (numerical fits to an infidelity of at most 1e-12).
+
+Other methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the
+diffusion generator registers ``diffusion``), called as::
 
     method(target: np.ndarray, *, gates: GateSet, device: Device | None, tolerance: float, **options) -> CompileResult
 
-and returning :meth:`CompileResult.from_circuit`. The built-in ``exact`` method synthesises any unitary with Cirq's
-analytic decompositions (two-qubit KAK with at most 3 CZs, the three-qubit decomposition with at most 20; Qiskit's
-too when installed, keeping the shorter) and, above three qubits, the quantum Shannon decomposition (Qiskit's when
-installed, else Cirq's), then translates the result into the requested gates. ``auto`` (the default) tries each
-registered generator and keeps the first whose infidelity is within ``tolerance``, falling back to ``exact``, so a
-call always returns a circuit.
+and returning :meth:`CompileResult.from_circuit`. ``auto`` (the default) tries each registered generator and keeps
+the first whose infidelity is within ``tolerance``, falling back to ``numerical`` where the target's size allows and
+to ``exact`` above, so a call always returns a circuit.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ DEFAULT_TOLERANCE = 1e-6
 MAX_EXACT_QUBITS = 8
 
 CompileMethod = Callable[..., "CompileResult"]
+BUILT_IN_METHODS = ("exact", "numerical")
 
 
 @dataclass(frozen=True)
@@ -137,8 +143,8 @@ def compile(
             :class:`~qas.tasks.StatePreparation`, :class:`~qas.tasks.GroundState`); a ``.npy`` file or a named target
             (``toffoli``, ``unitary:qft3``, ``state:ghz3``, ``state:psi.npy``, ``ground-state:h2``, ...). A task's
             noise model plays no part: the circuit is exact (:func:`qas.evaluate` scores it under noise).
-        method: ``auto``, ``exact`` or a registered generator (``qas info`` lists them). Generators compile unitaries;
-            states and Hamiltonians compile with ``exact`` (which ``auto`` then is).
+        method: ``auto``, ``exact``, ``numerical`` or a registered generator (``qas info`` lists them). Generators
+            compile unitaries; states and Hamiltonians compile with ``exact`` or ``numerical`` (``auto``'s choice).
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
             ``u3, cx``.
         device: also lay the circuit out on this device (name, file or :class:`Device`); see :func:`qas.to_device`.
@@ -156,16 +162,22 @@ def compile(
     if method != "auto" and method not in methods:
         raise QasError(f"unknown compile method {method!r}; available: auto, {', '.join(methods)}")
     unitary_target = isinstance(task, UnitarySynthesis)
-    if not unitary_target and method not in ("auto", "exact"):
-        raise QasError(f"method {method!r} compiles unitaries; a {task.kind} target compiles with auto or exact")
-    if options and (method == "exact" or (method == "auto" and (len(methods) == 1 or not unitary_target))):
-        raise QasError(f"the exact method takes no options, got {', '.join(sorted(options))}")
+    if not unitary_target and method not in ("auto", *BUILT_IN_METHODS):
+        raise QasError(
+            f"method {method!r} compiles unitaries; a {task.kind} target compiles with auto, exact or numerical"
+        )
+    generators = [m for m in methods if m not in BUILT_IN_METHODS]
+    if options and (method in BUILT_IN_METHODS or (method == "auto" and not (generators and unitary_target))):
+        which = f"the {method} method takes" if method in BUILT_IN_METHODS else "the exact and numerical methods take"
+        raise QasError(f"{which} no options, got {', '.join(sorted(options))}")
+    numerical = _runs_numerical(method, task.n_qubits, state=not unitary_target)
     if isinstance(task, UnitarySynthesis):
-        result = _compile_unitary(task.target, method, methods, gate_set, dev, tolerance, options)
+        fallback = "numerical" if numerical else "exact"
+        result = _compile_unitary(task.target, method, methods, fallback, gate_set, dev, tolerance, options)
     else:
-        result = _exact_state(task, gate_set, dev)
+        result = _prepare_state(task, gate_set, dev, numerical=numerical)
         if method == "auto":
-            result = replace(result, attempts=(("exact", result.infidelity),))
+            result = replace(result, attempts=((result.method, result.infidelity),))
     if dev is not None and result.export is None:
         result = replace(result, export=to_device(result.circuit, dev))
     return result
@@ -175,21 +187,22 @@ def _compile_unitary(
     unitary: np.ndarray,
     method: str,
     methods: dict[str, CompileMethod],
+    fallback: str,
     gate_set: GateSet,
     device: Device | None,
     tolerance: float,
     options: dict[str, Any],
 ) -> CompileResult:
-    generators = [m for m in methods if m != "exact"]
+    generators = [m for m in methods if m not in BUILT_IN_METHODS]
     supplied = ("target", "gates", "device", "tolerance")  # the protocol's own arguments (module docstring)
     for name in generators if method == "auto" else [method]:
         check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
 
     def run(name: str) -> CompileResult:
-        extra = {} if name == "exact" else options  # exact takes none (compile checks)
+        extra = {} if name in BUILT_IN_METHODS else options  # the built-in methods take none (compile checks)
         return methods[name](unitary, gates=gate_set, device=device, tolerance=tolerance, **extra)
 
-    result = _auto(run, generators, tolerance) if method == "auto" else run(method)
+    result = _auto(run, generators, fallback, tolerance) if method == "auto" else run(method)
     # A generator may place gates outside the requested set; rewriting them keeps the promise of ``gates``.
     circuit = translate(result.circuit, gate_set)
     if circuit is not result.circuit:
@@ -197,8 +210,8 @@ def _compile_unitary(
     return result
 
 
-def _auto(run: Callable[[str], CompileResult], generators: list[str], tolerance: float) -> CompileResult:
-    """The first generator's circuit within ``tolerance``, else exact synthesis's; every attempt recorded."""
+def _auto(run: Callable[[str], CompileResult], generators: list[str], fallback: str, tolerance: float) -> CompileResult:
+    """The first generator's circuit within ``tolerance``, else the ``fallback`` method's; every attempt recorded."""
     attempts: list[tuple[str, float | str]] = []
     for name in generators:
         try:
@@ -211,8 +224,8 @@ def _auto(run: Callable[[str], CompileResult], generators: list[str], tolerance:
         attempts.append((name, candidate.infidelity))
         if candidate.infidelity <= tolerance:
             return replace(candidate, attempts=tuple(attempts))
-    exact = run("exact")
-    return replace(exact, attempts=(*attempts, ("exact", exact.infidelity)))
+    result = run(fallback)
+    return replace(result, attempts=(*attempts, (result.method, result.infidelity)))
 
 
 def validate_tolerance(tolerance: float) -> None:
@@ -222,8 +235,8 @@ def validate_tolerance(tolerance: float) -> None:
 
 
 def available_methods() -> dict[str, CompileMethod]:
-    """``exact`` plus every ``qas.compilers`` plugin, by name."""
-    return {"exact": _exact, **plugins("qas.compilers")}
+    """The built-in methods plus every ``qas.compilers`` plugin, by name."""
+    return {"exact": _exact, "numerical": _numerical, **plugins("qas.compilers")}
 
 
 def resolve_unitary(target: object) -> np.ndarray:
@@ -272,20 +285,62 @@ def _exact(
     return CompileResult.from_circuit(min(candidates, key=synthesis_cost), unitary, "exact")
 
 
-def _exact_state(task: StatePreparation | GroundState, gates: GateSet, device: Device | None) -> CompileResult:
+def _numerical(
+    unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
+) -> CompileResult:
+    """Exact synthesis's circuit, or numerical synthesis's (:mod:`qas.numerical_synthesis`) where it fits one with
+    fewer two-qubit gates (see :func:`_fit_below`). The device is laid out by :func:`compile` afterwards."""
+    exact = _exact(unitary, gates=gates)
+    fitted = _fit_below(unitary, exact.circuit.two_qubit_count, device)
+    if fitted is None:
+        return exact
+    return CompileResult.from_circuit(translate(fitted, gates), unitary, "numerical")
+
+
+def _runs_numerical(method: str, n_qubits: int, *, state: bool) -> bool:
+    """Whether ``method`` runs numerical synthesis: ``numerical`` does (a target too large for it is an error),
+    ``auto`` where the target's size allows."""
+    if method not in ("numerical", "auto"):
+        return False
+    from qas import numerical_synthesis  # loads torch, so imported here: `import qas` stays light
+
+    if method == "numerical":
+        numerical_synthesis.check_size(n_qubits, state=state)
+    return numerical_synthesis.handles(n_qubits, state=state)
+
+
+def _fit_below(target: np.ndarray, two_qubit_gates: int, device: Device | None) -> Circuit | None:
+    """Numerical synthesis of ``target`` with fewer than ``two_qubit_gates`` CNOTs, cycling through every pair of
+    qubits, or along a line of neighbours with a device (a line routes without SWAPs onto any device with a path of
+    that many qubits)."""
+    from qas.numerical_synthesis import line_pairs, numerical_synthesis  # loads torch (see _runs_numerical)
+
+    n = int(np.log2(target.shape[0]))
+    return numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=line_pairs(n) if device is not None else None)
+
+
+def _prepare_state(
+    task: StatePreparation | GroundState, gates: GateSet, device: Device | None, *, numerical: bool
+) -> CompileResult:
     """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
-    written in ``gates``: of the constructions, the circuit with the fewest two-qubit gates, then gates, on ``device``
-    where one is given (routing adds SWAPs to some constructions and not others), else as it stands."""
+    written in ``gates``, and with ``numerical`` a numerical synthesis below its two-qubit count: of these circuits,
+    the one with the fewest two-qubit gates, then gates, on ``device`` where one is given (routing adds SWAPs to some
+    constructions and not others), else as it stands."""
     _check_exact_size(task.n_qubits)
     state = task.target if isinstance(task, StatePreparation) else task.hamiltonian.ground_state()
     # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41 CNOTs).
-    candidates = [translate(c, gates, optimize=True) for c in state_candidates(state)]
+    candidates = [("exact", translate(c, gates, optimize=True)) for c in state_candidates(state)]
+    if numerical:
+        fewest = min(c.two_qubit_count for _, c in candidates)
+        fitted = _fit_below(state, fewest, device)
+        if fitted is not None:
+            candidates.append(("numerical", translate(fitted, gates, optimize=True)))
     if device is None:
-        best, export = min(candidates, key=synthesis_cost), None
+        (method, best), export = min(candidates, key=lambda c: synthesis_cost(c[1])), None
     else:
-        placed = [(c, to_device(c, device)) for c in candidates]
-        best, export = min(placed, key=lambda pair: synthesis_cost(pair[1].circuit))
-    result = replace(CompileResult.from_circuit(best, state, "exact"), export=export)
+        placed = [(c, to_device(c[1], device)) for c in candidates]
+        (method, best), export = min(placed, key=lambda pair: synthesis_cost(pair[1].circuit))
+    result = replace(CompileResult.from_circuit(best, state, method), export=export)
     if isinstance(task, GroundState):
         energy = task.hamiltonian.expectation(final_state(best))
         result = replace(result, energy=energy, exact_energy=task.exact_energy)

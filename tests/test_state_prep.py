@@ -72,9 +72,9 @@ def test_schmidt_construction_counts_on_random_states() -> None:
     # Plesch & Brukner's counts: 3 qubits 1 (copy) + 2 (a two-qubit half up to a diagonal, its phases moved to the
     # other half); 4 qubits 1 (two-qubit Schmidt state) + 2 (copies) + 3 + 2. Qiskit's StatePreparation: 4 and 11.
     # A product state is two preparations and no CNOT between them.
-    assert qas.compile(haar_state(3, 7)).circuit.cnot_count == 3
-    assert qas.compile(haar_state(4, 7)).circuit.cnot_count == 8
-    product = qas.compile(STATES["product"])
+    assert qas.compile(haar_state(3, 7), method="exact").circuit.cnot_count == 3
+    assert qas.compile(haar_state(4, 7), method="exact").circuit.cnot_count == 8
+    product = qas.compile(STATES["product"], method="exact")
     assert product.circuit.cnot_count == 2 and product.infidelity < 1e-10
 
 
@@ -104,7 +104,7 @@ def test_on_a_device_the_construction_that_routes_best_wins() -> None:
 def test_state_targets_refuse_generators_options_and_too_many_qubits() -> None:
     with pytest.raises(QasError, match="method 'diffusion' compiles unitaries; a state target compiles with auto"):
         qas.compile("state:ghz3", method="diffusion")
-    with pytest.raises(QasError, match="the exact method takes no options, got samples"):
+    with pytest.raises(QasError, match="the exact and numerical methods take no options, got samples"):
         qas.compile("ground-state:h2", samples=4)
     with pytest.raises(QasError, match="at most 8 qubits, the target has 9"):
         qas.compile(ghz_state(9))
@@ -115,7 +115,7 @@ def test_state_targets_refuse_generators_options_and_too_many_qubits() -> None:
 def test_states_compile_without_qiskit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
     assert len(state_candidates(STATES["haar5"])) == 1
-    result = qas.compile(STATES["haar5"])
+    result = qas.compile(STATES["haar5"], method="exact")
     assert result.infidelity < 1e-10 and result.circuit.cnot_count == 25  # 1 + 2 + 2 + 20 (Cirq's three-qubit unitary)
 
 
@@ -130,5 +130,5 @@ def test_cli_compiles_ground_states_and_vectors(tmp_path: Path, capsys: pytest.C
         assert data["infidelity"] < 1e-10 and data["cnot_count"] == 3 and "energy" not in data
     assert main(["compile", "state:ghz3", "--method", "diffusion"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: method 'diffusion' compiles unitaries; a state target compiles with auto or exact"
+        "error: method 'diffusion' compiles unitaries; a state target compiles with auto, exact or numerical"
     )

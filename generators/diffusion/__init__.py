@@ -6,8 +6,8 @@ vector: no text encoder, nothing to download). Sampling honours gate sets, coupl
 the best samples' angles are fitted (Levenberg-Marquardt) so a right structure becomes an exact compilation.
 
 Modules, in pipeline order: :mod:`.placements` (token vocabulary and batched simulator), :mod:`.dataset`,
-:mod:`.schedule`, :mod:`.model`, :mod:`.train`, :mod:`.sample`, :mod:`.least_squares` (the angle fitter),
-:mod:`.refine` (angle fitting, pruning, repair), :mod:`.lookup` (exact completion from a table of short circuits),
+:mod:`.schedule`, :mod:`.model`, :mod:`.train`, :mod:`.sample`, :mod:`.refine` (angle fitting with the core's
+:mod:`qas.least_squares`, pruning, repair), :mod:`.lookup` (exact completion from a table of short circuits),
 :mod:`.skeleton` (Euler ansatzes of the samples' entangling structure), :mod:`.pipeline`
 (:class:`~.pipeline.DiffusionGenerator`), :mod:`.compiler` (``qas.compile(method="diffusion")``) and :mod:`.cli`.
 Kept import-free so that ``import qas.generators.diffusion`` does not load torch.

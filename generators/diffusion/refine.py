@@ -2,7 +2,7 @@
 
 The diffusion model gets a circuit's structure right far more often than its angles to 1e-3. Fitting the angles of
 the best few structures turns a right structure into an exact compilation. All structures and random restarts are
-fitted together as one batch by Levenberg-Marquardt (:mod:`.least_squares`) with the analytic Jacobian of
+fitted together as one batch by Levenberg-Marquardt (:mod:`qas.least_squares`) with the analytic Jacobian of
 :meth:`PlacementVocabulary.unitaries_and_jacobians`, in complex128. Restart 0 starts from the given angles; the
 others from uniformly random ones. On validation targets (seed 777, 80, rotation set) it solved 79 where the earlier
 Adam + L-BFGS fit solved 77, with the same CX counts and fitting time (half with the pipeline's stop at the first
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
+from qas.least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
+
 from .placements import PAD, PlacementVocabulary, infidelities, prefix_suffix_products
 
 ITERATIONS = 40  # Levenberg-Marquardt steps (a right structure reaches ~1e-15 well within them)

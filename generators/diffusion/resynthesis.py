@@ -33,9 +33,9 @@ import numpy as np
 import torch
 
 from qas.circuit import Circuit, op
+from qas.least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
 from qas.translate import translate
 
-from .least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
 from .placements import _embed_permutation, infidelities, prefix_suffix_products
 
 FIT_EXACT = 1e-10  # a shorter skeleton replaces the answer only when it fits at least this well

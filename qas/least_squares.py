@@ -1,5 +1,5 @@
-"""Batched Levenberg-Marquardt: the one angle fitter of the diffusion pipeline (sampled structures and skeleton
-ansatzes in :mod:`.refine`, CNOT-count rewrites in :mod:`.resynthesis`).
+"""Batched Levenberg-Marquardt: the angle fitter of numerical synthesis (:mod:`qas.numerical_synthesis`) and of the
+diffusion pipeline (sampled structures and skeleton ansatzes in ``qas.generators.diffusion.refine``).
 
 Every row of a batch is its own least-squares problem ``min_x |r(x)|^2`` with its own damping, as BQSKit instantiates
 its templates; the callers give residuals ``e^{i g} V(x) - U`` with analytic Jacobians. On this problem it reaches
@@ -49,15 +49,16 @@ def levenberg_marquardt(
 
 
 def phase_residuals(
-    target: torch.Tensor, unitaries: torch.Tensor, derivatives: torch.Tensor, phase: torch.Tensor
+    target: torch.Tensor, values: torch.Tensor, derivatives: torch.Tensor, phase: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Residuals ``e^{i g} V - U`` ``(R, 2 d^2)`` (real and imaginary parts) and their Jacobian ``(R, 2 d^2, P + 1)``
-    from unitaries ``V`` ``(R, d, d)``, their derivatives by the ``P`` parameters ``(R, P, d, d)`` and the global
-    phases ``g`` ``(R,)`` (the last parameter): fitting the phase makes the residual vanish at an exact compilation."""
-    rows = len(unitaries)
-    factor = torch.exp(1j * phase)[:, None, None]
-    r = torch.view_as_real(factor * unitaries - target).reshape(rows, -1)
-    columns = torch.cat([factor[:, None] * derivatives, (1j * factor * unitaries)[:, None]], dim=1)
+    """Residuals ``e^{i g} V - U`` ``(R, 2 m)`` (real and imaginary parts) and their Jacobian ``(R, 2 m, P + 1)`` from
+    values ``V`` ``(R, ...)`` of ``m`` entries (unitaries or states), their derivatives by the ``P`` parameters
+    ``(R, P, ...)`` and the global phases ``g`` ``(R,)`` (the last parameter): fitting the phase makes the residual
+    vanish at an exact compilation."""
+    rows = len(values)
+    factor = torch.exp(1j * phase).reshape(rows, *[1] * (values.dim() - 1))
+    r = torch.view_as_real(factor * values - target).reshape(rows, -1)
+    columns = torch.cat([factor[:, None] * derivatives, (1j * factor * values)[:, None]], dim=1)
     return r, torch.view_as_real(columns).reshape(rows, columns.shape[1], -1).transpose(1, 2)
 
 

@@ -1,0 +1,117 @@
+"""Numerical synthesis: skeleton derivatives, fits at the parameter bound, and its place in qas.compile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import unitary_group
+from test_cli import run_json
+
+import qas
+from qas.cli import main
+from qas.errors import QasError
+from qas.linalg import state_fidelity, unitary_fidelity
+from qas.numerical_synthesis import (
+    all_pairs,
+    fit_skeletons,
+    line_pairs,
+    numerical_synthesis,
+    parameter_bound,
+    sequential_skeleton,
+    skeleton_circuit,
+    values_and_derivatives,
+)
+from qas.sim import final_state
+
+
+def haar_unitary(n: int, seed: int) -> np.ndarray:
+    return unitary_group.rvs(2**n, random_state=np.random.default_rng(seed))
+
+
+def test_parameter_bounds_are_the_published_counts() -> None:
+    # Shende, Markov & Bullock: 3, 14, 61 CNOTs for generic 2-4 qubit unitaries; states: (2^(n+1) - 2n - 2) / 4.
+    assert [parameter_bound(n) for n in (2, 3, 4)] == [3, 14, 61]
+    assert [parameter_bound(n, state=True) for n in (2, 3, 4, 5, 6)] == [1, 2, 6, 13, 29]
+    assert sequential_skeleton(all_pairs(3), 4) == ((0, 1), (0, 2), (1, 2), (0, 1))
+    assert sequential_skeleton(line_pairs(4), 4) == ((0, 1), (1, 2), (2, 3), (0, 1))
+
+
+@pytest.mark.parametrize("columns", [8, 1])  # a unitary (every basis state) and a state (|000>)
+def test_derivatives_match_finite_differences(columns: int) -> None:
+    skeletons = [sequential_skeleton(all_pairs(3), 3), sequential_skeleton(line_pairs(3), 3)]
+    angles = torch.as_tensor(np.random.default_rng(0).uniform(-np.pi, np.pi, (2, 9, 3)))
+    start = torch.eye(8, dtype=torch.complex128)[:columns]
+    values, derivatives = values_and_derivatives(3, skeletons, angles, start)
+    for row, skeleton in enumerate(skeletons):
+        expected = skeleton_circuit(3, skeleton, angles[row]).unitary()[:, :columns].T
+        # Wrapping the angles changes the circuit by a global phase at most.
+        overlap = np.vdot(expected.ravel(), values[row].numpy().ravel()) / columns
+        assert abs(abs(overlap) - 1) < 1e-12
+    step = 1e-6
+    for index in (0, 4, 8, 13, 26):
+        shifted = angles.clone().reshape(2, -1)
+        shifted[:, index] += step
+        up = values_and_derivatives(3, skeletons, shifted.reshape(angles.shape), start)[0]
+        shifted[:, index] -= 2 * step
+        down = values_and_derivatives(3, skeletons, shifted.reshape(angles.shape), start)[0]
+        assert torch.allclose((up - down) / (2 * step), derivatives[:, index], atol=1e-8)
+
+
+def test_a_skeleton_refits_a_circuit_of_its_own_shape() -> None:
+    skeleton = sequential_skeleton(line_pairs(3), 5)
+    source = skeleton_circuit(3, skeleton, np.random.default_rng(1).uniform(-np.pi, np.pi, (13, 3)))
+    scores, circuits = fit_skeletons(source.unitary(), [skeleton], restarts=4)
+    assert scores[0] < 1e-12 and 1 - unitary_fidelity(source.unitary(), circuits[0].unitary()) < 1e-12
+
+
+def test_haar_three_qubit_unitary_at_the_bound() -> None:
+    target = haar_unitary(3, 2)
+    circuit = numerical_synthesis(target, fewer_than=19)
+    assert circuit is not None and circuit.cnot_count == 14
+    assert 1 - unitary_fidelity(target, circuit.unitary()) < 1e-12
+
+
+def test_haar_five_qubit_state_in_fourteen_cnots() -> None:
+    # Plesch-Brukner (the exact method) takes 24, Qiskit's StatePreparation 26.
+    psi = haar_unitary(5, 3)[:, 0]
+    circuit = numerical_synthesis(psi, fewer_than=24)
+    assert circuit is not None and circuit.cnot_count == 14
+    assert state_fidelity(psi, final_state(circuit)) > 1 - 1e-12
+
+
+def test_none_when_nothing_below_the_limit_fits() -> None:
+    assert numerical_synthesis(haar_unitary(3, 4), fewer_than=14) is None  # the bound is 14: nothing below it fits
+
+
+def test_compile_takes_the_shorter_of_exact_and_numerical() -> None:
+    haar = qas.compile(haar_unitary(3, 5), method="numerical", gates="ibm-native")
+    assert haar.method == "numerical" and haar.circuit.cnot_count == 14 and haar.infidelity < 1e-12
+    assert {o.gate for o in haar.circuit} <= {"rz", "sx", "x", "cx"}
+    toffoli = qas.compile("toffoli", method="numerical")  # exact synthesis's 7 CNOTs are below the bound of 14
+    assert toffoli.method == "exact" and toffoli.circuit.cnot_count == 7
+    ghz = qas.compile("state:ghz4", method="numerical")
+    assert ghz.method == "exact" and ghz.circuit.cnot_count == 3
+
+
+def test_on_a_device_numerical_skeletons_follow_a_line() -> None:
+    # A line of neighbours routes onto ibm-line without SWAPs: the device circuit keeps the 7 CNOTs.
+    result = qas.compile(haar_unitary(4, 6)[:, 0], device="ibm-line")
+    assert result.method == "numerical" and result.circuit.cnot_count == 7 and result.infidelity < 1e-12
+    assert result.export is not None and result.export.verified and result.export.circuit.two_qubit_count == 7
+
+
+def test_numerical_refuses_options_and_targets_too_large() -> None:
+    with pytest.raises(QasError, match="numerical synthesis handles unitaries of at most 4 qubits, the target has 5"):
+        qas.compile(haar_unitary(5, 0), method="numerical")
+    with pytest.raises(QasError, match="the numerical method takes no options, got seed"):
+        qas.compile("toffoli", method="numerical", seed=1)
+    # auto does not fit targets above the limit: exact synthesis answers.
+    assert qas.compile(haar_unitary(7, 0)[:, 0], method="auto").method == "exact"
+
+
+def test_cli_compiles_with_the_numerical_method(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json(capsys, "compile", "unitary:qft3", "--method", "numerical")
+    assert data["method"] == "numerical" and data["cnot_count"] == 14 and data["infidelity"] < 1e-12
+    assert main(["compile", "unitary:qft3", "--method", "numerical", "--tolerance", "nan"]) == 2
+    assert "tolerance is an infidelity" in capsys.readouterr().err
