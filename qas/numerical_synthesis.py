@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -90,10 +91,60 @@ def _u3_derivatives(angles: torch.Tensor) -> torch.Tensor:
     return torch.stack([tb.gate_matrices("u3", shifted, dtype=_DTYPE) / 2, 1j * _ONE @ u, 1j * u @ _ONE], dim=-3)
 
 
-def _tables(qubits: Sequence[tuple[int, ...]], n_qubits: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-row gather tables (see :func:`qas.sim.torch_backend.gather_apply`) for a gate on ``qubits[r]``."""
-    tables = [tb.index_tables(q, n_qubits, torch.device("cpu")) for q in qubits]
-    return torch.stack([r for r, _ in tables]), torch.stack([c for _, c in tables])
+Maps = tuple[torch.Tensor, torch.Tensor]  # index maps (R, T, d) of T gates on R rows, and their inverses
+
+
+@lru_cache(maxsize=32)
+def _permutations(n_qubits: int, skeletons: tuple[Skeleton, ...]) -> tuple[Maps, Maps]:
+    """Index maps ``perm`` with ``full[i, j] = (G kron I)[perm[i], perm[j]]`` for a gate G on given qubits, with
+    their inverses: for the initial slots ``(R, n, 2**n)`` and the CNOT units ``(R, k, 2**n)`` of equal-length
+    skeletons (one per row). Cached: a fit runs the same skeletons at every iteration."""
+    index = np.arange(2**n_qubits)
+    bits = (index[:, None] >> (n_qubits - 1 - np.arange(n_qubits))) & 1  # (2**n, n), qubit 0 the top bit
+    weights = 1 << (n_qubits - 1 - np.arange(n_qubits))
+
+    def permutation(qubits: tuple[int, ...]) -> np.ndarray:
+        order = list(qubits) + [q for q in range(n_qubits) if q not in qubits]
+        return (bits[:, order] * weights).sum(axis=1)
+
+    slots = np.array([[permutation((q,)) for q in range(n_qubits)]] * len(skeletons))
+    units = np.array([[permutation(pair) for pair in s] for s in skeletons]).reshape(len(skeletons), -1, 2**n_qubits)
+    return _with_inverse(slots), _with_inverse(units)
+
+
+def _with_inverse(permutations: np.ndarray) -> Maps:
+    return torch.as_tensor(permutations), torch.as_tensor(np.argsort(permutations, axis=-1))
+
+
+def _apply_local(gates: torch.Tensor, maps: Maps, states: torch.Tensor) -> torch.Tensor:
+    """Gates ``(R, T, c, m, m)`` (c of them per step) on the state rows ``(R, T, C, d)`` of each step, on the qubits
+    whose index maps ``(R, T, d)`` are given: ``(R, T, c, C, d)``. The gate qubits are moved to the top bits, the
+    gate multiplies a ``(m, d / m)`` view, and the bits move back: ``c m d`` products per state, where the full
+    ``(d, d)`` matrices would take ``c d**2`` and their memory (94 MB a step at six qubits)."""
+    rows, steps, count, m = gates.shape[:4]
+    permutations, inverse = maps
+    moved = torch.gather(states, -1, inverse[:, :, None].expand(states.shape))
+    applied = gates[:, :, :, None] @ moved.reshape(rows, steps, 1, states.shape[2], m, -1)
+    applied = applied.reshape(rows, steps, count, *states.shape[2:])
+    return torch.gather(applied, -1, permutations[:, :, None, None].expand(applied.shape))
+
+
+def _kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Batched (broadcast) Kronecker product of ``(..., m, m)`` and ``(..., k, k)`` matrices."""
+    product = a[..., :, None, :, None] * b[..., None, :, None, :]
+    size = a.shape[-1] * b.shape[-1]
+    return product.reshape(*product.shape[:-4], size, size)
+
+
+def _embed(gates: torch.Tensor, maps: Maps) -> torch.Tensor:
+    """Gates ``(R, T, ..., m, m)`` as full matrices ``(R, T, ..., d, d)`` on the qubits whose index maps
+    ``(R, T, d)`` are given (see :func:`_permutations`)."""
+    permutations = maps[0]
+    dimension = permutations.shape[-1]
+    full = _kron(gates, torch.eye(dimension // gates.shape[-1], dtype=_DTYPE))
+    perm = permutations.reshape(*permutations.shape[:2], *[1] * (gates.dim() - 4), dimension)
+    rows = torch.gather(full, -2, perm[..., :, None].expand(full.shape))
+    return torch.gather(rows, -1, perm[..., None, :].expand(full.shape))
 
 
 def values_and_derivatives(
@@ -103,42 +154,36 @@ def values_and_derivatives(
     ``(C, 2**n)``: the output states ``(R, C, 2**n)`` and their derivatives by every angle ``(R, 3 (n + 2k), C,
     2**n)``.
 
-    The derivative by an angle of the gate at step t is ``S_t G_t' p_t``: the state before the step, the gate
-    differentiated, then the product ``S_t`` of the gates after it. The states go forward and ``S_t`` is built
-    backwards one gate at a time, so a fit step costs about (parameters x C + steps x 2**n) x 2**n products; carrying
-    every derivative forward through the later gates instead cost parameters x steps x C x 2**n (a four-qubit unitary
-    took 100 s to fit, not 10).
+    The gates are the n initial slots, then each CNOT with the two slots after it as one two-qubit gate (a "CNOT
+    unit"), all written as full matrices. The derivative by an angle of gate t is ``S_t G_t' p_t``: the states
+    before it, the gate differentiated, then the product ``S_t`` of the gates after it; the states and the products
+    are one matrix product per gate each, so a fit step is a few dozen torch calls whatever the batch. (Applying the
+    gates through index gathers instead made the diffusion pipeline's three-qubit searches 1.4x slower, and carrying
+    every derivative forward through the later gates made a four-qubit unitary take 100 s, not 4.)
     """
-    rows, slots = angles.shape[0], angles.shape[1]
+    rows, cnots, dimension = angles.shape[0], len(skeletons[0]), 2**n_qubits
+    slot_maps, unit_maps = _permutations(n_qubits, tuple(skeletons))
     u, du = tb.gate_matrices("u3", angles, dtype=_DTYPE), _u3_derivatives(angles)
-    cx = tb.gate_matrices("cx", None, dtype=_DTYPE).expand(rows, 4, 4)
-    # Each step: per-row gather tables, the gate (R, m, m), and the slot whose angles it holds (None for a CNOT).
-    steps = [(_tables([(q,)] * rows, n_qubits), u[:, q], q) for q in range(n_qubits)]
-    for j in range(len(skeletons[0])):
-        pairs = [s[j] for s in skeletons]
-        steps.append((_tables(pairs, n_qubits), cx, None))
-        for side in (0, 1):
-            slot = n_qubits + 2 * j + side
-            steps.append((_tables([(p[side],) for p in pairs], n_qubits), u[:, slot], slot))
+    cx = tb.gate_matrices("cx", None, dtype=_DTYPE)
+    first, second = u[:, n_qubits::2], u[:, n_qubits + 1 :: 2]
+    d_first, d_second = du[:, n_qubits::2], du[:, n_qubits + 1 :: 2]
+    units = _kron(first, second) @ cx  # (R, k, 4, 4)
+    d_units = torch.cat([_kron(d_first, second[:, :, None]), _kron(first[:, :, None], d_second)], dim=2) @ cx
 
+    gates = torch.cat([_embed(u[:, :n_qubits], slot_maps), _embed(units, unit_maps)], dim=1)  # (R, n + k, d, d)
     states = [start.expand(rows, *start.shape)]
-    for (table_rows, table_cols), gate, _ in steps:
-        states.append(tb.gather_apply(states[-1], table_rows, table_cols, gate))
-    derivatives = torch.empty(rows, 3 * slots, *start.shape, dtype=_DTYPE)
-    # The rows of S_t are states too: S_t G_t is G_t^T applied to each of them.
-    after = torch.eye(2**n_qubits, dtype=_DTYPE).expand(rows, -1, -1)
-    for t in reversed(range(len(steps))):
-        (table_rows, table_cols), gate, slot = steps[t]
-        if slot is not None:
-            born = tb.gather_apply(
-                states[t][:, None].expand(rows, 3, *start.shape).reshape(rows * 3, *start.shape),
-                table_rows.repeat_interleave(3, 0),
-                table_cols.repeat_interleave(3, 0),
-                du[:, slot].reshape(-1, 2, 2),
-            ).reshape(rows, 3, *start.shape)
-            derivatives[:, 3 * slot : 3 * slot + 3] = born @ after.transpose(-1, -2)[:, None]
-        after = tb.gather_apply(after, table_rows, table_cols, gate.transpose(-1, -2))
-    return states[-1], derivatives
+    after = [torch.eye(dimension, dtype=_DTYPE).expand(rows, -1, -1)]
+    for t in range(n_qubits + cnots):
+        states.append(states[-1] @ gates[:, t].transpose(-1, -2))
+        if t:
+            after.append(after[-1] @ gates[:, -t])
+    # The state rows before each gate (R, T, C, d) and the products after it (R, T, 1, d, d).
+    before, after_t = torch.stack(states[:-1], dim=1), torch.stack(after[::-1], dim=1)[:, :, None]
+    # Each gate's derivatives applied to the states before it, then the gates after it: (R, T, c, C, d) each.
+    derivatives = [(_apply_local(du[:, :n_qubits], slot_maps, before[:, :n_qubits]) @ after_t[:, :n_qubits].mT)]
+    if cnots:
+        derivatives.append(_apply_local(d_units, unit_maps, before[:, n_qubits:]) @ after_t[:, n_qubits:].mT)
+    return states[-1], torch.cat([d.flatten(1, 2) for d in derivatives], dim=1)
 
 
 def fit_skeletons(
