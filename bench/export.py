@@ -3,15 +3,16 @@
 ``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Three kinds of table, each with mean CNOT count, mean
 gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
 
-1. **exact synthesis** of Haar-random 2-, 3- and 4-qubit unitaries into IBM's basis (rz, sx, x, cx):
-   ``qas.compile(U, method="exact", gates="ibm-native")`` against ``qiskit.transpile`` of a ``UnitaryGate`` at
-   optimization level 1 and 3;
+1. **unitary synthesis** of Haar-random 2-, 3- and 4-qubit unitaries into IBM's basis (rz, sx, x, cx):
+   ``qas.compile(U, method="exact" | "numerical", gates="ibm-native")`` against ``qiskit.transpile`` of a
+   ``UnitaryGate`` at optimization level 1 and 3, and at 3 qubits BQSKit's ``compile`` at optimization level 1 (LEAP
+   synthesis, BQSKit's numerical instantiation; one warm ``Compiler``, its u3/cx output translated like ours);
 2. **export** of random 6-qubit circuits (20 CNOTs between random pairs, rotations between them) onto the 27-qubit
    heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, RouteCQC routing after a layout search,
    and the simulated verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3;
 3. **state preparation** of Haar-random 3- to 6-qubit states, and of structured ones (GHZ-5, W-4, W-5 and the ground
-   states of H2, LiH-4 and LiH-6): ``qas.compile(psi, gates="ibm-native")`` against ``qiskit.transpile`` of a
-   ``StatePreparation`` at level 1 and 3.
+   states of H2, LiH-4 and LiH-6): ``qas.compile(psi, method="exact" | "numerical", gates="ibm-native")`` against
+   ``qiskit.transpile`` of a ``StatePreparation`` at level 1 and 3.
 
 Both sides get the same circuits (``qas.export.to_qiskit``). On a shared machine compare the ratios, not the times.
 """
@@ -19,6 +20,7 @@ Both sides get the same circuits (``qas.export.to_qiskit``). On a shared machine
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
 import time
 from collections.abc import Callable
@@ -34,7 +36,11 @@ import qas
 from qas import Circuit, op
 from qas.devices import DEVICES
 from qas.export import to_qiskit
+from qas.gate_sets import get_gate_set
+from qas.linalg import unitary_fidelity
+from qas.qasm import from_qasm
 from qas.targets import ghz_state, parse_task, w_state
+from qas.translate import translate
 
 IBM_BASIS = ["rz", "sx", "x", "cx"]
 
@@ -100,16 +106,21 @@ def print_table(title: str, rows: dict[str, Row], peer: str) -> None:
         )
 
 
-def synthesize_qas(u: np.ndarray) -> Counts:
-    return qas_counts(qas.compile(u, method="exact", gates="ibm-native").circuit)
+def synthesize_bqskit(u: np.ndarray, compiler: object) -> Counts:
+    from bqskit import compile as bqskit_compile
+
+    out = bqskit_compile(u, optimization_level=1, compiler=compiler, seed=0)
+    circuit = translate(from_qasm(out.to("qasm")), get_gate_set("ibm-native"))  # bqskit is big-endian like qas
+    assert 1 - unitary_fidelity(u, circuit.unitary()) < 1e-8, "bqskit's circuit misses its target"
+    return qas_counts(circuit)
+
+
+def compile_qas(target: np.ndarray, method: str) -> Counts:
+    return qas_counts(qas.compile(target, method=method, gates="ibm-native").circuit)
 
 
 def synthesize_qiskit(u: np.ndarray, level: int) -> Counts:
     return transpile_instruction(UnitaryGate(u), level)
-
-
-def prepare_qas(state: np.ndarray) -> Counts:
-    return qas_counts(qas.compile(state, gates="ibm-native").circuit)
 
 
 def prepare_qiskit(state: np.ndarray, level: int) -> Counts:
@@ -125,10 +136,9 @@ def transpile_instruction(instruction: qiskit.circuit.Instruction, level: int) -
     return qiskit_counts(qiskit.transpile(qc, basis_gates=IBM_BASIS, optimization_level=level))
 
 
-def compare(title: str, items: list, ours: tuple[str, Callable[[object], Counts]], peer: Callable[..., Counts]) -> None:
-    """One table: ``ours`` (name, function) against ``peer`` (a function taking ``level``) at levels 1 and 3."""
-    name, run = ours
-    rows = {name: measure(items, run)}
+def compare(title: str, items: list, ours: dict[str, Callable[[object], Counts]], peer: Callable[..., Counts]) -> None:
+    """One table: ``ours`` (name: function) against ``peer`` (a function taking ``level``) at levels 1 and 3."""
+    rows = {name: measure(items, run) for name, run in ours.items()}
     for level in (1, 3):
         rows[f"qiskit transpile O{level}"] = measure(items, partial(peer, level=level))
     print_table(title, rows, "qiskit transpile O1")
@@ -157,23 +167,32 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     qas.compile(np.eye(4), method="exact")  # warm-up: Cirq's imports are paid once, outside the timings
 
+    ours = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "numerical")}
     for n in (2, 3, 4):
         unitaries = [unitary_group.rvs(2**n, random_state=rng) for _ in range(args.count)]
-        title = f"Exact synthesis, {n} qubits, Haar-random, {args.count} targets"
-        compare(title, unitaries, ("qas exact", synthesize_qas), synthesize_qiskit)
+        title = f"Unitary synthesis, {n} qubits, Haar-random, {args.count} targets"
+        if n == 3 and importlib.util.find_spec("bqskit") is not None:
+            from bqskit.compiler import Compiler
+
+            with Compiler(num_workers=2) as compiler:
+                synthesize_bqskit(unitaries[0], compiler)  # warm-up: the first task pays the runtime's start-up
+                peers = {"bqskit compile O1": partial(synthesize_bqskit, compiler=compiler)}
+                compare(title, unitaries, ours | peers, synthesize_qiskit)
+        else:
+            compare(title, unitaries, ours, synthesize_qiskit)
 
     circuits = [random_circuit(6, 20, rng) for _ in range(args.count)]
     title = f"Export onto ibm-heavy-hex, 6 qubits x 20 CNOTs, {args.count} circuits"
-    compare(title, circuits, ("qas to_device (+verify)", export_qas), export_qiskit)
+    compare(title, circuits, {"qas to_device (+verify)": export_qas}, export_qiskit)
 
     for n in (3, 4, 5, 6):
         states = [unitary_group.rvs(2**n, random_state=rng)[:, 0] for _ in range(args.count)]
         title = f"State preparation, {n} qubits, Haar-random, {args.count} targets"
-        compare(title, states, ("qas compile (exact)", prepare_qas), prepare_qiskit)
+        compare(title, states, ours, prepare_qiskit)
     ground_states = [parse_task(f"ground-state:{m}").hamiltonian.ground_state() for m in ("h2", "lih4", "lih6")]
     structured = [ghz_state(5), w_state(4), w_state(5), *ground_states]
     title = "State preparation, GHZ-5, W-4, W-5, ground states of H2, LiH-4, LiH-6"
-    compare(title, structured, ("qas compile (exact)", prepare_qas), prepare_qiskit)
+    compare(title, structured, ours, prepare_qiskit)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ Plesch-Brukner state preparation takes 24 for a five-qubit state, where counting
 (Shende, Markov & Bullock 2004). A skeleton of about that many CNOTs, each followed by a general gate on both its
 qubits (the "CNOT unit" of Madden & Simonetto 2022), has as many parameters as the target has degrees of freedom, and
 fitting them reaches machine precision from a few random starts. This is BQSKit's instantiation; BQSKit's LEAP finds
-the 14-CNOT circuits for three-qubit unitaries in 5-9 s (``shared/notes/peer-measurements.md``), this in about one.
+the 14-CNOT circuits for three-qubit unitaries in 5-9 s (``shared/notes/peer-measurements.md``), this in 0.3 s.
 
 A slot is a ``u3`` on each qubit at the start and on both qubits after each CNOT: any circuit with that sequence of
 CNOT pairs equals the skeleton with some slot values (a one-qubit gate commutes forward to its qubit's next slot), and a
 CNOT's direction is free (H on both qubits reverses it), so a skeleton is a sequence of qubit pairs. The searched
-skeletons cycle through every pair, (0, 1), (0, 2), ..., (n - 2, n - 1), then again: Madden & Simonetto's
-"sequential" structure, which compiled generic targets at the parameter bound in their study.
+skeletons cycle through every pair, (0, 1), (0, 2), ..., (n - 2, n - 1), then again (Madden & Simonetto's
+"sequential" structure), or through the neighbours on a line for hardware; both fitted Haar-random unitaries at the
+bound, and states at one CNOT above it (five-qubit states: 14 CNOTs over every pair, 14 or 15 along a line).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ Skeleton = tuple[tuple[int, int], ...]  # the CNOTs' (control, target) pairs, in
 FIT_EXACT = 1e-12  # infidelity below which a fit counts as exact (converged fits reach ~1e-15)
 RESTARTS = 8  # random starts per skeleton, fitted as one batch; the fit stops when one converges
 ITERATIONS = 100  # Levenberg-Marquardt steps per fit
+# CNOT counts tried above the first: every Haar-random target fitted at the first count (unitaries at the bound,
+# states one above it); a failed fit costs a full ITERATIONS (4 s for a four-qubit unitary), so the search is short.
+EXTRA_CNOTS = 2
 # The largest targets fitted: a skeleton's parameters grow as the target's degrees of freedom (4**n for unitaries,
 # 2**n for states), and so does a fit's time: 4 s for a four-qubit unitary (61 CNOTs), 5 s for a six-qubit state (30),
 # 41 s for a seven-qubit state (61), on one core.
@@ -246,8 +250,8 @@ def numerical_synthesis(
 ) -> Circuit | None:
     """The ``u3``/``cx`` circuit with the fewest CNOTs below ``fewer_than`` whose sequential skeleton over ``pairs``
     (default :func:`all_pairs`) fits ``target`` (a unitary or a state) within ``tolerance``, trying CNOT counts upward
-    from :func:`parameter_bound`; ``None`` when none fits (a target that an analytic decomposition already writes in
-    fewer CNOTs than the bound, for one).
+    from :func:`parameter_bound` (``EXTRA_CNOTS`` more at most); ``None`` when none fits (a target that an analytic
+    decomposition already writes in fewer CNOTs than the bound, for one).
 
     A state's search starts one CNOT above the bound: the bound itself fitted no Haar-random state of 3 to 6 qubits
     (3 targets each, 8 starts), one more fitted every one, and three qubits are known to need three CNOTs (Znidaric,
@@ -258,7 +262,7 @@ def numerical_synthesis(
     check_size(n, state=state)
     pairs = all_pairs(n) if pairs is None else pairs
     first = parameter_bound(n, state=state) + (1 if state and n >= 3 else 0)
-    for cnots in range(first, fewer_than):
+    for cnots in range(first, min(fewer_than, first + EXTRA_CNOTS + 1)):
         scores, circuits = fit_skeletons(target, [sequential_skeleton(pairs, cnots)], seed=seed, first=True)
         if scores[0] <= tolerance:
             return circuits[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from scipy.stats import unitary_group
 from test_cli import run_json
 
 import qas
+from qas import numerical_synthesis as numerical_synthesis_module
 from qas.cli import main
 from qas.errors import QasError
 from qas.linalg import state_fidelity, unitary_fidelity
@@ -115,3 +118,16 @@ def test_cli_compiles_with_the_numerical_method(capsys: pytest.CaptureFixture[st
     assert data["method"] == "numerical" and data["cnot_count"] == 14 and data["infidelity"] < 1e-12
     assert main(["compile", "unitary:qft3", "--method", "numerical", "--tolerance", "nan"]) == 2
     assert "tolerance is an infidelity" in capsys.readouterr().err
+
+
+def test_the_search_tries_a_few_counts_above_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[int] = []
+
+    def counting(target: np.ndarray, skeletons: list, **kwargs: Any) -> tuple[np.ndarray, list]:
+        tried.append(len(skeletons[0]))
+        return fit_skeletons(target, skeletons, **kwargs)
+
+    monkeypatch.setattr(numerical_synthesis_module, "fit_skeletons", counting)
+    # A negative tolerance: no fit is accepted, so the search runs its whole range (the bound, 3, and two more).
+    assert numerical_synthesis(haar_unitary(2, 0), fewer_than=100, tolerance=-1.0) is None
+    assert tried == [3, 4, 5]

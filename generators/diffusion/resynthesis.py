@@ -40,7 +40,7 @@ PAIRS = all_pairs(3)  # the CNOT pairs of 3 qubits (control first; a CNOT's dire
 
 def skeleton_of(circuit: Circuit) -> Skeleton:
     """The CNOT pairs of a circuit whose multi-qubit gates are all ``cx`` (directions dropped)."""
-    return tuple(tuple(sorted(o.qubits)) for o in circuit.operations if len(o.qubits) > 1)  # type: ignore[misc]
+    return tuple(tuple(sorted(o.qubits)) for o in circuit.operations if len(o.qubits) > 1)
 
 
 def fit(
