@@ -311,12 +311,13 @@ def _runs_numerical(method: str, n_qubits: int, *, state: bool) -> bool:
 
 def _fit_below(target: np.ndarray, two_qubit_gates: int, device: Device | None) -> Circuit | None:
     """Numerical synthesis of ``target`` with fewer than ``two_qubit_gates`` CNOTs, cycling through every pair of
-    qubits, or along a line of neighbours with a device (a line routes without SWAPs onto any device with a path of
-    that many qubits)."""
+    qubits, or along a line of neighbours on a device that does not couple every pair (a line routes without SWAPs
+    onto any device with a path of that many qubits)."""
     from qas.numerical_synthesis import line_pairs, numerical_synthesis  # loads torch (see _runs_numerical)
 
     n = int(np.log2(target.shape[0]))
-    return numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=line_pairs(n) if device is not None else None)
+    every_pair = device is None or len(device.edges) == device.n_qubits * (device.n_qubits - 1) // 2
+    return numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=None if every_pair else line_pairs(n))
 
 
 def _prepare_state(

@@ -97,11 +97,15 @@ def test_compile_takes_the_shorter_of_exact_and_numerical() -> None:
     assert ghz.method == "exact" and ghz.circuit.cnot_count == 3
 
 
-def test_on_a_device_numerical_skeletons_follow_a_line() -> None:
+def test_on_a_device_numerical_skeletons_follow_a_line_unless_every_pair_is_coupled() -> None:
     # A line of neighbours routes onto ibm-line without SWAPs: the device circuit keeps the 7 CNOTs.
     result = qas.compile(haar_unitary(4, 6)[:, 0], device="ibm-line")
     assert result.method == "numerical" and result.circuit.cnot_count == 7 and result.infidelity < 1e-12
     assert result.export is not None and result.export.verified and result.export.circuit.two_qubit_count == 7
+    assert {tuple(sorted(o.qubits)) for o in result.circuit if len(o.qubits) == 2} == {(0, 1), (1, 2), (2, 3)}
+    ion = qas.compile(haar_unitary(4, 6)[:, 0], device="ion-all-to-all")
+    assert ion.method == "numerical" and ion.circuit.two_qubit_count == 7
+    assert (0, 2) in {tuple(sorted(o.qubits)) for o in ion.circuit if len(o.qubits) == 2}
 
 
 def test_numerical_refuses_options_and_targets_too_large() -> None:
