@@ -294,7 +294,11 @@ def _numerical(
     fitted = _fit_below(unitary, exact.circuit.two_qubit_count, device)
     if fitted is None:
         return exact
-    return CompileResult.from_circuit(translate(fitted, gates), unitary, "numerical")
+    # Compared again in the requested gates: a CNOT can take more than one of their two-qubit gates.
+    circuit = translate(fitted, gates)
+    if synthesis_cost(circuit) >= synthesis_cost(exact.circuit):
+        return exact
+    return CompileResult.from_circuit(circuit, unitary, "numerical")
 
 
 def _runs_numerical(method: str, n_qubits: int, *, state: bool) -> bool:
