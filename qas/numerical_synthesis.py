@@ -225,6 +225,8 @@ def fit_skeletons(
     values, _ = outputs(x)
     fidelities = tb.state_fidelity(values, goal) if state else tb.unitary_fidelity(values, goal)
     scores, angles = best_of_restarts((1 - fidelities).clamp_min(0), x[:, :-1].reshape(-1, slots, 3), restarts)
+    if state:
+        angles[:, :n, 2] = 0  # u3(t, p, l)|0> does not depend on l, and u3(t, p, 0) takes a gate less in rz/sx
     return scores.numpy(), [skeleton_circuit(n, s, a) for s, a in zip(skeletons, angles, strict=True)]
 
 
