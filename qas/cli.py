@@ -234,7 +234,7 @@ def compile_command(
     method: Annotated[
         str,
         typer.Option(
-            help="auto (generators, then numerical up to 4 qubits, 6 for states, else exact), exact (analytic), "
+            help="auto (generators, then numerical up to 5 qubits, 6 for states, else exact), exact (analytic), "
             "numerical (fewer CNOTs: skeletons fitted numerically; exact where shorter) or a generator name."
         ),
     ] = "auto",

@@ -31,7 +31,9 @@ from qas.circuit import Circuit, Operation, op
 from qas.errors import QasError
 from qas.least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
 from qas.linalg import wrap_angle
+from qas.shannon import shannon_decomposition
 from qas.sim import torch_backend as tb
+from qas.synthesis import synthesize_unitary
 
 Skeleton = tuple[tuple[int, int], ...]  # the CNOTs' (control, target) pairs, in order
 
@@ -41,11 +43,14 @@ ITERATIONS = 100  # Levenberg-Marquardt steps per fit
 # CNOT counts tried above the first: every Haar-random target fitted at the first count (unitaries at the bound,
 # states one above it); a failed fit costs a full ITERATIONS (4 s for a four-qubit unitary), so the search is short.
 EXTRA_CNOTS = 2
-# The largest targets fitted: a skeleton's parameters grow as the target's degrees of freedom (4**n for unitaries,
-# 2**n for states), and so does a fit's time: 4 s for a four-qubit unitary (61 CNOTs), 5 s for a six-qubit state (30),
-# 41 s for a seven-qubit state (61), on one core.
-MAX_UNITARY_QUBITS = 4
+# The largest targets fitted as one skeleton: its parameters grow as the target's degrees of freedom (4**n for
+# unitaries, 2**n for states), and so does a fit's time: 4 s for a four-qubit unitary (61 CNOTs), 5 s for a six-qubit
+# state (30), 41 s for a seven-qubit state (61), on one core.
+MAX_SKELETON_QUBITS = 4
 MAX_STATE_QUBITS = 6
+# Larger unitaries are split by the Shannon decomposition into four-qubit blocks fitted one by one: 292 CNOTs for five
+# qubits (Qiskit: 423) in 14 s; six would take 16 blocks, about a minute.
+MAX_UNITARY_QUBITS = 5
 
 _DTYPE = torch.complex128
 _ONE = torch.tensor([[0, 0], [0, 1]], dtype=_DTYPE)  # |1><1|: d u3 / d phi = i |1><1| u3, d u3 / d lambda = i u3 |1><1|
@@ -253,7 +258,8 @@ def numerical_synthesis(
     """The ``u3``/``cx`` circuit with the fewest CNOTs below ``fewer_than`` whose sequential skeleton over ``pairs``
     (default :func:`all_pairs`) fits ``target`` (a unitary or a state) within ``tolerance``, trying CNOT counts upward
     from :func:`parameter_bound` (``EXTRA_CNOTS`` more at most); ``None`` when none fits (a target that an analytic
-    decomposition already writes in fewer CNOTs than the bound, for one).
+    decomposition already writes in fewer CNOTs than the bound, for one). A unitary above ``MAX_SKELETON_QUBITS``
+    is written by :func:`qas.shannon.shannon_decomposition` with fitted four-qubit blocks (``pairs`` plays no part).
 
     A state's search starts one CNOT above the bound: the bound itself fitted no Haar-random state of 3 to 6 qubits
     (3 targets each, 8 starts), one more fitted every one, and three qubits are known to need three CNOTs (Znidaric,
@@ -262,6 +268,9 @@ def numerical_synthesis(
     n = int(np.log2(target.shape[0]))
     state = target.ndim == 1
     check_size(n, state=state)
+    if not state and n > MAX_SKELETON_QUBITS:
+        circuit = shannon_decomposition(target, _block, MAX_SKELETON_QUBITS)
+        return circuit if circuit.cnot_count < fewer_than else None
     pairs = all_pairs(n) if pairs is None else pairs
     first = parameter_bound(n, state=state) + (1 if state and n >= 3 else 0)
     for cnots in range(first, min(fewer_than, first + EXTRA_CNOTS + 1)):
@@ -269,3 +278,10 @@ def numerical_synthesis(
         if scores[0] <= tolerance:
             return circuits[0]
     return None
+
+
+def _block(unitary: np.ndarray) -> Circuit:
+    """A block of the Shannon decomposition: fitted from the bound up, else (rarely) written exactly."""
+    n = int(np.log2(unitary.shape[0]))
+    fitted = numerical_synthesis(unitary, fewer_than=parameter_bound(n) + EXTRA_CNOTS + 1)
+    return fitted if fitted is not None else synthesize_unitary(unitary)

@@ -109,8 +109,8 @@ def test_on_a_device_numerical_skeletons_follow_a_line_unless_every_pair_is_coup
 
 
 def test_numerical_refuses_options_and_targets_too_large() -> None:
-    with pytest.raises(QasError, match="numerical synthesis handles unitaries of at most 4 qubits, the target has 5"):
-        qas.compile(haar_unitary(5, 0), method="numerical")
+    with pytest.raises(QasError, match="numerical synthesis handles unitaries of at most 5 qubits, the target has 6"):
+        qas.compile(haar_unitary(6, 0), method="numerical")
     with pytest.raises(QasError, match="the numerical method takes no options, got seed"):
         qas.compile("toffoli", method="numerical", seed=1)
     # auto does not fit targets above the limit: exact synthesis answers.
