@@ -3,7 +3,7 @@
 ``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Three kinds of table, each with mean CNOT count, mean
 gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
 
-1. **unitary synthesis** of Haar-random 2-, 3- and 4-qubit unitaries into IBM's basis (rz, sx, x, cx):
+1. **unitary synthesis** of Haar-random 2- to 5-qubit unitaries into IBM's basis (rz, sx, x, cx):
    ``qas.compile(U, method="exact" | "numerical", gates="ibm-native")`` against ``qiskit.transpile`` of a
    ``UnitaryGate`` at optimization level 1 and 3, and at 3 qubits BQSKit's ``compile`` at optimization level 1 (LEAP
    synthesis, BQSKit's numerical instantiation; one warm ``Compiler``, its u3/cx output translated like ours);
@@ -168,7 +168,7 @@ def main() -> None:
     qas.compile(np.eye(4), method="exact")  # warm-up: Cirq's imports are paid once, outside the timings
 
     ours = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "numerical")}
-    for n in (2, 3, 4):
+    for n in (2, 3, 4, 5):
         unitaries = [unitary_group.rvs(2**n, random_state=rng) for _ in range(args.count)]
         title = f"Unitary synthesis, {n} qubits, Haar-random, {args.count} targets"
         if n == 3 and importlib.util.find_spec("bqskit") is not None:

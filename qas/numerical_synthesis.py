@@ -179,7 +179,9 @@ def values_and_derivatives(
     units = _kron(first, second) @ cx  # (R, k, 4, 4)
     d_units = torch.cat([_kron(d_first, second[:, :, None]), _kron(first[:, :, None], d_second)], dim=2) @ cx
 
-    gates = torch.cat([_embed(u[:, :n_qubits], slot_maps), _embed(units, unit_maps)], dim=1)  # (R, n + k, d, d)
+    gates = _embed(u[:, :n_qubits], slot_maps)  # (R, n + k, d, d) with the units
+    if cnots:
+        gates = torch.cat([gates, _embed(units, unit_maps)], dim=1)
     states = [start.expand(rows, *start.shape)]
     after = [torch.eye(dimension, dtype=_DTYPE).expand(rows, -1, -1)]
     for t in range(n_qubits + cnots):

@@ -135,3 +135,10 @@ def test_the_search_tries_a_few_counts_above_the_first(monkeypatch: pytest.Monke
     # A negative tolerance: no fit is accepted, so the search runs its whole range (the bound, 3, and two more).
     assert numerical_synthesis(haar_unitary(2, 0), fewer_than=100, tolerance=-1.0) is None
     assert tried == [3, 4, 5]
+
+
+def test_a_skeleton_without_cnots_fits_a_product() -> None:
+    product = np.kron(haar_unitary(1, 0), haar_unitary(1, 1))
+    scores, circuits = fit_skeletons(product, [()], restarts=2)
+    assert scores[0] < 1e-12 and circuits[0].cnot_count == 0
+    assert 1 - unitary_fidelity(product, circuits[0].unitary()) < 1e-12

@@ -180,7 +180,7 @@ def gate_matrices(
 
 
 @lru_cache(maxsize=1024)
-def index_tables(qubits: tuple[int, ...], n_qubits: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _index_tables(qubits: tuple[int, ...], n_qubits: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """(rows (2**n,), cols (d, 2**n)) for the gather form: row r(i) and source index c_j(i) of each basis index i."""
     idx = np.arange(2**n_qubits)
     k = len(qubits)
@@ -202,7 +202,7 @@ def apply_gate(states: torch.Tensor, matrices: torch.Tensor, qubits: tuple[int, 
     ``states`` is ``(..., 2**n)`` and ``matrices`` ``(..., d, d)``; leading dimensions broadcast, so one matrix can act
     on a batch of states, a batch of matrices on one state, or matrix ``b`` on state ``b``.
     """
-    rows, cols = index_tables(tuple(qubits), n_qubits, states.device)
+    rows, cols = _index_tables(tuple(qubits), n_qubits, states.device)
     gathered = states[..., cols]  # (..., d, 2**n): psi[c_j(i)]
     coeffs = matrices[..., rows, :].transpose(-1, -2)  # (..., d, 2**n): U[r(i), j]
     return (coeffs * gathered).sum(dim=-2)
@@ -326,7 +326,7 @@ class _Schedule:
         return self.gate_ids.shape[1]
 
 
-def gather_apply(states: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
+def _gather_apply(states: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
     """``matrices[m]`` on ``states[m]`` (``(M, ..., 2**n)``) with per-state index tables ``rows``, ``cols``."""
     count, size = states.shape[0], states.shape[-1]
     dim = matrices.shape[-1]
@@ -349,7 +349,7 @@ def _apply_step(states: torch.Tensor, schedule: _Schedule, t: int, n_qubits: int
         members = np.flatnonzero(arities == k)
         # Index tables: one per distinct qubit tuple, repeated per state.
         unique_tuples, which = np.unique(schedule.tuple_ids[members, t], return_inverse=True)
-        tables = [index_tables(schedule.qubit_tuples[i], n_qubits, device) for i in unique_tuples]
+        tables = [_index_tables(schedule.qubit_tuples[i], n_qubits, device) for i in unique_tuples]
         which = _index(which, device)
         rows, cols = torch.stack([r for r, _ in tables])[which], torch.stack([c for _, c in tables])[which]
         # Matrices: one batched build per gate kind.
@@ -361,9 +361,9 @@ def _apply_step(states: torch.Tensor, schedule: _Schedule, t: int, n_qubits: int
             params = torch.from_numpy(schedule.params[members[selected], t, : get_gate(name).num_params])
             matrices[_index(selected, device)] = gate_matrices(name, params, dtype=dtype, device=device)
         if len(members) == states.shape[0]:
-            return gather_apply(states, rows, cols, matrices)
+            return _gather_apply(states, rows, cols, matrices)
         index = _index(members, device)
-        out[index] = gather_apply(states[index], rows, cols, matrices)
+        out[index] = _gather_apply(states[index], rows, cols, matrices)
     return out
 
 
