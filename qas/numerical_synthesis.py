@@ -15,6 +15,7 @@ CNOT's direction is free (H on both qubits reverses it), so a skeleton is a sequ
 skeletons cycle through every pair, (0, 1), (0, 2), ..., (n - 2, n - 1), then again (Madden & Simonetto's
 "sequential" structure), or through the neighbours on a line for hardware; both fitted Haar-random unitaries at the
 bound, and states at one CNOT above it (five-qubit states: 14 CNOTs over every pair, 14 or 15 along a line).
+``docs/numerical-synthesis.md`` records the measurements behind these choices.
 """
 
 from __future__ import annotations
