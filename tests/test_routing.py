@@ -1,6 +1,8 @@
-"""Routing onto coupling graphs: the layout search, SWAPs as CNOTs, and the Cirq ranking fallback."""
+"""Routing onto coupling graphs: the layout search, Qiskit's Sabre, SWAPs as CNOTs, and the Cirq ranking fallback."""
 
 from __future__ import annotations
+
+import sys
 
 import cirq
 import networkx as nx
@@ -12,7 +14,7 @@ from qas.cirq_interop import from_cirq
 from qas.devices import DEVICES
 from qas.export import _verify
 from qas.linalg import unitary_fidelity
-from qas.routing import _route_from, _RouteCQC, _swaps_as_cnots, route
+from qas.routing import _route_from, _RouteCQC, _swaps_as_cnots, route, route_with_cirq, route_with_sabre
 
 HEAVY_HEX = DEVICES["ibm-heavy-hex"]
 
@@ -39,14 +41,33 @@ def test_swaps_become_cnots_and_one_cancels_a_cnot_just_before() -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_layout_search_needs_fewer_swaps_than_cirqs_line_layout(seed: int) -> None:
     circuit = random_cnots(8, 24, seed)
-    searched = route(circuit, HEAVY_HEX.graph, seed=seed)
-    line_only = route(circuit, HEAVY_HEX.graph, trials=0)
+    searched = route_with_cirq(circuit, HEAVY_HEX.graph, seed=seed)
+    line_only = route_with_cirq(circuit, HEAVY_HEX.graph, trials=0)
     assert searched.swaps < line_only.swaps
     assert on_couplings(searched.circuit, HEAVY_HEX.graph)
     # Three CNOTs per SWAP at most, fewer where one cancels.
     assert circuit.cnot_count < searched.circuit.cnot_count <= circuit.cnot_count + 3 * searched.swaps
     verified = _verify(circuit, searched.circuit, searched.initial_mapping, searched.final_mapping, seed=0)
     assert verified is True
+
+
+def test_sabre_routes_every_gate_onto_couplings_and_route_keeps_the_fewer_swaps() -> None:
+    circuit = Circuit(10, (op("h", 0), *random_cnots(10, 40, 3).operations, op("rz", 5, params=[0.3])))
+    sabre = route_with_sabre(circuit, HEAVY_HEX.graph)
+    cirq_routed = route_with_cirq(circuit, HEAVY_HEX.graph)
+    assert sabre is not None and on_couplings(sabre.circuit, HEAVY_HEX.graph)
+    assert _verify(circuit, sabre.circuit, sabre.initial_mapping, sabre.final_mapping, seed=0) is True
+    # The rotation comes back with its angle, on the physical qubit logical qubit 5 holds at the end.
+    assert op("rz", sabre.final_mapping[5], params=[0.3]) in sabre.circuit.operations
+    assert sabre.swaps < cirq_routed.swaps  # Sabre: 34 SWAPs, the layout search over Cirq's router: 37
+    assert route(circuit, HEAVY_HEX.graph) == sabre
+
+
+def test_without_qiskit_routing_is_cirqs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
+    circuit = random_cnots(6, 12, 4)
+    assert route_with_sabre(circuit, HEAVY_HEX.graph) is None
+    assert route(circuit, HEAVY_HEX.graph) == route_with_cirq(circuit, HEAVY_HEX.graph)
 
 
 def test_a_start_where_cirqs_swap_ranking_has_no_candidates_still_routes() -> None:
