@@ -7,9 +7,10 @@ gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit
    ``qas.compile(U, method="exact" | "numerical", gates="ibm-native")`` against ``qiskit.transpile`` of a
    ``UnitaryGate`` at optimization level 1 and 3, and at 3 qubits BQSKit's ``compile`` at optimization level 1 (LEAP
    synthesis, BQSKit's numerical instantiation; one warm ``Compiler``, its u3/cx output translated like ours);
-2. **export** of random 6-qubit circuits (20 CNOTs between random pairs, rotations between them) onto the 27-qubit
-   heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, RouteCQC routing after a layout search,
-   and the simulated verification) against ``qiskit.transpile`` with the same coupling map at level 1 and 3;
+2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
+   the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
+   layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
+   ``qiskit.transpile`` with the same coupling map at level 1 and 3;
 3. **state preparation** of Haar-random 3- to 6-qubit states, and of structured ones (GHZ-5, W-4, W-5 and the ground
    states of H2, LiH-4 and LiH-6): ``qas.compile(psi, method="exact" | "numerical", gates="ibm-native")`` against
    ``qiskit.transpile`` of a ``StatePreparation`` at level 1 and 3.
@@ -181,9 +182,10 @@ def main() -> None:
         else:
             compare(title, unitaries, ours, synthesize_qiskit)
 
-    circuits = [random_circuit(6, 20, rng) for _ in range(args.count)]
-    title = f"Export onto ibm-heavy-hex, 6 qubits x 20 CNOTs, {args.count} circuits"
-    compare(title, circuits, {"qas to_device (+verify)": export_qas}, export_qiskit)
+    for n, cnots in ((6, 20), (10, 40)):
+        circuits = [random_circuit(n, cnots, rng) for _ in range(args.count)]
+        title = f"Export onto ibm-heavy-hex, {n} qubits x {cnots} CNOTs, {args.count} circuits"
+        compare(title, circuits, {"qas to_device (+verify)": export_qas}, export_qiskit)
 
     for n in (3, 4, 5, 6):
         states = [unitary_group.rvs(2**n, random_state=rng)[:, 0] for _ in range(args.count)]

@@ -5,7 +5,8 @@
 1. **translate** to the device's native gates (:func:`qas.translate.translate` with ``optimize``: two-qubit blocks
    re-synthesised where fewer entangling gates do them, one-qubit runs merged and written in the device's basis);
 2. **route** onto the coupling graph when the circuit does not fit as laid out (:mod:`qas.routing`: ``cirq.RouteCQC``
-   from several initial layouts, SWAPs as CNOTs), then re-synthesise the two-qubit blocks the SWAPs joined;
+   from several initial layouts, or Qiskit's Sabre where it needs fewer SWAPs; SWAPs as CNOTs), then re-synthesise
+   the two-qubit blocks the SWAPs joined;
 3. **verify** that the routed circuit equals the original up to the qubit permutation routing introduced, by
    simulating both on random input states (on the physical qubits the routed circuit touches).
 """
