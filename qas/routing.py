@@ -9,8 +9,9 @@ the SWAPs from 60.0 (Cirq's line layout alone) to 39.9 with four random starts b
 circuit (``bench/export.py`` shows the effect on CNOT counts against Qiskit).
 
 Where Qiskit is installed its ``SabreLayout`` (layout search and SWAP insertion together, 64 layout and SWAP trials)
-routes the circuit too, and the routing with fewer SWAPs is kept: on the same 20 circuits Sabre needs 30.4 SWAPs
-(0.03 s) against these starts' 40.0 (0.12 s), on 20 six-qubit, 20-CNOT circuits 8.65 against 10.05.
+routes the circuit too, and the routing with fewer SWAPs is kept: on 20 random 10-qubit, 40-CNOT circuits (with
+rotations, as ``bench/export.py`` draws them) Sabre needs 30.4 SWAPs (0.03 s) against these starts' 40.0 (0.12 s),
+on 20 six-qubit, 20-CNOT circuits 8.65 against 10.05.
 
 SWAPs come back as CNOTs: three, or two where a CNOT on the same pair comes just before the SWAP.
 
@@ -32,8 +33,8 @@ from qas.cirq_interop import from_cirq
 
 # Random initial layouts tried besides Cirq's line layout.
 LAYOUT_TRIALS = 4
-# Qiskit SabreLayout's layout and SWAP trials: on the 10-qubit circuits of the module docstring 4 trials left 36.8
-# SWAPs, 20 left 32.8 and 64 left 30.4, still in 0.03 s.
+# Qiskit SabreLayout's layout and SWAP trials: on the module docstring's 10-qubit circuits for Sabre, 4 trials left
+# 36.8 SWAPs, 20 left 32.8 and 64 left 30.4, still in 0.03 s.
 SABRE_TRIALS = 64
 
 
