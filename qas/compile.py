@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from qas import targets
-from qas.circuit import Circuit
+from qas.circuit import CIRCUIT_SUFFIXES, Circuit, load_circuit
 from qas.devices import Device, load_device
 from qas.errors import ConfigError, InputFileError, QasError
 from qas.export import ExportResult, to_device
@@ -68,7 +68,7 @@ class CompileResult:
         infidelity: against a unitary ``1 - |Tr(U^dagger V)|^2 / d^2``, against a state ``1 - |<target|psi>|^2`` with
             ``psi`` the circuit's output on |0...0> (0 for an exact circuit, up to rounding); for a Hamiltonian the
             target state is its lowest eigenvector.
-        method: the method that produced the circuit.
+        method: the method that produced the circuit (``input``: the given circuit, translated, was the shortest).
         export: the circuit laid out on the device, when one was given.
         attempts: what ``auto`` tried, in order: (method, infidelity) or (method, error message).
         energy: for a Hamiltonian, ``<psi|H|psi>``; ``exact_energy`` is its lowest eigenvalue.
@@ -143,7 +143,9 @@ def compile(
         target: a unitary matrix or a state vector; a task (:class:`~qas.tasks.UnitarySynthesis`,
             :class:`~qas.tasks.StatePreparation`, :class:`~qas.tasks.GroundState`); a ``.npy`` file or a named target
             (``toffoli``, ``unitary:qft3``, ``state:ghz3``, ``state:psi.npy``, ``ground-state:h2``, ...). A task's
-            noise model plays no part: the circuit is exact (:func:`qas.evaluate` scores it under noise).
+            noise model plays no part: the circuit is exact (:func:`qas.evaluate` scores it under noise). A circuit
+            (or ``.qasm``/``.json`` file) is re-synthesised, and is itself a candidate in the requested gates: the
+            result is never longer (method ``input`` when it wins).
         method: ``auto``, ``exact``, ``numerical`` or a registered generator (``qas info`` lists them). Generators
             compile unitaries; states and Hamiltonians compile with ``exact`` or ``numerical`` (``auto``'s choice).
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
@@ -173,8 +175,16 @@ def compile(
         raise QasError(f"{which} no options, got {', '.join(sorted(options))}")
     numerical = _runs_numerical(method, task.n_qubits, state=not unitary_target)
     if isinstance(task, UnitarySynthesis):
+        # A circuit target is a candidate itself, in the requested gates: re-synthesis must not lengthen it.
+        source = _source_circuit(target)
+        given = translate(source, gate_set, optimize=True) if source is not None else None
+        if given is not None and method == "auto" and numerical:
+            numerical = not _below_numerical_bound(given)
         fallback = "numerical" if numerical else "exact"
         result = _compile_unitary(task.target, method, methods, fallback, gate_set, dev, tolerance, options)
+        if given is not None and synthesis_cost(given) < synthesis_cost(result.circuit):
+            kept = CompileResult.from_circuit(given, task.target, "input")
+            result = replace(kept, attempts=(*result.attempts, ("input", kept.infidelity)))
     else:
         result = _prepare_state(task, gate_set, dev, numerical=numerical)
         if method == "auto":
@@ -312,6 +322,25 @@ def _runs_numerical(method: str, n_qubits: int, *, state: bool) -> bool:
     if method == "numerical":
         numerical_synthesis.check_size(n_qubits, state=state)
     return numerical_synthesis.handles(n_qubits, state=state)
+
+
+def _source_circuit(target: object) -> Circuit | None:
+    """The target as a circuit when it is one (a :class:`Circuit` or a ``.qasm``/``.json`` file), else None."""
+    if isinstance(target, Circuit):
+        return target
+    if isinstance(target, str | Path):
+        path = str(target).removeprefix("unitary:")
+        if Path(path).suffix.lower() in CIRCUIT_SUFFIXES:
+            return load_circuit(path)
+    return None
+
+
+def _below_numerical_bound(circuit: Circuit) -> bool:
+    """Whether ``circuit`` has no more two-qubit gates than numerical synthesis's first try for its size: fitting
+    cannot shorten it, so ``auto`` does not spend the seconds (a four-qubit circuit of 10 CNOTs: 2 s for 61)."""
+    from qas.numerical_synthesis import parameter_bound  # loads torch (see _runs_numerical)
+
+    return circuit.two_qubit_count <= parameter_bound(circuit.n_qubits)
 
 
 def _fit_below(target: np.ndarray, two_qubit_gates: int, device: Device | None) -> Circuit | None:

@@ -212,3 +212,27 @@ def test_a_numpy_tolerance_is_a_number() -> None:
 def test_a_tolerance_outside_zero_to_one_is_refused(tolerance: float) -> None:
     with pytest.raises(QasError, match=r"tolerance is an infidelity and must be a number in \[0, 1\), got"):
         qas.compile(CNOT, tolerance=tolerance)
+
+
+def random_cnot_circuit(n_qubits: int, cnots: int, seed: int) -> Circuit:
+    rng = np.random.default_rng(seed)
+    ops = []
+    for _ in range(cnots):
+        a, b = (int(q) for q in rng.choice(n_qubits, 2, replace=False))
+        ops += [op("ry", a, params=[float(rng.uniform(-np.pi, np.pi))]), op("cx", a, b)]
+    return Circuit(n_qubits, tuple(ops))
+
+
+def test_a_circuit_target_is_never_lengthened(tmp_path: Path) -> None:
+    # Ten CNOTs on four qubits: exact synthesis of its unitary takes 93, numerical 61; the circuit itself wins, and
+    # auto does not fit (10 is below numerical synthesis's first count, 61).
+    circuit = random_cnot_circuit(4, 10, 0)
+    result = qas.compile(circuit, gates="ibm-native")
+    assert result.method == "input" and result.circuit.cnot_count <= 10 and result.infidelity < 1e-12
+    assert [name for name, _ in result.attempts] == ["diffusion", "exact", "input"]
+    path = tmp_path / "c.qasm"
+    path.write_text(circuit.to_qasm("2.0"))
+    assert qas.compile(str(path), gates="ibm-native").circuit == result.circuit
+    # Thirty CNOTs on three qubits: synthesis is shorter than the circuit translated.
+    long = qas.compile(random_cnot_circuit(3, 30, 1), method="numerical", gates="ibm-native")
+    assert long.method == "numerical" and long.circuit.cnot_count == 14
