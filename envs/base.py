@@ -27,11 +27,15 @@ from qas.gate_sets import GateSet
 from qas.noise import NoiseModel
 from qas.settings import is_integer
 
+# The longest episode an environment takes: observations grow with it (GroundState-v0's circuit tensor is 28 values a
+# gate on H2, 280,001 floats at this limit), and 10**9 failed with numpy's MemoryError instead of an error naming it.
+MAX_GATES = 10_000
+
 
 def check_max_gates(max_gates: object) -> int:
     """``max_gates`` as an int, or a :class:`ConfigError` naming the bad value."""
-    if not is_integer(max_gates) or max_gates < 1:
-        raise ConfigError(f"max_gates must be a positive integer, got {max_gates!r}")
+    if not is_integer(max_gates) or not 1 <= max_gates <= MAX_GATES:
+        raise ConfigError(f"max_gates must be an integer from 1 to {MAX_GATES}, got {max_gates!r}")
     return int(max_gates)
 
 

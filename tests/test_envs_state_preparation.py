@@ -170,6 +170,7 @@ def test_custom_target_gate_set_and_connectivity(tmp_path) -> None:
         ({"gate_set": ["h", "cnot"]}, UnknownGateError, "cnot"),
         ({"preset": "kuoo"}, ConfigError, "Did you mean 'kuo'"),
         ({"max_gates": 0}, ConfigError, "max_gates"),
+        ({"max_gates": 10**9}, ConfigError, "max_gates must be an integer from 1 to 10000, got 1000000000"),
         ({"threshold": 1.5}, ConfigError, "threshold"),
         ({"noise": "loud"}, ConfigError, "noise"),
         ({"observation": "pixels"}, ConfigError, "observation"),
