@@ -1,4 +1,5 @@
-"""Validation of user-supplied states and unitaries, the fidelities every score uses, and angle wrapping."""
+"""Validation of user-supplied states and unitaries, the fidelities every score uses, angle wrapping, and the index
+map that writes a gate on some qubits as a full matrix."""
 
 from __future__ import annotations
 
@@ -87,3 +88,11 @@ def wrap_angle(angle: float) -> float:
     """``angle`` in (-pi, pi] (so a half turn reads pi, as in ``u3(pi, 0, pi)`` for X)."""
     wrapped = (angle + math.pi) % (2 * math.pi) - math.pi
     return math.pi if wrapped == -math.pi else wrapped
+
+
+def embedding_permutation(qubits: tuple[int, ...], n_qubits: int) -> np.ndarray:
+    """Index map ``perm`` with ``full[i, j] = (G kron I)[perm[i], perm[j]]`` for a gate ``G`` on ``qubits`` of
+    ``n_qubits`` (qubit 0 the most significant bit): the gate's qubits moved to the top, the others after them."""
+    order = list(qubits) + [q for q in range(n_qubits) if q not in qubits]
+    bits = (np.arange(2**n_qubits)[:, None] >> (n_qubits - 1 - np.arange(n_qubits))) & 1  # (2^n, n)
+    return (bits[:, order] * (1 << (n_qubits - 1 - np.arange(n_qubits)))).sum(axis=1)

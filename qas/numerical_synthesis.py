@@ -31,7 +31,7 @@ import torch
 from qas.circuit import Circuit, Operation, op
 from qas.errors import QasError
 from qas.least_squares import best_of_restarts, levenberg_marquardt, phase_residuals
-from qas.linalg import wrap_angle
+from qas.linalg import embedding_permutation, wrap_angle
 from qas.shannon import shannon_decomposition
 from qas.sim import torch_backend as tb
 from qas.synthesis import synthesize_unitary
@@ -106,19 +106,12 @@ Maps = tuple[torch.Tensor, torch.Tensor]  # index maps (R, T, d) of T gates on R
 
 @lru_cache(maxsize=32)
 def _permutations(n_qubits: int, skeletons: tuple[Skeleton, ...]) -> tuple[Maps, Maps]:
-    """Index maps ``perm`` with ``full[i, j] = (G kron I)[perm[i], perm[j]]`` for a gate G on given qubits, with
-    their inverses: for the initial slots ``(R, n, 2**n)`` and the CNOT units ``(R, k, 2**n)`` of equal-length
-    skeletons (one per row). Cached: a fit runs the same skeletons at every iteration."""
-    index = np.arange(2**n_qubits)
-    bits = (index[:, None] >> (n_qubits - 1 - np.arange(n_qubits))) & 1  # (2**n, n), qubit 0 the top bit
-    weights = 1 << (n_qubits - 1 - np.arange(n_qubits))
-
-    def permutation(qubits: tuple[int, ...]) -> np.ndarray:
-        order = list(qubits) + [q for q in range(n_qubits) if q not in qubits]
-        return (bits[:, order] * weights).sum(axis=1)
-
-    slots = np.array([[permutation((q,)) for q in range(n_qubits)]] * len(skeletons))
-    units = np.array([[permutation(pair) for pair in s] for s in skeletons]).reshape(len(skeletons), -1, 2**n_qubits)
+    """:func:`qas.linalg.embedding_permutation` index maps, with their inverses: for the initial slots
+    ``(R, n, 2**n)`` and the CNOT units ``(R, k, 2**n)`` of equal-length skeletons (one per row). Cached: a fit runs
+    the same skeletons at every iteration."""
+    slots = np.array([[embedding_permutation((q,), n_qubits) for q in range(n_qubits)]] * len(skeletons))
+    units = np.array([[embedding_permutation(pair, n_qubits) for pair in s] for s in skeletons])
+    units = units.reshape(len(skeletons), -1, 2**n_qubits)  # (R, 0, 2**n) for skeletons without CNOTs
     return _with_inverse(slots), _with_inverse(units)
 
 

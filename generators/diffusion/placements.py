@@ -26,6 +26,7 @@ from qas.circuit import Circuit, Operation
 from qas.encoding import NUM_CONTROLS, CircuitEncoding
 from qas.errors import QasError
 from qas.gates import get_gate
+from qas.linalg import embedding_permutation
 from qas.sim.torch_backend import gate_matrices
 
 PAD = 0  # the placement index of an empty (padding) step
@@ -51,15 +52,6 @@ def _placements(encoding: CircuitEncoding) -> list[Placement]:
             for tgt in itertools.combinations(rest, arity - controls):
                 out.append(Placement(gate, ctrl + tgt))
     return out
-
-
-def _embed_permutation(qubits: tuple[int, ...], n_qubits: int) -> np.ndarray:
-    """Index map ``perm`` with ``full[i, j] = (G kron I)[perm[i], perm[j]]`` for a gate ``G`` on ``qubits``."""
-    order = list(qubits) + [q for q in range(n_qubits) if q not in qubits]
-    idx = np.arange(2**n_qubits)
-    bits = (idx[:, None] >> (n_qubits - 1 - np.arange(n_qubits))[None, :]) & 1  # (2^n, n), qubit 0 = top bit
-    reordered = bits[:, order]
-    return (reordered * (1 << (n_qubits - 1 - np.arange(n_qubits)))[None, :]).sum(axis=1)
 
 
 class PlacementVocabulary:
@@ -164,7 +156,7 @@ class PlacementVocabulary:
     # ----- simulation -----------------------------------------------------------------------------------------------
     @cached_property
     def _permutations(self) -> list[np.ndarray]:
-        return [_embed_permutation(p.qubits, self.n_qubits) for p in self.placements]
+        return [embedding_permutation(p.qubits, self.n_qubits) for p in self.placements]
 
     def _embed(self, small: torch.Tensor, index: int) -> torch.Tensor:
         """Gate matrices ``(B, k, k)`` of placement ``index`` -> full matrices ``(B, 2^n, 2^n)``."""
