@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +63,11 @@ class Operation:
     def matrix(self) -> np.ndarray:
         """This operation's unitary on its own qubits (in the order of ``qubits``)."""
         return get_gate(self.gate).matrix(*self.params)
+
+    def moved(self, qubits: Sequence[int] | Mapping[int, int]) -> Operation:
+        """The same gate and parameters with each qubit ``q`` on ``qubits[q]`` (placing a sub-circuit in a larger
+        one, or a circuit on a device's qubits)."""
+        return Operation(self.gate, tuple(qubits[q] for q in self.qubits), self.params)
 
     def __str__(self) -> str:
         args = f"({', '.join(f'{p:.6g}' for p in self.params)})" if self.params else ""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 
 from qas import sim
-from qas.circuit import Circuit, Operation
+from qas.circuit import Circuit
 from qas.errors import QasError
 from qas.linalg import state_fidelity, unitary_fidelity
 from qas.noise import NoiseModel
@@ -129,7 +129,7 @@ def _noisy_fidelity(
 def _process_fidelity(circuit: Circuit, task: UnitarySynthesis, backend: DensityBackend) -> float:
     """<Phi_U| (I x E)(|Phi><Phi|) |Phi_U> with a reference register on qubits 0..n-1 and the circuit on n..2n-1."""
     n, dim = circuit.n_qubits, 2**circuit.n_qubits
-    doubled = Circuit(2 * n, tuple(Operation(o.gate, tuple(q + n for q in o.qubits), o.params) for o in circuit))
+    doubled = Circuit(2 * n, tuple(o.moved(range(n, 2 * n)) for o in circuit))
     phi = np.eye(dim).reshape(-1) / math.sqrt(dim)  # sum_i |i>|i> / sqrt(d)
     phi_u = task.target.T.reshape(-1) / math.sqrt(dim)  # sum_i |i> U|i> / sqrt(d)
     return _noisy_fidelity(doubled, phi_u, task.noise, backend, initial=phi)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from qas.circuit import Circuit, Operation
+from qas.circuit import Circuit
 from qas.devices import Device, load_device
 from qas.errors import InvalidCircuitError, MissingDependencyError, QasError
 from qas.gates import GATES
@@ -152,9 +152,7 @@ def _verify(
     if len(touched) > _MAX_VERIFY_QUBITS:
         return None
     local = {p: i for i, p in enumerate(touched)}
-    compact = Circuit(
-        len(touched), tuple(Operation(o.gate, tuple(local[q] for q in o.qubits), o.params) for o in placed)
-    )
+    compact = Circuit(len(touched), tuple(o.moved(local) for o in placed))
     rng = np.random.default_rng(seed)
     overlaps = []
     for _ in range(n_states):

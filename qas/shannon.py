@@ -31,8 +31,7 @@ def _decompose(
 ) -> list[Operation]:
     """Operations for ``unitary`` on ``qubits`` (``qubits[0]`` its most significant)."""
     if len(qubits) <= leaf_qubits:
-        circuit = leaf(unitary)
-        return [op(o.gate, *(qubits[q] for q in o.qubits), params=o.params) for o in circuit.operations]
+        return [o.moved(qubits) for o in leaf(unitary).operations]
     half = unitary.shape[0] // 2
     (left0, left1), theta, (right0, right1) = scipy.linalg.cossin(unitary, p=half, q=half, separate=True)
     top, rest = qubits[0], qubits[1:]

@@ -135,7 +135,7 @@ def _complete(columns: np.ndarray, order: range | None) -> np.ndarray:
 
 def _on(circuit: Circuit, qubits: list[int]) -> list[Operation]:
     """``circuit``'s operations with its qubit i moved to ``qubits[i]``."""
-    return [Operation(o.gate, tuple(qubits[q] for q in o.qubits), o.params) for o in circuit.operations]
+    return [o.moved(qubits) for o in circuit.operations]
 
 
 def _sparse(state: np.ndarray, n: int, *, chain: bool) -> Circuit:

@@ -4,7 +4,7 @@ import cirq
 import numpy as np
 import pytest
 
-from qas import GATE_SETS, get_gate, get_gate_set
+from qas import GATE_SETS, get_gate, get_gate_set, op
 from qas.errors import UnknownGateError
 from qas.gates import GATES
 
@@ -33,3 +33,10 @@ def test_presets_have_published_contents() -> None:
     assert get_gate_set("h,cx,rz").gate_names == ("h", "cx", "rz")
     with pytest.raises(UnknownGateError, match="neither a gate-set preset"):
         get_gate_set("kuoo")
+
+
+def test_an_operation_moves_to_other_qubits_by_list_or_dict() -> None:
+    cx = op("cx", 1, 0)
+    assert cx.moved([5, 7]) == op("cx", 7, 5)
+    assert cx.moved({0: 3, 1: 2}) == op("cx", 2, 3)
+    assert op("rz", 0, params=[0.5]).moved(range(4, 6)) == op("rz", 4, params=[0.5])
