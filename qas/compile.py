@@ -157,7 +157,8 @@ def compile(
     Raises:
         QasError: bad target or tolerance, unknown method or device, or a gate set the circuit cannot be written in.
     """
-    task = resolve_target(target)
+    source = _source_circuit(target)  # read once: it is the task's unitary and, below, a candidate itself
+    task = resolve_target(source if source is not None else target)
     validate_tolerance(tolerance)
     dev = load_device(device) if device is not None else None
     gate_set = get_gate_set(gates if gates is not None else dev.gates if dev is not None else DEFAULT_GATES)
@@ -176,7 +177,6 @@ def compile(
     numerical = _runs_numerical(method, task.n_qubits, state=not unitary_target)
     if isinstance(task, UnitarySynthesis):
         # A circuit target is a candidate itself, in the requested gates: re-synthesis must not lengthen it.
-        source = _source_circuit(target)
         given = translate(source, gate_set, optimize=True) if source is not None else None
         if given is not None and method == "auto" and numerical:
             numerical = not _below_numerical_bound(given)
@@ -325,12 +325,13 @@ def _runs_numerical(method: str, n_qubits: int, *, state: bool) -> bool:
 
 
 def _source_circuit(target: object) -> Circuit | None:
-    """The target as a circuit when it is one (a :class:`Circuit` or a ``.qasm``/``.json`` file), else None."""
+    """The target as a circuit when it is one (a :class:`Circuit` or a ``.qasm``/``.json`` file, ``unitary:`` or
+    not), else None."""
     if isinstance(target, Circuit):
         return target
     if isinstance(target, str | Path):
         path = str(target).removeprefix("unitary:")
-        if Path(path).suffix.lower() in CIRCUIT_SUFFIXES:
+        if path.partition(":")[0] not in targets.TASK_KINDS and Path(path).suffix.lower() in CIRCUIT_SUFFIXES:
             return load_circuit(path)
     return None
 
