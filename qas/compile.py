@@ -11,7 +11,8 @@ above three qubits, the quantum Shannon decomposition (Qiskit's when installed, 
 result into the requested gates. ``numerical`` also fits CNOT skeletons below exact's count
 (:mod:`qas.numerical_synthesis`: 14 CNOTs for a Haar-random three-qubit unitary where exact takes 19, 61 for four
 qubits where it takes 95; five qubits as a Shannon decomposition into fitted four-qubit blocks, 292 where it takes
-423) and keeps the exact circuit where no fit is shorter; it handles unitaries of up to 5 qubits and states of up to
+423; on three qubits it also searches below 14 for structured targets: a Toffoli in 6, a Fredkin in 7) and keeps the
+exact circuit where no fit is shorter; it handles unitaries of up to 5 qubits and states of up to
 6. Both are exact to rounding (numerical fits to an infidelity of at most 1e-12).
 
 Other methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the

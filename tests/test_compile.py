@@ -233,6 +233,7 @@ def test_a_circuit_target_is_never_lengthened(tmp_path: Path) -> None:
     path = tmp_path / "c.qasm"
     path.write_text(circuit.to_qasm("2.0"))
     assert qas.compile(str(path), gates="ibm-native").circuit == result.circuit
-    # Thirty CNOTs on three qubits: synthesis is shorter than the circuit translated.
+    # Thirty CNOTs on three qubits: synthesis is shorter than the circuit translated. The circuit is real (ry and cx
+    # only), which the search below the bound of 14 finds room in.
     long = qas.compile(random_cnot_circuit(3, 30, 1), method="numerical", gates="ibm-native")
-    assert long.method == "numerical" and long.circuit.cnot_count == 14
+    assert long.method == "numerical" and long.circuit.cnot_count == 13

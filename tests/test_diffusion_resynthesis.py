@@ -1,4 +1,4 @@
-"""Fewer CNOTs in u3/cx output: the skeleton simulator, its fit, and qas.compile's rewrite of Toffoli answers."""
+"""Fewer CNOTs in u3/cx output: the removal search's settings here, and qas.compile's rewrite of Toffoli answers."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 import torch
 
 import qas
+from qas import numerical_synthesis
 from qas.circuit import Circuit, op
 from qas.generators.diffusion import resynthesis
-from qas.generators.diffusion.resynthesis import fewer_cnots, fit, skeleton_of
+from qas.generators.diffusion.resynthesis import fewer_cnots
 from qas.linalg import unitary_fidelity
-from qas.numerical_synthesis import skeleton_circuit
 from qas.translate import translate
 
 torch.set_num_threads(1)
@@ -26,22 +26,6 @@ torch.set_num_threads(1)
 # cx(0, 1) (t (x) tdg) cx(0, 1), so the extra CNOT cancels one: 5 CNOTs suffice, where the discrete answer (ccx + cx)
 # translated gate by gate costs 7.
 PERES = Circuit(3, (op("ccx", 0, 1, 2), op("cx", 0, 1)))
-
-
-def test_skeleton_of_drops_directions_and_one_qubit_gates() -> None:
-    circuit = Circuit(3, (op("h", 0), op("cx", 2, 0), op("cx", 1, 2), op("u3", 1, params=[0.1, 0.2, 0.3])))
-    assert skeleton_of(circuit) == ((0, 2), (1, 2))
-
-
-def test_fit_is_exact_on_the_right_skeleton_and_not_on_a_shorter_one() -> None:
-    rng = np.random.default_rng(3)
-    skeleton = ((0, 1), (1, 2), (0, 2))
-    source = skeleton_circuit(3, skeleton, rng.uniform(-np.pi, np.pi, (9, 3)))
-    scores, circuits = fit(source.unitary(), [skeleton, ((0, 1), (1, 2), (1, 2))])
-    assert scores[0] < 1e-12 and scores[1] > 1e-3
-    assert 1 - unitary_fidelity(source.unitary(), circuits[0].unitary()) < 1e-12
-    shorter, _ = fit(source.unitary(), [((0, 1), (1, 2)), ((0, 1), (0, 2)), ((0, 2), (1, 2)), ((1, 2), (0, 2))])
-    assert shorter.min() > 1e-3  # a generic 3-CNOT circuit on a chain has no 2-CNOT form
 
 
 def test_fewer_cnots_shortens_the_peres_gate() -> None:
@@ -54,14 +38,16 @@ def test_fewer_cnots_shortens_the_peres_gate() -> None:
 
 def test_the_search_bound_counts_fitted_rows_not_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
     rows: list[int] = []
+    fit_skeletons = numerical_synthesis.fit_skeletons
 
     def counting_fit(target: np.ndarray, skeletons: list, **kwargs: Any) -> tuple[np.ndarray, list[Circuit]]:
         rows.append(len(skeletons) * kwargs["restarts"])
-        return fit(target, skeletons, **kwargs)
+        return fit_skeletons(target, skeletons, **kwargs)
 
-    monkeypatch.setattr(resynthesis, "fit", counting_fit)
-    monkeypatch.setattr(resynthesis, "MAX_ROWS", 1)
-    # One round, however fast the machine: Peres' 7-CNOT skeleton has 5 distinct deletions, fitted from 2 starts.
+    monkeypatch.setattr(numerical_synthesis, "fit_skeletons", counting_fit)
+    monkeypatch.setattr(resynthesis, "MAX_ROWS", 10)
+    # One round, however fast the machine: Peres' 7-CNOT skeleton has 5 distinct removals, fitted from 2 starts; the
+    # next (6 removals of the 6-CNOT skeleton found) would pass the bound.
     shorter = fewer_cnots(PERES.unitary(), PERES)
     assert rows == [10] and shorter is not None and shorter.cnot_count == 6
 

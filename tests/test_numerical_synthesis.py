@@ -12,20 +12,25 @@ from test_cli import run_json
 
 import qas
 from qas import numerical_synthesis as numerical_synthesis_module
+from qas.circuit import Circuit, op
 from qas.cli import main
 from qas.errors import QasError
 from qas.linalg import state_fidelity, unitary_fidelity
 from qas.numerical_synthesis import (
     all_pairs,
+    cnot_skeleton,
     fit_skeletons,
     line_pairs,
     numerical_synthesis,
     parameter_bound,
+    remove_cnots,
+    search_below_bound,
     sequential_skeleton,
     skeleton_circuit,
     values_and_derivatives,
 )
 from qas.sim import final_state
+from qas.targets import named_unitary
 
 
 def haar_unitary(n: int, seed: int) -> np.ndarray:
@@ -91,8 +96,9 @@ def test_compile_takes_the_shorter_of_exact_and_numerical() -> None:
     haar = qas.compile(haar_unitary(3, 5), method="numerical", gates="ibm-native")
     assert haar.method == "numerical" and haar.circuit.cnot_count == 14 and haar.infidelity < 1e-12
     assert {o.gate for o in haar.circuit} <= {"rz", "sx", "x", "cx"}
-    toffoli = qas.compile("toffoli", method="numerical")  # exact synthesis's 7 CNOTs are below the bound of 14
-    assert toffoli.method == "exact" and toffoli.circuit.cnot_count == 7
+    # Exact synthesis's 7 CNOTs are below the bound of 14; the search below it finds the Toffoli's 6.
+    toffoli = qas.compile("toffoli", method="numerical")
+    assert toffoli.method == "numerical" and toffoli.circuit.cnot_count == 6 and toffoli.infidelity < 1e-12
     ghz = qas.compile("state:ghz4", method="numerical")
     assert ghz.method == "exact" and ghz.circuit.cnot_count == 3
 
@@ -119,7 +125,7 @@ def test_numerical_refuses_options_and_targets_too_large() -> None:
 
 def test_cli_compiles_with_the_numerical_method(capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "compile", "unitary:qft3", "--method", "numerical")
-    assert data["method"] == "numerical" and data["cnot_count"] == 14 and data["infidelity"] < 1e-12
+    assert data["method"] == "numerical" and data["cnot_count"] == 6 and data["infidelity"] < 1e-12
     assert main(["compile", "unitary:qft3", "--method", "numerical", "--tolerance", "nan"]) == 2
     assert "tolerance is an infidelity" in capsys.readouterr().err
 
@@ -142,3 +148,35 @@ def test_a_skeleton_without_cnots_fits_a_product() -> None:
     scores, circuits = fit_skeletons(product, [()], restarts=2)
     assert scores[0] < 1e-12 and circuits[0].cnot_count == 0
     assert 1 - unitary_fidelity(product, circuits[0].unitary()) < 1e-12
+
+
+def random_skeleton_unitary(skeleton: tuple[tuple[int, int], ...], seed: int) -> np.ndarray:
+    angles = np.random.default_rng(seed).uniform(-np.pi, np.pi, (3 + 2 * len(skeleton), 3))
+    return skeleton_circuit(3, skeleton, angles).unitary()
+
+
+def test_the_search_below_the_bound_finds_a_short_circuit_bottom_up() -> None:
+    # Every skeleton of up to 4 CNOTs is fitted: a random 4-CNOT circuit comes back with its own count, where the
+    # sequential skeleton takes the bound's 14.
+    target = random_skeleton_unitary(((1, 2), (0, 1), (1, 2), (0, 2)), seed=1)
+    circuit = search_below_bound(target, 14, all_pairs(3))
+    assert circuit is not None and circuit.cnot_count == 4
+    assert 1 - unitary_fidelity(target, circuit.unitary()) < 1e-12
+    assert search_below_bound(haar_unitary(3, 2), 14, all_pairs(3)) is None  # a generic target has nothing below
+
+
+def test_removing_cnots_from_the_bound_reaches_the_fredkin_gates_seven() -> None:
+    # Fredkin (controlled SWAP) takes 7 CNOTs; exact synthesis writes 8, the sequential skeleton the bound's 14.
+    target = named_unitary("fredkin")
+    for pairs in (all_pairs(3), [(0, 2), (1, 2), (0, 1)]):
+        skeleton = sequential_skeleton(pairs, 14)
+        circuit = remove_cnots(target, skeleton, all_pairs(3), restarts=(2,), iterations=30, max_rows=400)
+        assert circuit is not None and circuit.cnot_count == 7
+        assert 1 - unitary_fidelity(target, circuit.unitary()) < 1e-12
+    # The work bound: no round starts that would pass it (14 removals from 2 starts each are 28 fits).
+    assert remove_cnots(target, skeleton, all_pairs(3), restarts=(2,), iterations=30, max_rows=27) is None
+
+
+def test_cnot_skeleton_drops_directions_and_one_qubit_gates() -> None:
+    circuit = Circuit(3, (op("h", 0), op("cx", 2, 0), op("cx", 1, 2), op("u3", 1, params=[0.1, 0.2, 0.3])))
+    assert cnot_skeleton(circuit) == ((0, 2), (1, 2))
