@@ -1,12 +1,16 @@
 """Exact synthesis and hardware export against Qiskit's transpiler, measured in one run.
 
-``.venv/bin/python bench/export.py [--count 5] [--seed 0]``. Three kinds of table, each with mean CNOT count, mean
-gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
+``.venv/bin/python bench/export.py [--count 5] [--seed 0] [--tables unitary,structured,export,state]``. Three kinds
+of table, each with mean CNOT count, mean gate count, mean depth and mean seconds per circuit, and the ratios qas /
+Qiskit (below 1: qas is smaller or faster):
 
 1. **unitary synthesis** of Haar-random 2- to 5-qubit unitaries into IBM's basis (rz, sx, x, cx):
    ``qas.compile(U, method="exact" | "numerical", gates="ibm-native")`` against ``qiskit.transpile`` of a
    ``UnitaryGate`` at optimization level 1 and 3, and at 3 qubits BQSKit's ``compile`` at optimization level 1 (LEAP
    synthesis, BQSKit's numerical instantiation; one warm ``Compiler``, its u3/cx output translated like ours);
+   and of structured 3-qubit unitaries, which need fewer CNOTs than a generic one's 14 (the Toffoli, Fredkin and
+   Peres gates, the 3-qubit QFT, a Trotter step of the Heisenberg chain, and circuits of 3 to 8 CNOTs between random
+   pairs with a random ``u3`` on both qubits after each) against the same peers;
 2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
@@ -39,11 +43,14 @@ from qas.devices import DEVICES
 from qas.export import to_qiskit
 from qas.gate_sets import get_gate_set
 from qas.linalg import unitary_fidelity
+from qas.numerical_synthesis import all_pairs, skeleton_circuit
 from qas.qasm import from_qasm
-from qas.targets import ghz_state, parse_task, w_state
+from qas.targets import ghz_state, named_unitary, parse_task, w_state
 from qas.translate import translate
 
 IBM_BASIS = ["rz", "sx", "x", "cx"]
+TABLES = ("unitary", "structured", "export", "state")
+PAULIS = {"x": np.array([[0, 1], [1, 0]]), "y": np.array([[0, -1j], [1j, 0]]), "z": np.diag([1, -1])}
 
 
 @dataclass(frozen=True)
@@ -160,33 +167,73 @@ def export_qiskit(circuit: Circuit, level: int) -> Counts:
     return qiskit_counts(transpiled)
 
 
+def heisenberg_trotter_step(n: int, time_step: float) -> np.ndarray:
+    """One first-order Trotter step of the Heisenberg chain: ``exp(-i t P_a P_b)`` for P in X, Y, Z on each bond."""
+    step = np.eye(2**n, dtype=complex)
+    for a in range(n - 1):
+        for pauli in PAULIS.values():
+            term = np.kron(np.kron(np.eye(2**a), np.kron(pauli, pauli)), np.eye(2 ** (n - a - 2)))
+            step = (np.cos(time_step) * np.eye(2**n) - 1j * np.sin(time_step) * term) @ step  # (P P)^2 = 1
+    return step
+
+
+def structured_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
+    """Three-qubit unitaries with fewer CNOTs than a generic one (see the module docstring)."""
+    peres = Circuit(3, (op("ccx", 0, 1, 2), op("cx", 0, 1))).unitary()
+    gates = [named_unitary(name) for name in ("toffoli", "fredkin", "qft3")] + [peres, heisenberg_trotter_step(3, 0.3)]
+    pairs = all_pairs(3)
+    circuits = []
+    for cnots in (3, 4, 5, 6, 8):
+        skeleton = tuple(pairs[int(i)] for i in rng.integers(len(pairs), size=cnots))
+        angles = rng.uniform(-np.pi, np.pi, (3 + 2 * cnots, 3))
+        circuits.append(skeleton_circuit(3, skeleton, angles).unitary())
+    return gates + circuits
+
+
+def with_bqskit(title: str, unitaries: list[np.ndarray], ours: dict[str, Callable[[object], Counts]]) -> None:
+    """:func:`compare` with BQSKit's ``compile`` as a further peer where it is installed."""
+    if importlib.util.find_spec("bqskit") is None:
+        compare(title, unitaries, ours, synthesize_qiskit)
+        return
+    from bqskit.compiler import Compiler
+
+    with Compiler(num_workers=2) as compiler:
+        synthesize_bqskit(unitaries[0], compiler)  # warm-up: the first task pays the runtime's start-up
+        peers = {"bqskit compile O1": partial(synthesize_bqskit, compiler=compiler)}
+        compare(title, unitaries, ours | peers, synthesize_qiskit)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5, help="circuits per cell")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tables", default=",".join(TABLES), help=f"which tables, comma-separated: {TABLES}")
     args = parser.parse_args()
+    tables = set(args.tables.split(","))
+    if not tables <= set(TABLES):
+        parser.error(f"unknown tables {sorted(tables - set(TABLES))}; choose from {TABLES}")
     rng = np.random.default_rng(args.seed)
     qas.compile(np.eye(4), method="exact")  # warm-up: Cirq's imports are paid once, outside the timings
 
     ours = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "numerical")}
-    for n in (2, 3, 4, 5):
+    for n in (2, 3, 4, 5) if "unitary" in tables else ():
         unitaries = [unitary_group.rvs(2**n, random_state=rng) for _ in range(args.count)]
         title = f"Unitary synthesis, {n} qubits, Haar-random, {args.count} targets"
-        if n == 3 and importlib.util.find_spec("bqskit") is not None:
-            from bqskit.compiler import Compiler
-
-            with Compiler(num_workers=2) as compiler:
-                synthesize_bqskit(unitaries[0], compiler)  # warm-up: the first task pays the runtime's start-up
-                peers = {"bqskit compile O1": partial(synthesize_bqskit, compiler=compiler)}
-                compare(title, unitaries, ours | peers, synthesize_qiskit)
+        if n == 3:
+            with_bqskit(title, unitaries, ours)
         else:
             compare(title, unitaries, ours, synthesize_qiskit)
+    if "structured" in tables:
+        title = "Unitary synthesis, 3 qubits, structured: Toffoli, Fredkin, QFT3, Peres, Heisenberg step, 3-8 CNOTs"
+        with_bqskit(title, structured_unitaries(rng), ours)
 
-    for n, cnots in ((6, 20), (10, 40)):
+    for n, cnots in ((6, 20), (10, 40)) if "export" in tables else ():
         circuits = [random_circuit(n, cnots, rng) for _ in range(args.count)]
         title = f"Export onto ibm-heavy-hex, {n} qubits x {cnots} CNOTs, {args.count} circuits"
         compare(title, circuits, {"qas to_device (+verify)": export_qas}, export_qiskit)
 
+    if "state" not in tables:
+        return
     for n in (3, 4, 5, 6):
         states = [unitary_group.rvs(2**n, random_state=rng)[:, 0] for _ in range(args.count)]
         title = f"State preparation, {n} qubits, Haar-random, {args.count} targets"

@@ -146,7 +146,8 @@ def compile(
             (``toffoli``, ``unitary:qft3``, ``state:ghz3``, ``state:psi.npy``, ``ground-state:h2``, ...). A task's
             noise model plays no part: the circuit is exact (:func:`qas.evaluate` scores it under noise). A circuit
             (or ``.qasm``/``.json`` file) is re-synthesised, and is itself a candidate in the requested gates: the
-            result is never longer (method ``input`` when it wins).
+            result is never longer (method ``input`` when it wins). With ``auto`` or ``numerical``, a three-qubit
+            circuit also has CNOTs removed from its own skeleton where its unitary allows.
         method: ``auto``, ``exact``, ``numerical`` or a registered generator (``qas info`` lists them). Generators
             compile unitaries; states and Hamiltonians compile with ``exact`` or ``numerical`` (``auto``'s choice).
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
@@ -179,13 +180,16 @@ def compile(
     if isinstance(task, UnitarySynthesis):
         # A circuit target is a candidate itself, in the requested gates: re-synthesis must not lengthen it.
         given = translate(source, gate_set, optimize=True) if source is not None else None
-        if given is not None and method == "auto" and numerical:
-            numerical = not _below_numerical_bound(given)
+        shortened = None
+        if given is not None and numerical and _below_numerical_bound(given):
+            shortened = _remove_input_cnots(given, task.target, gate_set, dev)
+            numerical = method == "numerical"  # fitting from the bound cannot beat a circuit already below it
         fallback = "numerical" if numerical else "exact"
         result = _compile_unitary(task.target, method, methods, fallback, gate_set, dev, tolerance, options)
-        if given is not None and synthesis_cost(given) < synthesis_cost(result.circuit):
-            kept = CompileResult.from_circuit(given, task.target, "input")
-            result = replace(kept, attempts=(*result.attempts, ("input", kept.infidelity)))
+        for name, candidate in (("input", given), ("numerical", shortened)):
+            if candidate is not None and synthesis_cost(candidate) < synthesis_cost(result.circuit):
+                kept = CompileResult.from_circuit(candidate, task.target, name)
+                result = replace(kept, attempts=(*result.attempts, (name, kept.infidelity)))
     else:
         result = _prepare_state(task, gate_set, dev, numerical=numerical)
         if method == "auto":
@@ -339,21 +343,48 @@ def _source_circuit(target: object) -> Circuit | None:
 
 def _below_numerical_bound(circuit: Circuit) -> bool:
     """Whether ``circuit`` has no more two-qubit gates than numerical synthesis's first try for its size: fitting
-    cannot shorten it, so ``auto`` does not spend the seconds (a four-qubit circuit of 10 CNOTs: 2 s for 61)."""
+    from there cannot shorten it, so ``auto`` does not spend the seconds (a four-qubit circuit of 10 CNOTs: 2 s for
+    61); a three-qubit one has CNOTs removed from its own skeleton instead (:func:`_remove_input_cnots`)."""
     from qas.numerical_synthesis import parameter_bound  # loads torch (see _runs_numerical)
 
     return circuit.two_qubit_count <= parameter_bound(circuit.n_qubits)
 
 
 def _fit_below(target: np.ndarray, two_qubit_gates: int, device: Device | None) -> Circuit | None:
-    """Numerical synthesis of ``target`` with fewer than ``two_qubit_gates`` CNOTs, cycling through every pair of
-    qubits, or along a line of neighbours on a device that does not couple every pair (a line routes without SWAPs
-    onto any device with a path of that many qubits)."""
-    from qas.numerical_synthesis import line_pairs, numerical_synthesis  # loads torch (see _runs_numerical)
+    """Numerical synthesis of ``target`` with fewer than ``two_qubit_gates`` CNOTs on :func:`_skeleton_pairs`."""
+    from qas.numerical_synthesis import numerical_synthesis  # loads torch (see _runs_numerical)
 
     n = int(np.log2(target.shape[0]))
+    return numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=_skeleton_pairs(n, device))
+
+
+def _skeleton_pairs(n_qubits: int, device: Device | None) -> list[tuple[int, int]]:
+    """The pairs numerical synthesis puts CNOTs on: every pair of qubits, or a line of neighbours on a device that
+    does not couple every pair (a line routes without SWAPs onto any device with a path of that many qubits)."""
+    from qas.numerical_synthesis import all_pairs, line_pairs  # loads torch (see _runs_numerical)
+
     every_pair = device is None or len(device.edges) == device.n_qubits * (device.n_qubits - 1) // 2
-    return numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=None if every_pair else line_pairs(n))
+    return all_pairs(n_qubits) if every_pair else line_pairs(n_qubits)
+
+
+def _remove_input_cnots(given: Circuit, target: np.ndarray, gates: GateSet, device: Device | None) -> Circuit | None:
+    """A three-qubit circuit target with CNOTs removed from its own skeleton where the rest still fits
+    (:func:`qas.numerical_synthesis.remove_cnots`, the search numerical synthesis runs from the bound), in ``gates``;
+    ``None`` for other sizes or when no CNOT can go."""
+    from qas import numerical_synthesis as ns  # loads torch (see _runs_numerical)
+
+    if given.n_qubits != ns.MAX_SEARCH_QUBITS:
+        return None
+    skeleton = ns.cnot_skeleton(translate(given, DEFAULT_GATES))
+    shorter = ns.remove_cnots(
+        target,
+        skeleton,
+        _skeleton_pairs(given.n_qubits, device),
+        restarts=ns.REMOVAL_RESTARTS,
+        iterations=ns.REMOVAL_ITERATIONS,
+        max_rows=ns.REMOVAL_ROWS,
+    )
+    return None if shorter is None else translate(shorter, gates, optimize=True)
 
 
 def _prepare_state(

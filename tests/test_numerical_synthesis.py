@@ -31,6 +31,7 @@ from qas.numerical_synthesis import (
 )
 from qas.sim import final_state
 from qas.targets import named_unitary
+from qas.translate import translate
 
 
 def haar_unitary(n: int, seed: int) -> np.ndarray:
@@ -180,3 +181,17 @@ def test_removing_cnots_from_the_bound_reaches_the_fredkin_gates_seven() -> None
 def test_cnot_skeleton_drops_directions_and_one_qubit_gates() -> None:
     circuit = Circuit(3, (op("h", 0), op("cx", 2, 0), op("cx", 1, 2), op("u3", 1, params=[0.1, 0.2, 0.3])))
     assert cnot_skeleton(circuit) == ((0, 2), (1, 2))
+
+
+def test_a_three_qubit_circuit_target_loses_the_cnots_its_unitary_does_not_need(tmp_path) -> None:
+    # Two Toffolis with a rotation between: 12 CNOTs in IBM's gates, below the bound, so auto fits nothing from the
+    # bound; CNOTs removed from the circuit's own skeleton leave 10.
+    circuit = Circuit(3, (op("ccx", 0, 1, 2), op("rx", 0, params=[0.3]), op("ccx", 0, 2, 1)))
+    assert translate(circuit, "ibm-native", optimize=True).cnot_count == 12
+    path = tmp_path / "c.qasm"
+    path.write_text(circuit.to_qasm("2.0"))
+    result = qas.compile(str(path), gates="ibm-native", seed=0)
+    assert result.method == "numerical" and result.circuit.cnot_count == 10 and result.infidelity < 1e-12
+    assert [name for name, _ in result.attempts] == ["diffusion", "exact", "input", "numerical"]
+    # The exact method does not search: the circuit itself is the shortest it has.
+    assert qas.compile(str(path), method="exact", gates="ibm-native").circuit.cnot_count == 12

@@ -14,7 +14,9 @@ wall-clock bound did: the Peres gate came out with 6-7 CNOTs in a fresh process,
 and at most 1,298 (73 s on a loaded machine). Replaying that search's trace, 400 rows keep the 3 s bound's mean CX
 (unbounded 4.08, 200 rows 4.21, 100 rows 4.49). Measured with 400 (``bench/compile.py --set clifford-3q --seed 777
 --count 80 --peer-count 80``): 4.12 CX against BQSKit's 4.78 on the 77 both solved (BQSKit fewer on 1, ours on 32), 1.08
-s per target against BQSKit's 2.19 s in the same run; deletions alone gave 4.40.
+s per target against BQSKit's 2.19 s in the same run; deletions alone gave 4.40. With the search moved into the core and
+no round started that would pass the bound (session 30): 4.13 CX, BQSKit fewer on 1, ours on 31 (1.20 s against 2.25 s,
+with another benchmark running).
 
 The search is :func:`qas.numerical_synthesis.remove_cnots` (which numerical synthesis also runs from the bound),
 with this pipeline's settings below.
