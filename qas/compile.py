@@ -305,16 +305,25 @@ def _numerical(
     unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
 ) -> CompileResult:
     """Exact synthesis's circuit, or numerical synthesis's (:mod:`qas.numerical_synthesis`) where it fits one with
-    fewer two-qubit gates (see :func:`_fit_below`). The device is laid out by :func:`compile` afterwards."""
-    exact = _exact(unitary, gates=gates)
-    fitted = _fit_below(unitary, exact.circuit.two_qubit_count, device)
+    fewer two-qubit gates (see :func:`_fit_below`). On a device both are laid out and compared as routed: a line
+    skeleton needs no SWAPs where exact synthesis's circuit does (a Toffoli on ``ibm-line``: 8 CNOTs against 11)."""
+    exact = _placed(_exact(unitary, gates=gates), device)
+    fitted = _fit_below(unitary, _routed(exact).two_qubit_count, device)
     if fitted is None:
         return exact
     # Compared again in the requested gates: a CNOT can take more than one of their two-qubit gates.
-    circuit = translate(fitted, gates)
-    if synthesis_cost(circuit) >= synthesis_cost(exact.circuit):
-        return exact
-    return CompileResult.from_circuit(circuit, unitary, "numerical")
+    numerical = _placed(CompileResult.from_circuit(translate(fitted, gates), unitary, "numerical"), device)
+    return numerical if synthesis_cost(_routed(numerical)) < synthesis_cost(_routed(exact)) else exact
+
+
+def _placed(result: CompileResult, device: Device | None) -> CompileResult:
+    """``result`` laid out on ``device`` (its ``export``), or as it is without one."""
+    return result if device is None else replace(result, export=to_device(result.circuit, device))
+
+
+def _routed(result: CompileResult) -> Circuit:
+    """The circuit as it runs: laid out on the device where there is one."""
+    return result.circuit if result.export is None else result.export.circuit
 
 
 def _runs_numerical(method: str, n_qubits: int, *, state: bool) -> bool:

@@ -110,6 +110,13 @@ def test_on_a_device_numerical_skeletons_follow_a_line_unless_every_pair_is_coup
     assert result.method == "numerical" and result.circuit.cnot_count == 7 and result.infidelity < 1e-12
     assert result.export is not None and result.export.verified and result.export.circuit.two_qubit_count == 7
     assert {tuple(sorted(o.qubits)) for o in result.circuit if len(o.qubits) == 2} == {(0, 1), (1, 2), (2, 3)}
+    # A unitary's candidates are compared as routed: the Toffoli's line skeleton of 8 CNOTs needs no SWAPs, where
+    # exact synthesis's 7 CNOTs (pairs of every kind) come to more on the line.
+    toffoli = qas.compile("toffoli", method="numerical", device="ibm-line")
+    assert toffoli.method == "numerical" and toffoli.circuit.cnot_count == 8 and toffoli.infidelity < 1e-12
+    assert toffoli.export is not None and toffoli.export.verified and toffoli.export.circuit.two_qubit_count == 8
+    exact = qas.compile("toffoli", method="exact", device="ibm-line")
+    assert exact.export is not None and exact.export.circuit.two_qubit_count > 8
     ion = qas.compile(haar_unitary(4, 6)[:, 0], device="ion-all-to-all")
     assert ion.method == "numerical" and ion.circuit.two_qubit_count == 7
     assert (0, 2) in {tuple(sorted(o.qubits)) for o in ion.circuit if len(o.qubits) == 2}
