@@ -19,6 +19,7 @@ from qas.linalg import state_fidelity, unitary_fidelity
 from qas.numerical_synthesis import (
     all_pairs,
     cnot_skeleton,
+    cnots_on_each_qubit,
     fit_skeletons,
     line_pairs,
     numerical_synthesis,
@@ -202,3 +203,10 @@ def test_a_three_qubit_circuit_target_loses_the_cnots_its_unitary_does_not_need(
     assert [name for name, _ in result.attempts] == ["diffusion", "exact", "input", "numerical"]
     # The exact method does not search: the circuit itself is the shortest it has.
     assert qas.compile(str(path), method="exact", gates="ibm-native").circuit.cnot_count == 12
+
+
+def test_each_qubit_needs_as_many_cnots_as_its_operator_schmidt_rank_says() -> None:
+    assert cnots_on_each_qubit(haar_unitary(3, 0)) == [2, 2, 2]  # rank 4 everywhere: at least 2 CNOTs on each
+    assert cnots_on_each_qubit(named_unitary("toffoli")) == [1, 1, 1]
+    assert cnots_on_each_qubit(np.kron(named_unitary("cx"), haar_unitary(1, 0))) == [1, 1, 0]
+    assert cnots_on_each_qubit(np.eye(8)) == [0, 0, 0]
