@@ -343,6 +343,7 @@ def search_below_bound(
             restarts=REMOVAL_RESTARTS,
             iterations=REMOVAL_ITERATIONS,
             max_rows=REMOVAL_ROWS,
+            moves_first=False,
             tolerance=tolerance,
             seed=seed,
         )
@@ -410,6 +411,7 @@ def remove_cnots(
     restarts: tuple[int, ...],
     iterations: int,
     max_rows: int,
+    moves_first: bool = True,
     tolerance: float = FIT_EXACT,
     seed: int = 0,
 ) -> Circuit | None:
@@ -419,7 +421,11 @@ def remove_cnots(
 
     Each step fits every skeleton one CNOT shorter in one batch, from ``restarts[0]`` random starts each, then from
     the later counts, and when none fits, the removals with one other CNOT moved to another pair of ``pairs``
-    (removals alone stall in local minima: 7-8 CNOTs on targets that have 5-6); the search goes on from one that fits
+    (removals alone stall in local minima: 7-8 CNOTs on targets that have 5-6); the search goes on from one that fits.
+    Without ``moves_first``, moves come only after a first removal has fitted: for a start that says nothing about the
+    target (the bound's sequential skeleton), where no removal fits, the target is taken to need its count (a generic
+    three-qubit unitary at 14 on a line, whose moves are 338 fits that never found one); a circuit's own skeleton
+    keeps them (two Toffolis with a rotation between lose their first CNOTs to a move).
     (BQSKit's scanning gate removal, batched, with moves). It ends when nothing fits or when the next round would
     take the fits (restarts count) past ``max_rows``: a bound on work, not seconds, so the result does not depend on
     machine load.
@@ -427,7 +433,7 @@ def remove_cnots(
     current, found, rows = skeleton, None, 0
     while current:  # one CNOT fewer per pass
         shorter = None
-        for candidates, starts in _removal_rounds(current, pairs, restarts):
+        for candidates, starts in _removal_rounds(current, pairs, restarts, moves=moves_first or found is not None):
             if rows + len(candidates) * starts > max_rows:
                 continue
             rows += len(candidates) * starts
@@ -445,13 +451,15 @@ def remove_cnots(
 
 
 def _removal_rounds(
-    skeleton: Skeleton, pairs: Sequence[tuple[int, int]], restarts: tuple[int, ...]
+    skeleton: Skeleton, pairs: Sequence[tuple[int, int]], restarts: tuple[int, ...], *, moves: bool
 ) -> Iterator[tuple[list[Skeleton], int]]:
     """Skeletons one CNOT shorter than ``skeleton`` to fit, in rounds of growing cost, with their restart counts: the
-    removals from each count of starts, then the removals with another CNOT's pair replaced."""
+    removals from each count of starts, then with ``moves`` the removals with another CNOT's pair replaced."""
     removals = list(dict.fromkeys(skeleton[:i] + skeleton[i + 1 :] for i in range(len(skeleton))))
     for starts in restarts:
         yield removals, starts
+    if not moves:
+        return
     moved = {
         (*r[:j], other, *r[j + 1 :]): None for r in removals for j in range(len(r)) for other in pairs if other != r[j]
     }
