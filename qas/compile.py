@@ -305,15 +305,27 @@ def _numerical(
     unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
 ) -> CompileResult:
     """Exact synthesis's circuit, or numerical synthesis's (:mod:`qas.numerical_synthesis`) where it fits one with
-    fewer two-qubit gates (see :func:`_fit_below`). On a device both are laid out and compared as routed: a line
-    skeleton needs no SWAPs where exact synthesis's circuit does (a Toffoli on ``ibm-line``: 8 CNOTs against 11)."""
-    exact = _placed(_exact(unitary, gates=gates), device)
-    fitted = _fit_below(unitary, _routed(exact).two_qubit_count, device)
-    if fitted is None:
-        return exact
-    # Compared again in the requested gates: a CNOT can take more than one of their two-qubit gates.
-    numerical = _placed(CompileResult.from_circuit(translate(fitted, gates), unitary, "numerical"), device)
-    return numerical if synthesis_cost(_routed(numerical)) < synthesis_cost(_routed(exact)) else exact
+    fewer two-qubit gates, compared as they run (:func:`_cheapest_with_fit`)."""
+    return _cheapest_with_fit([_exact(unitary, gates=gates)], unitary, lambda c: translate(c, gates), device)
+
+
+def _cheapest_with_fit(
+    candidates: list[CompileResult],
+    target: np.ndarray,
+    write: Callable[[Circuit], Circuit] | None,
+    device: Device | None,
+) -> CompileResult:
+    """Of ``candidates`` and, unless ``write`` is None, numerical synthesis's circuit below their fewest two-qubit
+    gates (see :func:`_fit_below`; written in the requested gates by ``write``), the one with the fewest two-qubit
+    gates, then gates, as it runs: laid out on ``device`` where one is given, since routing adds SWAPs to some circuits
+    and not others (a line skeleton needs none: a Toffoli on ``ibm-line`` takes 8 CNOTs, exact synthesis's 7 take 11).
+    The first candidate wins a tie."""
+    placed = [_placed(c, device) for c in candidates]
+    if write is not None:
+        fitted = _fit_below(target, min(_routed(c).two_qubit_count for c in placed), device)
+        if fitted is not None:
+            placed.append(_placed(CompileResult.from_circuit(write(fitted), target, "numerical"), device))
+    return min(placed, key=lambda c: synthesis_cost(_routed(c)))
 
 
 def _placed(result: CompileResult, device: Device | None) -> CompileResult:
@@ -384,10 +396,9 @@ def _remove_input_cnots(given: Circuit, target: np.ndarray, gates: GateSet, devi
 
     if given.n_qubits != ns.MAX_SEARCH_QUBITS:
         return None
-    skeleton = ns.cnot_skeleton(translate(given, DEFAULT_GATES))
     shorter = ns.remove_cnots(
         target,
-        skeleton,
+        ns.cnot_skeleton(given),
         _skeleton_pairs(given.n_qubits, device),
         restarts=ns.REMOVAL_RESTARTS,
         iterations=ns.REMOVAL_ITERATIONS,
@@ -401,25 +412,18 @@ def _prepare_state(
 ) -> CompileResult:
     """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
     written in ``gates``, and with ``numerical`` a numerical synthesis below its two-qubit count: of these circuits,
-    the one with the fewest two-qubit gates, then gates, on ``device`` where one is given (routing adds SWAPs to some
-    constructions and not others), else as it stands."""
+    the cheapest as it runs (:func:`_cheapest_with_fit`)."""
     _check_exact_size(task.n_qubits)
     state = task.target if isinstance(task, StatePreparation) else task.hamiltonian.ground_state()
-    # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41 CNOTs).
-    candidates = [("exact", translate(c, gates, optimize=True)) for c in state_candidates(state)]
-    if numerical:
-        fewest = min(c.two_qubit_count for _, c in candidates)
-        fitted = _fit_below(state, fewest, device)
-        if fitted is not None:
-            candidates.append(("numerical", translate(fitted, gates, optimize=True)))
-    if device is None:
-        (method, best), export = min(candidates, key=lambda c: synthesis_cost(c[1])), None
-    else:
-        placed = [(c, to_device(c[1], device)) for c in candidates]
-        (method, best), export = min(placed, key=lambda pair: synthesis_cost(pair[1].circuit))
-    result = replace(CompileResult.from_circuit(best, state, method), export=export)
+
+    def write(circuit: Circuit) -> Circuit:
+        # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41).
+        return translate(circuit, gates, optimize=True)
+
+    candidates = [CompileResult.from_circuit(write(c), state, "exact") for c in state_candidates(state)]
+    result = _cheapest_with_fit(candidates, state, write if numerical else None, device)
     if isinstance(task, GroundState):
-        energy = task.hamiltonian.expectation(final_state(best))
+        energy = task.hamiltonian.expectation(final_state(result.circuit))
         result = replace(result, energy=energy, exact_energy=task.exact_energy)
     return result
 

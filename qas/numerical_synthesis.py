@@ -40,6 +40,7 @@ from qas.linalg import embedding_permutation, wrap_angle
 from qas.shannon import shannon_decomposition
 from qas.sim import torch_backend as tb
 from qas.synthesis import synthesize_unitary
+from qas.translate import translate
 
 Skeleton = tuple[tuple[int, int], ...]  # the CNOTs' (control, target) pairs, in order
 
@@ -65,8 +66,8 @@ MAX_UNITARY_QUBITS = 5
 MAX_SEARCH_QUBITS = 3
 # Bottom-up, every skeleton of a CNOT count is fitted while there are at most this many (three qubits: up to 4 CNOTs,
 # 1.1 s in all for a generic target, see :func:`cnots_on_each_qubit`; on a line of three, up to 6), from 4 random
-# starts each: one start fits a random 4-CNOT circuit's own
-# skeleton in 3-6 of 10 tries, and with 2 starts the search missed one of 3 such targets.
+# starts each: one start fits a random 4-CNOT circuit's own skeleton in 3-6 of 10 tries, and with 2 starts the search
+# missed one of 3 such targets.
 EXHAUSTIVE_SKELETONS = 81
 EXHAUSTIVE_RESTARTS = 4
 # Top-down, CNOTs are removed (:func:`remove_cnots`) from the bound's sequential skeletons over this many orders of the
@@ -399,8 +400,9 @@ def _extensions(skeleton: Skeleton, pairs: Sequence[tuple[int, int]]) -> list[Sk
 
 
 def cnot_skeleton(circuit: Circuit) -> Skeleton:
-    """The qubit pairs of a circuit's two-qubit gates (CNOTs, for a circuit in ``u3``/``cx``), directions dropped."""
-    return tuple(tuple(sorted(o.qubits)) for o in circuit.operations if len(o.qubits) > 1)
+    """The qubit pairs of the CNOTs of ``circuit`` written in ``u3``/``cx`` (a Toffoli is six), directions dropped."""
+    written = translate(circuit, ("u3", "cx"))
+    return tuple(tuple(sorted(o.qubits)) for o in written.operations if len(o.qubits) > 1)
 
 
 def remove_cnots(

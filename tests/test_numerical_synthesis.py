@@ -189,6 +189,7 @@ def test_removing_cnots_from_the_bound_reaches_the_fredkin_gates_seven() -> None
 def test_cnot_skeleton_drops_directions_and_one_qubit_gates() -> None:
     circuit = Circuit(3, (op("h", 0), op("cx", 2, 0), op("cx", 1, 2), op("u3", 1, params=[0.1, 0.2, 0.3])))
     assert cnot_skeleton(circuit) == ((0, 2), (1, 2))
+    assert len(cnot_skeleton(Circuit(3, (op("ccx", 0, 1, 2),)))) == 6  # written in u3/cx first
 
 
 def test_a_three_qubit_circuit_target_loses_the_cnots_its_unitary_does_not_need(tmp_path) -> None:

@@ -28,7 +28,6 @@ import numpy as np
 
 from qas.circuit import Circuit
 from qas.numerical_synthesis import all_pairs, cnot_skeleton, remove_cnots
-from qas.translate import translate
 
 RESTARTS = (2, 8)  # random starts per skeleton; the second count only when no removal fits with the first
 ITERATIONS = 40  # Levenberg-Marquardt steps (exact fits reach ~1e-15 within 40 on validation removals)
@@ -40,7 +39,12 @@ def fewer_cnots(target: np.ndarray, circuit: Circuit, *, seed: int = 0) -> Circu
     ``None`` when no shorter skeleton near its own fits (see the module docstring). Three-qubit circuits only."""
     if circuit.n_qubits != 3:
         return None
-    skeleton = cnot_skeleton(translate(circuit, ("u3", "cx")))
     return remove_cnots(
-        target, skeleton, all_pairs(3), restarts=RESTARTS, iterations=ITERATIONS, max_rows=MAX_ROWS, seed=seed
+        target,
+        cnot_skeleton(circuit),
+        all_pairs(3),
+        restarts=RESTARTS,
+        iterations=ITERATIONS,
+        max_rows=MAX_ROWS,
+        seed=seed,
     )
