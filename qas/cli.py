@@ -26,7 +26,7 @@ from rich.table import Table
 
 import qas
 from qas.circuit import Circuit, load_circuit, op
-from qas.compile import BUILT_IN_METHODS
+from qas.compile import BUILT_IN_METHODS, DEFAULT_TOLERANCE
 from qas.devices import DEVICES, load_device
 from qas.draw import save, to_text
 from qas.errors import QasError
@@ -242,7 +242,14 @@ def compile_command(
         str | None, typer.Option(help="Output gates: a preset (ibm-native, ...) or names (u3,cx); default u3,cx.")
     ] = None,
     device: DeviceOption = None,
-    tolerance: Annotated[float, typer.Option(help="Largest accepted infidelity.")] = 1e-6,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(
+            help="Largest accepted infidelity. Given, numerical synthesis trades fidelity for fewer CNOTs, down to "
+            "the fewest whose fit is within it. Default: exact circuits, a generator's accepted within "
+            f"{DEFAULT_TOLERANCE:g}."
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the circuit as OpenQASM 3 here.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -260,7 +267,7 @@ def compile_command(
         console.print(_metrics_table(f"compiled {target}", rows))
         if output is None:
             print(result.to_qasm("3.0"), end="")
-    if result.infidelity > tolerance:
+    if result.infidelity > (DEFAULT_TOLERANCE if tolerance is None else tolerance):
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -13,7 +13,9 @@ result into the requested gates. ``numerical`` also fits CNOT skeletons below ex
 qubits where it takes 95; five qubits as a Shannon decomposition into fitted four-qubit blocks, 292 where it takes
 423; on three qubits it also searches below 14 for structured targets: a Toffoli in 6, a Fredkin in 7) and keeps the
 exact circuit where no fit is shorter; it handles unitaries of up to 5 qubits and states of up to
-6. Both are exact to rounding (numerical fits to an infidelity of at most 1e-12).
+6. Both are exact to rounding (numerical fits to an infidelity of at most 1e-12) unless a ``tolerance`` is given:
+numerical synthesis then trades fidelity for CNOTs, to the fewest whose fit is within it (approximate synthesis: a
+Haar-random three-qubit unitary in 12 CNOTs within 1e-3), for hardware whose CNOT errors cost more than that.
 
 Other methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the
 diffusion generator registers ``diffusion``), called as::
@@ -21,8 +23,8 @@ diffusion generator registers ``diffusion``), called as::
     method(target: np.ndarray, *, gates: GateSet, device: Device | None, tolerance: float, **options) -> CompileResult
 
 and returning :meth:`CompileResult.from_circuit`. ``auto`` (the default) tries each registered generator and keeps
-the first whose infidelity is within ``tolerance``, falling back to ``numerical`` where the target's size allows and
-to ``exact`` above, so a call always returns a circuit.
+the first whose infidelity is within ``tolerance`` (``DEFAULT_TOLERANCE`` when none is given), falling back to
+``numerical`` where the target's size allows and to ``exact`` above, so a call always returns a circuit.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from qas.translate import translate
 
 # Output gates when neither ``gates`` nor a device is given: the universal pair every toolchain reads.
 DEFAULT_GATES = ("u3", "cx")
-# Infidelity up to which ``auto`` accepts a generator's circuit.
+# Infidelity up to which ``auto`` accepts a generator's circuit when no tolerance is given.
 DEFAULT_TOLERANCE = 1e-6
 # Exact synthesis emits O(4**n) gates; beyond this many qubits the circuit is too large to be useful.
 MAX_EXACT_QUBITS = 8
@@ -135,7 +137,7 @@ def compile(
     method: str = "auto",
     gates: str | Sequence[str] | GateSet | None = None,
     device: str | Path | Device | None = None,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: float | None = None,
     **options: Any,
 ) -> CompileResult:
     """Compile a target unitary, state, or Hamiltonian's ground state into a circuit.
@@ -153,7 +155,9 @@ def compile(
         gates: output gate set (preset name, names, or :class:`GateSet`); defaults to the device's native gates, else
             ``u3, cx``.
         device: also lay the circuit out on this device (name, file or :class:`Device`); see :func:`qas.to_device`.
-        tolerance: the infidelity up to which ``auto`` accepts a generator's circuit (also passed to the method).
+        tolerance: the infidelity the circuit may have: ``auto`` accepts a generator's circuit within it, and
+            ``numerical`` (``auto``'s fallback) goes below the fewest CNOTs of an exact circuit to the fewest whose fit
+            is within it. None (the default): exact synthesis, and generators accepted within ``DEFAULT_TOLERANCE``.
         **options: passed to the generator method (with ``auto``, to every generator tried).
 
     Raises:
@@ -161,7 +165,8 @@ def compile(
     """
     source = _source_circuit(target)  # read once: it is the task's unitary and, below, a candidate itself
     task = resolve_target(source if source is not None else target)
-    validate_tolerance(tolerance)
+    if tolerance is not None:
+        validate_tolerance(tolerance)
     dev = load_device(device) if device is not None else None
     gate_set = get_gate_set(gates if gates is not None else dev.gates if dev is not None else DEFAULT_GATES)
     methods = available_methods()
@@ -182,7 +187,7 @@ def compile(
         given = translate(source, gate_set, optimize=True) if source is not None else None
         shortened = None
         if given is not None and numerical and _below_numerical_bound(given):
-            shortened = _remove_input_cnots(given, task.target, gate_set, dev)
+            shortened = _remove_input_cnots(given, task.target, gate_set, dev, tolerance)
             numerical = method == "numerical"  # fitting from the bound cannot beat a circuit already below it
         fallback = "numerical" if numerical else "exact"
         result = _compile_unitary(task.target, method, methods, fallback, gate_set, dev, tolerance, options)
@@ -191,7 +196,7 @@ def compile(
                 kept = CompileResult.from_circuit(candidate, task.target, name)
                 result = replace(kept, attempts=(*result.attempts, (name, kept.infidelity)))
     else:
-        result = _prepare_state(task, gate_set, dev, numerical=numerical)
+        result = _prepare_state(task, gate_set, dev, numerical=numerical, tolerance=tolerance)
         if method == "auto":
             result = replace(result, attempts=((result.method, result.infidelity),))
     if dev is not None and result.export is None:
@@ -206,19 +211,21 @@ def _compile_unitary(
     fallback: str,
     gate_set: GateSet,
     device: Device | None,
-    tolerance: float,
+    tolerance: float | None,
     options: dict[str, Any],
 ) -> CompileResult:
     generators = [m for m in methods if m not in BUILT_IN_METHODS]
     supplied = ("target", "gates", "device", "tolerance")  # the protocol's own arguments (module docstring)
     for name in generators if method == "auto" else [method]:
         check_keywords(methods[name], options, "option(s)", f"compile method {name!r}", supplied=supplied)
+    accepted = DEFAULT_TOLERANCE if tolerance is None else tolerance
 
     def run(name: str) -> CompileResult:
-        extra = {} if name in BUILT_IN_METHODS else options  # the built-in methods take none (compile checks)
-        return methods[name](unitary, gates=gate_set, device=device, tolerance=tolerance, **extra)
+        if name in BUILT_IN_METHODS:  # they take no options (compile checks), and None for exact synthesis
+            return methods[name](unitary, gates=gate_set, device=device, tolerance=tolerance)
+        return methods[name](unitary, gates=gate_set, device=device, tolerance=accepted, **options)
 
-    result = _auto(run, generators, fallback, tolerance) if method == "auto" else run(method)
+    result = _auto(run, generators, fallback, accepted) if method == "auto" else run(method)
     # A generator may place gates outside the requested set; rewriting them keeps the promise of ``gates``.
     circuit = translate(result.circuit, gate_set)
     if circuit is not result.circuit:
@@ -280,9 +287,9 @@ def resolve_target(target: object) -> Task:
 
 
 def _exact(
-    unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
+    unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float | None = None
 ) -> CompileResult:
-    """Analytic synthesis (exact up to float rounding, so ``tolerance`` is met), written in ``gates``.
+    """Analytic synthesis (exact up to float rounding, so any ``tolerance`` is met), written in ``gates``.
 
     Cirq's decompositions, and Qiskit's where it is installed (see :func:`qas.synthesis.qiskit_synthesis`); the
     circuit with the fewest two-qubit gates, then gates, wins.
@@ -302,11 +309,12 @@ def _exact(
 
 
 def _numerical(
-    unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float = DEFAULT_TOLERANCE
+    unitary: np.ndarray, *, gates: GateSet, device: Device | None = None, tolerance: float | None = None
 ) -> CompileResult:
     """Exact synthesis's circuit, or numerical synthesis's (:mod:`qas.numerical_synthesis`) where it fits one with
-    fewer two-qubit gates, compared as they run (:func:`_cheapest_with_fit`)."""
-    return _cheapest_with_fit([_exact(unitary, gates=gates)], unitary, lambda c: translate(c, gates), device)
+    fewer two-qubit gates (within ``tolerance``, exactly without), compared as they run (:func:`_cheapest_with_fit`)."""
+    candidates = [_exact(unitary, gates=gates)]
+    return _cheapest_with_fit(candidates, unitary, lambda c: translate(c, gates), device, tolerance)
 
 
 def _cheapest_with_fit(
@@ -314,15 +322,16 @@ def _cheapest_with_fit(
     target: np.ndarray,
     write: Callable[[Circuit], Circuit] | None,
     device: Device | None,
+    tolerance: float | None,
 ) -> CompileResult:
     """Of ``candidates`` and, unless ``write`` is None, numerical synthesis's circuit below their fewest two-qubit
-    gates (see :func:`_fit_below`; written in the requested gates by ``write``), the one with the fewest two-qubit
-    gates, then gates, as it runs: laid out on ``device`` where one is given, since routing adds SWAPs to some circuits
-    and not others (a line skeleton needs none: a Toffoli on ``ibm-line`` takes 8 CNOTs, exact synthesis's 7 take 11).
-    The first candidate wins a tie."""
+    gates within ``tolerance`` (see :func:`_fit_below`; written in the requested gates by ``write``), the one with
+    the fewest two-qubit gates, then gates, as it runs: laid out on ``device`` where one is given, since routing adds
+    SWAPs to some circuits and not others (a line skeleton needs none: a Toffoli on ``ibm-line`` takes 8 CNOTs, exact
+    synthesis's 7 take 11). The first candidate wins a tie."""
     placed = [_placed(c, device) for c in candidates]
     if write is not None:
-        fitted = _fit_below(target, min(_routed(c).two_qubit_count for c in placed), device)
+        fitted = _fit_below(target, min(_routed(c).two_qubit_count for c in placed), device, tolerance)
         if fitted is not None:
             placed.append(_placed(CompileResult.from_circuit(write(fitted), target, "numerical"), device))
     return min(placed, key=lambda c: synthesis_cost(_routed(c)))
@@ -371,12 +380,23 @@ def _below_numerical_bound(circuit: Circuit) -> bool:
     return circuit.two_qubit_count <= parameter_bound(circuit.n_qubits)
 
 
-def _fit_below(target: np.ndarray, two_qubit_gates: int, device: Device | None) -> Circuit | None:
-    """Numerical synthesis of ``target`` with fewer than ``two_qubit_gates`` CNOTs on :func:`_skeleton_pairs`."""
-    from qas.numerical_synthesis import numerical_synthesis  # loads torch (see _runs_numerical)
+def _fit_below(
+    target: np.ndarray, two_qubit_gates: int, device: Device | None, tolerance: float | None
+) -> Circuit | None:
+    """Numerical synthesis of ``target`` with fewer than ``two_qubit_gates`` CNOTs on :func:`_skeleton_pairs`, within
+    ``tolerance`` (exact without one)."""
+    from qas import numerical_synthesis as ns  # loads torch (see _runs_numerical)
 
-    n = int(np.log2(target.shape[0]))
-    return numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=_skeleton_pairs(n, device))
+    pairs = _skeleton_pairs(int(np.log2(target.shape[0])), device)
+    return ns.numerical_synthesis(target, fewer_than=two_qubit_gates, pairs=pairs, tolerance=_fit_tolerance(tolerance))
+
+
+def _fit_tolerance(tolerance: float | None) -> float:
+    """The infidelity up to which numerical synthesis accepts a fit: ``tolerance``, or an exact fit's without one
+    (no fit is accepted closer than that)."""
+    from qas.numerical_synthesis import FIT_EXACT  # loads torch (see _runs_numerical)
+
+    return FIT_EXACT if tolerance is None else max(FIT_EXACT, tolerance)
 
 
 def _skeleton_pairs(n_qubits: int, device: Device | None) -> list[tuple[int, int]]:
@@ -388,10 +408,12 @@ def _skeleton_pairs(n_qubits: int, device: Device | None) -> list[tuple[int, int
     return all_pairs(n_qubits) if every_pair else line_pairs(n_qubits)
 
 
-def _remove_input_cnots(given: Circuit, target: np.ndarray, gates: GateSet, device: Device | None) -> Circuit | None:
-    """A three-qubit circuit target with CNOTs removed from its own skeleton where the rest still fits
-    (:func:`qas.numerical_synthesis.remove_cnots`, the search numerical synthesis runs from the bound), in ``gates``;
-    ``None`` for other sizes or when no CNOT can go."""
+def _remove_input_cnots(
+    given: Circuit, target: np.ndarray, gates: GateSet, device: Device | None, tolerance: float | None
+) -> Circuit | None:
+    """A three-qubit circuit target with CNOTs removed from its own skeleton where the rest still fits within
+    ``tolerance`` (:func:`qas.numerical_synthesis.remove_cnots`, the search numerical synthesis runs from the bound),
+    in ``gates``; ``None`` for other sizes or when no CNOT can go."""
     from qas import numerical_synthesis as ns  # loads torch (see _runs_numerical)
 
     if given.n_qubits != ns.MAX_SEARCH_QUBITS:
@@ -403,16 +425,22 @@ def _remove_input_cnots(given: Circuit, target: np.ndarray, gates: GateSet, devi
         restarts=ns.REMOVAL_RESTARTS,
         iterations=ns.REMOVAL_ITERATIONS,
         max_rows=ns.REMOVAL_ROWS,
+        tolerance=_fit_tolerance(tolerance),
     )
     return None if shorter is None else translate(shorter, gates, optimize=True)
 
 
 def _prepare_state(
-    task: StatePreparation | GroundState, gates: GateSet, device: Device | None, *, numerical: bool
+    task: StatePreparation | GroundState,
+    gates: GateSet,
+    device: Device | None,
+    *,
+    numerical: bool,
+    tolerance: float | None,
 ) -> CompileResult:
     """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
-    written in ``gates``, and with ``numerical`` a numerical synthesis below its two-qubit count: of these circuits,
-    the cheapest as it runs (:func:`_cheapest_with_fit`)."""
+    written in ``gates``, and with ``numerical`` a numerical synthesis below its two-qubit count (within
+    ``tolerance``): of these circuits, the cheapest as it runs (:func:`_cheapest_with_fit`)."""
     _check_exact_size(task.n_qubits)
     state = task.target if isinstance(task, StatePreparation) else task.hamiltonian.ground_state()
 
@@ -421,7 +449,7 @@ def _prepare_state(
         return translate(circuit, gates, optimize=True)
 
     candidates = [CompileResult.from_circuit(write(c), state, "exact") for c in state_candidates(state)]
-    result = _cheapest_with_fit(candidates, state, write if numerical else None, device)
+    result = _cheapest_with_fit(candidates, state, write if numerical else None, device, tolerance)
     if isinstance(task, GroundState):
         energy = task.hamiltonian.expectation(final_state(result.circuit))
         result = replace(result, energy=energy, exact_energy=task.exact_energy)

@@ -41,6 +41,15 @@ def test_refinement_makes_a_parameterised_compilation_exact() -> None:
     assert result.circuit.cnot_count <= 1
 
 
+def test_a_compile_without_a_seed_gives_the_same_circuit_each_time() -> None:
+    # Sampling is seeded with 0 unless told otherwise: a compiler answers the same input the same way. A generic
+    # two-qubit target is beyond the models, so its best sample depends on the seed (seed 1 differs).
+    target = unitary_group.rvs(4, random_state=3)
+    first, second = (qas.compile(target, method="diffusion", samples=4) for _ in range(2))
+    assert first.circuit == second.circuit and first.infidelity > 1e-3
+    assert qas.compile(target, method="diffusion", samples=4, seed=1).circuit != first.circuit
+
+
 def test_auto_falls_back_to_numerical_synthesis_for_a_haar_random_unitary() -> None:
     # Outside the generator's reach (a generic unitary needs 14 CNOTs); auto must still answer exactly.
     haar = unitary_group.rvs(8, random_state=1)

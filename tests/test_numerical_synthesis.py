@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.linalg
 import torch
 from scipy.stats import unitary_group
 from test_cli import run_json
@@ -18,9 +19,11 @@ from qas.errors import QasError
 from qas.linalg import state_fidelity, unitary_fidelity
 from qas.numerical_synthesis import (
     all_pairs,
+    approximate_synthesis,
     cnot_skeleton,
     cnots_on_each_qubit,
     fit_skeletons,
+    leaf_tolerance,
     line_pairs,
     numerical_synthesis,
     parameter_bound,
@@ -211,3 +214,65 @@ def test_each_qubit_needs_as_many_cnots_as_its_operator_schmidt_rank_says() -> N
     assert cnots_on_each_qubit(named_unitary("toffoli")) == [1, 1, 1]
     assert cnots_on_each_qubit(np.kron(named_unitary("cx"), haar_unitary(1, 0))) == [1, 1, 0]
     assert cnots_on_each_qubit(np.eye(8)) == [0, 0, 0]
+
+
+ZZ = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+def near_two_cnot_unitary(angle: float) -> np.ndarray:
+    """A random two-CNOT circuit followed by ``exp(-i angle ZZ)``: a generic unitary (three CNOTs exactly) near two."""
+    angles = np.random.default_rng(0).uniform(-np.pi, np.pi, (6, 3))
+    return scipy.linalg.expm(-1j * angle * ZZ) @ skeleton_circuit(2, ((0, 1), (0, 1)), angles).unitary()
+
+
+def test_a_tolerance_trades_fidelity_for_cnots(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    target = near_two_cnot_unitary(0.03)
+    exact = qas.compile(target, method="numerical")
+    assert exact.circuit.cnot_count == 3 and exact.infidelity < 1e-12
+    approximate = qas.compile(target, method="numerical", tolerance=1e-3)
+    assert approximate.circuit.cnot_count == 2 and 1e-5 < approximate.infidelity <= 1e-3
+    assert approximate.method == "numerical"
+    # Tighter than the two-CNOT circuit's infidelity, the answer is exact again.
+    assert qas.compile(target, method="numerical", tolerance=1e-5).circuit.cnot_count == 3
+    np.save(tmp_path / "u.npy", target)
+    data = run_json(capsys, "compile", str(tmp_path / "u.npy"), "--method", "numerical", "--tolerance", "1e-3")
+    assert data["cnot_count"] == 2 and data["infidelity"] <= 1e-3
+    # States too: a Haar-random four-qubit state takes 7 CNOTs exactly, 6 within 1e-2 (measured 9e-4).
+    psi = haar_unitary(4, 3)[:, 0]
+    assert qas.compile(psi, method="numerical").circuit.cnot_count == 7
+    state = qas.compile(psi, method="numerical", tolerance=1e-2)
+    assert state.circuit.cnot_count == 6 and 0 < state.infidelity <= 1e-2
+    assert 1 - state_fidelity(psi, final_state(state.circuit)) == pytest.approx(state.infidelity)
+
+
+def test_approximate_synthesis_of_a_haar_random_three_qubit_unitary_takes_twelve_cnots() -> None:
+    # This target's best fits (32 starts): 1.0e-3 at 12 CNOTs, 1e-2 at 11.
+    target = haar_unitary(3, 5)
+    circuit = approximate_synthesis(target, 14, all_pairs(3), tolerance=3e-3)
+    assert circuit is not None and circuit.cnot_count == 12
+    assert 1e-4 < 1 - unitary_fidelity(target, circuit.unitary()) <= 3e-3
+    assert approximate_synthesis(target, 14, all_pairs(3), tolerance=1e-9) is None
+
+
+def test_factors_within_their_leaf_tolerance_keep_the_product_within_the_whole() -> None:
+    # exp(i t H) with H = diag(+-1) is at infidelity sin(t)^2 from the identity, and m aligned factors add their
+    # angles: the split is tight. Factors in other directions stay within it.
+    m, tolerance = 4, 1e-3
+    angle = np.arcsin(np.sqrt(leaf_tolerance(tolerance, m)))
+    aligned = np.diag(np.exp(1j * angle * np.array([1, -1, 1, -1])))
+    assert 1 - unitary_fidelity(np.eye(4), aligned) == pytest.approx(leaf_tolerance(tolerance, m))
+    assert 1 - unitary_fidelity(np.eye(4), np.linalg.matrix_power(aligned, m)) == pytest.approx(tolerance)
+    rng = np.random.default_rng(0)
+    product = np.eye(4)
+    for _ in range(m):
+        w = unitary_group.rvs(4, random_state=rng)
+        product = w @ aligned @ w.conj().T @ product
+    assert 1 - unitary_fidelity(np.eye(4), product) <= tolerance
+
+
+def test_within_a_tolerance_a_weakly_entangling_gate_needs_no_cnot() -> None:
+    # CX on qubits 0, 1, then exp(-0.003 i ZZ) on 1, 2: exactly, qubit 2 needs a CNOT; within 1e-4 it does not.
+    cx = np.kron(named_unitary("cx"), np.eye(2))
+    target = scipy.linalg.expm(-1j * 0.003 * np.kron(np.eye(2), ZZ)) @ cx
+    assert cnots_on_each_qubit(target) == [1, 2, 1]
+    assert cnots_on_each_qubit(target, 1e-4) == [1, 1, 0]

@@ -6,7 +6,8 @@ when none covers it (the core's default output set is ``u3, cx``), every shipped
 An exact answer that must be rewritten into the requested gates anyway (a ccx for ``u3, cx``) is rewritten with as
 few CNOTs as :func:`.resynthesis.fewer_cnots` finds, when the requested gates can write its general one-qubit gates.
 A device's coupling map constrains sampling when the device has exactly the target's qubit count; for a larger
-device the core routes the circuit afterwards.
+device the core routes the circuit afterwards. Sampling is seeded (``seed``, 0 unless given), so a compile gives the
+same circuit every time, as a compiler should; ``qas generate`` is the sampler.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def compile(
     samples: int = 64,
     weights: str | Path | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
-    seed: int | None = None,
+    seed: int = 0,
     torch_device: str = "cpu",
 ) -> CompileResult:
     """Compile ``target`` with the diffusion generator (see the module docstring)."""
@@ -74,11 +75,11 @@ def compile(
     return CompileResult.from_circuit(circuit, target, "diffusion")
 
 
-def _fewest_cnots(target: np.ndarray, circuit: Circuit, gates: GateSet, seed: int | None) -> Circuit:
+def _fewest_cnots(target: np.ndarray, circuit: Circuit, gates: GateSet, seed: int) -> Circuit:
     """``circuit`` in ``gates`` with fewer CNOTs when it needs rewriting into them and the shorter form exists."""
     if "cx" not in gates.gate_names or {o.gate for o in circuit} <= set(gates.gate_names):
         return circuit
-    shorter = fewer_cnots(target, circuit, seed=seed or 0)
+    shorter = fewer_cnots(target, circuit, seed=seed)
     if shorter is None:
         return circuit
     try:
