@@ -31,7 +31,7 @@ def levenberg_marquardt(
         normal = jacobian.transpose(1, 2) @ jacobian
         gradient = (jacobian.transpose(1, 2) @ r[:, :, None])[:, :, 0]
         scale = torch.diag_embed(torch.diagonal(normal, dim1=1, dim2=2) + 1e-9)
-        step = _solve_positive_definite(normal + damping[:, None, None] * scale, -gradient)
+        step = solve_positive_definite(normal + damping[:, None, None] * scale, -gradient)
         r_new, jacobian_new = residuals(x + step)
         cost_new = (r_new**2).sum(dim=1)
         better = cost_new < cost
@@ -48,7 +48,7 @@ def levenberg_marquardt(
     return x, cost
 
 
-def _solve_positive_definite(matrices: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+def solve_positive_definite(matrices: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
     """``matrices^-1 vectors`` for symmetric positive definite ``matrices`` ``(R, P, P)`` and ``vectors`` ``(R, P)``,
     by Cholesky; zero for a row whose matrix is not positive definite in floating point (the damped normal matrix of
     a nearly singular Jacobian at the smallest damping), so that its step fails and its damping grows.
