@@ -22,9 +22,12 @@ diffusion generator registers ``diffusion``), called as::
 
     method(target: np.ndarray, *, gates: GateSet, device: Device | None, tolerance: float, **options) -> CompileResult
 
-and returning :meth:`CompileResult.from_circuit`. ``auto`` (the default) tries each registered generator and keeps
-the first whose infidelity is within ``tolerance`` (``DEFAULT_TOLERANCE`` when none is given), falling back to
-``numerical`` where the target's size allows and to ``exact`` above, so a call always returns a circuit.
+and returning :meth:`CompileResult.from_circuit`. ``auto`` (the default) tries each registered generator and takes
+the first circuit whose infidelity is within ``tolerance`` (``DEFAULT_TOLERANCE`` when none is given), falling back
+to ``numerical`` where the target's size allows and to ``exact`` above, so a call always returns a circuit. Where
+``numerical`` handles the size, a generator's circuit is then compared with exact synthesis's and with numerical
+synthesis below its two-qubit count, as they run on the device (:func:`_cheapest_with_fit`): the generator is the
+quick first answer, not the last word.
 """
 
 from __future__ import annotations
@@ -230,6 +233,15 @@ def _compile_unitary(
     circuit = translate(result.circuit, gate_set)
     if circuit is not result.circuit:
         result = replace(CompileResult.from_circuit(circuit, unitary, result.method), attempts=result.attempts)
+    if method == "auto" and fallback == "numerical" and result.method in generators:
+        # A generator's circuit is quick but not always the shortest: on 40 of the diffusion generator's validation
+        # targets numerical synthesis took fewer CNOTs on 6 and more on none (4.41 against 4.72 on average, ~3 s
+        # more each), and on a device the generator's pairs may need SWAPs that a line skeleton does not.
+        candidates = [result, _exact(unitary, gates=gate_set)]
+        kept = _cheapest_with_fit(candidates, unitary, lambda c: translate(c, gate_set), device, tolerance)
+        if kept.method != result.method:
+            kept = replace(kept, attempts=(*result.attempts, (kept.method, kept.infidelity)))
+        result = kept
     return result
 
 

@@ -95,6 +95,18 @@ def test_auto_keeps_a_generator_circuit_within_tolerance(monkeypatch: pytest.Mon
     assert result.attempts == (("fake", 0.0),)
 
 
+def test_auto_keeps_numerical_synthesis_where_it_is_shorter_than_a_generator(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A generator's exact but padded Toffoli (two CNOTs that cancel): auto takes it, then finds the Toffoli's 6.
+    def padded(target: np.ndarray, **_: Any) -> CompileResult:
+        circuit = Circuit(3, (op("ccx", 0, 1, 2), op("cx", 0, 1), op("cx", 0, 1)))
+        return CompileResult.from_circuit(circuit, target, "padded")
+
+    _fake_methods(monkeypatch, padded=padded)
+    result = qas.compile("toffoli")
+    assert result.method == "numerical" and result.circuit.cnot_count == 6 and result.infidelity < 1e-12
+    assert [m for m, _ in result.attempts] == ["padded", "numerical"]
+
+
 def test_auto_falls_back_to_exact_when_generators_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     def wrong(target: np.ndarray, **_: Any) -> CompileResult:
         return CompileResult.from_circuit(Circuit(2, (op("h", 0),)), target, "wrong")
@@ -160,7 +172,9 @@ def test_a_circuit_is_re_synthesised_in_other_gates() -> None:
 
 def test_cirq_circuits_gates_and_operations_are_unitary_targets() -> None:
     a, b = cirq.LineQubit.range(2)
-    assert qas.evaluate(qas.compile(cirq.CCX).circuit, "unitary:toffoli").fidelity == pytest.approx(1, abs=1e-10)
+    assert qas.evaluate(qas.compile(cirq.CCX, method="exact").circuit, "unitary:toffoli").fidelity == pytest.approx(
+        1, abs=1e-10
+    )
     # Cirq's qubit order is qas's: the first (sorted) qubit is the most significant.
     reversed_cnot = Circuit(2, (op("cx", 1, 0),)).unitary()
     for target in (cirq.CNOT(b, a), cirq.Circuit(cirq.CNOT(b, a))):

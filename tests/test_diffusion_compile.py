@@ -41,6 +41,14 @@ def test_refinement_makes_a_parameterised_compilation_exact() -> None:
     assert result.circuit.cnot_count <= 1
 
 
+def test_auto_on_a_device_keeps_the_circuit_that_routes_shorter() -> None:
+    # The generator's Fredkin takes 10 CNOTs once routed on ibm-line; numerical synthesis's line skeleton takes 8.
+    result = qas.compile("fredkin", device="ibm-line")
+    assert [m for m, _ in result.attempts] == ["diffusion", "numerical"] and result.attempts[0][1] < 1e-9
+    assert result.method == "numerical" and result.infidelity < 1e-12
+    assert result.export is not None and result.export.verified and result.export.circuit.two_qubit_count == 8
+
+
 def test_a_compile_without_a_seed_gives_the_same_circuit_each_time() -> None:
     # Sampling is seeded with 0 unless told otherwise: a compiler answers the same input the same way. A generic
     # two-qubit target is beyond the models, so its best sample depends on the seed (seed 1 differs).
