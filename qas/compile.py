@@ -235,8 +235,9 @@ def _compile_unitary(
         result = replace(CompileResult.from_circuit(circuit, unitary, result.method), attempts=result.attempts)
     if method == "auto" and fallback == "numerical" and result.method in generators:
         # A generator's circuit is quick but not always the shortest: on 40 of the diffusion generator's validation
-        # targets numerical synthesis took fewer CNOTs on 6 and more on none (4.41 against 4.72 on average, ~3 s
-        # more each), and on a device the generator's pairs may need SWAPs that a line skeleton does not.
+        # targets numerical synthesis took fewer CNOTs on 6 and more on none; auto takes 4.53 on average in 3.3 s
+        # a target, the generator alone 4.72 in 1.1 s, numerical alone 4.53 in 4.2 s. On a device the generator's
+        # pairs may also need SWAPs that a line skeleton does not.
         candidates = [result, _exact(unitary, gates=gate_set)]
         kept = _cheapest_with_fit(candidates, unitary, lambda c: translate(c, gate_set), device, tolerance)
         if kept.method != result.method:

@@ -373,13 +373,13 @@ def search_below_bound(
     whether it extends to an exact one (a random 4-CNOT circuit's own first two CNOTs fit it to 0.58, other pairs to
     0.23), so growing the best prefixes (a beam search, tried first) found 6 CNOTs for it and 10-11 for 6-CNOT ones.
     The search works from both ends instead. Bottom-up it fits every skeleton of each count while there are few
-    (:data:`EXHAUSTIVE_SKELETONS`), which finds the shortest circuits outright. Top-down it removes CNOTs
-    (:func:`remove_cnots`) from the bound's sequential skeleton over :data:`REMOVAL_STARTS` orders of the pairs,
-    keeping the fewest.
+    (:data:`EXHAUSTIVE_SKELETONS`), which finds the shortest circuits outright. Unless that tried every count below
+    ``fewer_than``, top-down it removes CNOTs (:func:`remove_cnots`) from the bound's sequential skeleton over
+    :data:`REMOVAL_STARTS` orders of the pairs, keeping the fewest.
     """
     n = int(np.log2(target.shape[0]))
-    shortest = _shortest_skeleton(target, min(fewer_than, parameter_bound(n)), pairs, tolerance, seed)
-    if shortest is not None:
+    shortest, settled = _shortest_skeleton(target, min(fewer_than, parameter_bound(n)), pairs, tolerance, seed)
+    if settled:
         return shortest
     best: Circuit | None = None
     for order in itertools.islice(itertools.permutations(pairs), REMOVAL_STARTS):
@@ -401,14 +401,16 @@ def search_below_bound(
 
 def _shortest_skeleton(
     target: np.ndarray, fewer_than: int, pairs: Sequence[tuple[int, int]], tolerance: float, seed: int
-) -> Circuit | None:
+) -> tuple[Circuit | None, bool]:
     """The circuit of the first skeleton that fits, trying every skeleton of 0, 1, 2, ... CNOTs (below
-    ``fewer_than``) while a count has at most :data:`EXHAUSTIVE_SKELETONS` of them."""
+    ``fewer_than``) while a count has at most :data:`EXHAUSTIVE_SKELETONS` of them, and whether that settles the
+    search: it found one, or tried every count below ``fewer_than`` (asked to beat a 5-CNOT circuit, which ``auto``
+    does with a generator's, it need not go on from the bound)."""
     needed = cnots_on_each_qubit(target, tolerance)
     level: list[Skeleton] = [()]
     for _ in range(fewer_than):
         if len(level) > EXHAUSTIVE_SKELETONS:
-            return None
+            return None, False
         possible = [s for s in level if all(sum(q in pair for pair in s) >= k for q, k in enumerate(needed))]
         if possible:
             scores, circuits = fit_skeletons(
@@ -416,9 +418,9 @@ def _shortest_skeleton(
             )
             best = int(np.argmin(scores))
             if scores[best] <= tolerance:
-                return circuits[best]
+                return circuits[best], True
         level = [longer for skeleton in level for longer in _extensions(skeleton, pairs)]
-    return None
+    return None, True
 
 
 def cnots_on_each_qubit(unitary: np.ndarray, tolerance: float = FIT_EXACT) -> list[int]:

@@ -177,6 +177,17 @@ def test_the_search_below_the_bound_finds_a_short_circuit_bottom_up() -> None:
     assert search_below_bound(haar_unitary(3, 2), 14, all_pairs(3)) is None  # a generic target has nothing below
 
 
+def test_a_bottom_up_search_that_tried_every_shorter_skeleton_skips_the_removal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Asked to beat 4 CNOTs, every skeleton of 0-3 is fitted and none fits: nothing below the bound is left to try.
+    target = random_skeleton_unitary(((1, 2), (0, 1), (1, 2), (0, 2)), seed=1)
+    removals: list[int] = []
+    monkeypatch.setattr(numerical_synthesis_module, "remove_cnots", lambda *args, **kwargs: removals.append(1))
+    assert search_below_bound(target, 4, all_pairs(3)) is None and removals == []
+    assert search_below_bound(haar_unitary(3, 2), 14, all_pairs(3)) is None and len(removals) == 3  # 3 orders
+
+
 def test_removing_cnots_from_the_bound_reaches_the_fredkin_gates_seven() -> None:
     # Fredkin (controlled SWAP) takes 7 CNOTs; exact synthesis writes 8, the sequential skeleton the bound's 14.
     target = named_unitary("fredkin")
