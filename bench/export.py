@@ -45,8 +45,8 @@ from qas.devices import DEVICES
 from qas.export import to_qiskit
 from qas.gate_sets import get_gate_set
 from qas.linalg import unitary_fidelity
-from qas.numerical_synthesis import all_pairs, skeleton_circuit
 from qas.qasm import from_qasm
+from qas.skeletons import all_pairs, skeleton_circuit
 from qas.targets import ghz_state, named_unitary, parse_task, w_state
 from qas.translate import translate
 

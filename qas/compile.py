@@ -388,7 +388,7 @@ def _below_numerical_bound(circuit: Circuit) -> bool:
     """Whether ``circuit`` has no more two-qubit gates than numerical synthesis's first try for its size: fitting
     from there cannot shorten it, so ``auto`` does not spend the seconds (a four-qubit circuit of 10 CNOTs: 2 s for
     61); a three-qubit one has CNOTs removed from its own skeleton instead (:func:`_remove_input_cnots`)."""
-    from qas.numerical_synthesis import parameter_bound  # loads torch (see _runs_numerical)
+    from qas.skeletons import parameter_bound  # loads torch (see _runs_numerical)
 
     return circuit.two_qubit_count <= parameter_bound(circuit.n_qubits)
 
@@ -407,7 +407,7 @@ def _fit_below(
 def _fit_tolerance(tolerance: float | None) -> float:
     """The infidelity up to which numerical synthesis accepts a fit: ``tolerance``, or an exact fit's without one
     (no fit is accepted closer than that)."""
-    from qas.numerical_synthesis import FIT_EXACT  # loads torch (see _runs_numerical)
+    from qas.skeletons import FIT_EXACT  # loads torch (see _runs_numerical)
 
     return FIT_EXACT if tolerance is None else max(FIT_EXACT, tolerance)
 
@@ -415,7 +415,7 @@ def _fit_tolerance(tolerance: float | None) -> float:
 def _skeleton_pairs(n_qubits: int, device: Device | None) -> list[tuple[int, int]]:
     """The pairs numerical synthesis puts CNOTs on: every pair of qubits, or a line of neighbours on a device that
     does not couple every pair (a line routes without SWAPs onto any device with a path of that many qubits)."""
-    from qas.numerical_synthesis import all_pairs, line_pairs  # loads torch (see _runs_numerical)
+    from qas.skeletons import all_pairs, line_pairs  # loads torch (see _runs_numerical)
 
     every_pair = device is None or len(device.edges) == device.n_qubits * (device.n_qubits - 1) // 2
     return all_pairs(n_qubits) if every_pair else line_pairs(n_qubits)
@@ -428,12 +428,13 @@ def _remove_input_cnots(
     ``tolerance`` (:func:`qas.numerical_synthesis.remove_cnots`, the search numerical synthesis runs from the bound),
     in ``gates``; ``None`` for other sizes or when no CNOT can go."""
     from qas import numerical_synthesis as ns  # loads torch (see _runs_numerical)
+    from qas.skeletons import cnot_skeleton
 
     if given.n_qubits != ns.MAX_SEARCH_QUBITS:
         return None
     shorter = ns.remove_cnots(
         target,
-        ns.cnot_skeleton(given),
+        cnot_skeleton(given),
         _skeleton_pairs(given.n_qubits, device),
         restarts=ns.REMOVAL_RESTARTS,
         iterations=ns.REMOVAL_ITERATIONS,

@@ -1,4 +1,4 @@
-"""Batched Levenberg-Marquardt: the angle fitter of numerical synthesis (:mod:`qas.numerical_synthesis`) and of the
+"""Batched Levenberg-Marquardt: the angle fitter of numerical synthesis (:mod:`qas.skeletons`) and of the
 diffusion pipeline (sampled structures and skeleton ansatzes in ``qas.generators.diffusion.refine``).
 
 Every row of a batch is its own least-squares problem ``min_x |r(x)|^2`` with its own damping, as BQSKit instantiates

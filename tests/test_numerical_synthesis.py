@@ -18,22 +18,24 @@ from qas.cli import main
 from qas.errors import QasError
 from qas.linalg import state_fidelity, unitary_fidelity
 from qas.numerical_synthesis import (
-    all_pairs,
     approximate_synthesis,
-    cnot_skeleton,
     cnots_on_each_qubit,
-    fit_skeletons,
     leaf_tolerance,
-    line_pairs,
     numerical_synthesis,
-    parameter_bound,
     remove_cnots,
     search_below_bound,
+)
+from qas.sim import final_state
+from qas.skeletons import (
+    all_pairs,
+    cnot_skeleton,
+    fit_skeletons,
+    line_pairs,
+    parameter_bound,
     sequential_skeleton,
     skeleton_circuit,
     values_and_derivatives,
 )
-from qas.sim import final_state
 from qas.targets import named_unitary
 from qas.translate import translate
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from qas.circuit import Circuit
-from qas.numerical_synthesis import all_pairs, cnot_skeleton, remove_cnots
+from qas.numerical_synthesis import remove_cnots
+from qas.skeletons import all_pairs, cnot_skeleton
 
 RESTARTS = (2, 8)  # random starts per skeleton; the second count only when no removal fits with the first
 ITERATIONS = 40  # Levenberg-Marquardt steps (exact fits reach ~1e-15 within 40 on validation removals)
