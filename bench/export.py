@@ -45,6 +45,7 @@ from qas.devices import DEVICES
 from qas.export import to_qiskit
 from qas.gate_sets import get_gate_set
 from qas.linalg import unitary_fidelity
+from qas.pauli import PauliSum
 from qas.qasm import from_qasm
 from qas.skeletons import all_pairs, skeleton_circuit
 from qas.targets import ghz_state, named_unitary, parse_task, w_state
@@ -52,7 +53,6 @@ from qas.translate import translate
 
 IBM_BASIS = ["rz", "sx", "x", "cx"]
 TABLES = ("unitary", "structured", "approximate", "export", "state")
-PAULIS = {"x": np.array([[0, 1], [1, 0]]), "y": np.array([[0, -1j], [1j, 0]]), "z": np.diag([1, -1])}
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,8 @@ def heisenberg_trotter_step(n: int, time_step: float) -> np.ndarray:
     """One first-order Trotter step of the Heisenberg chain: ``exp(-i t P_a P_b)`` for P in X, Y, Z on each bond."""
     step = np.eye(2**n, dtype=complex)
     for a in range(n - 1):
-        for pauli in PAULIS.values():
-            term = np.kron(np.kron(np.eye(2**a), np.kron(pauli, pauli)), np.eye(2 ** (n - a - 2)))
+        for pauli in "XYZ":
+            term = PauliSum(n, ((1.0, "I" * a + 2 * pauli + "I" * (n - a - 2)),)).matrix()
             step = (np.cos(time_step) * np.eye(2**n) - 1j * np.sin(time_step) * term) @ step  # (P P)^2 = 1
     return step
 
