@@ -17,6 +17,10 @@ exact circuit where no fit is shorter; it handles unitaries of up to 5 qubits an
 numerical synthesis then trades fidelity for CNOTs, to the fewest whose fit is within it (approximate synthesis: a
 Haar-random three-qubit unitary in 12 CNOTs within 1e-3), for hardware whose CNOT errors cost more than that.
 
+Every method compiles a target's tensor factors (:mod:`qas.tensor_factors`) one by one and sets them side by side:
+the syntheses do not see that a product needs no CNOT between its factors (a Toffoli beside two idle qubits took 72
+CNOTs as one five-qubit unitary, and takes 6).
+
 Other methods are plugins: every ``qas.compilers`` entry point is a method named by its entry-point name (the
 diffusion generator registers ``diffusion``), called as::
 
@@ -184,7 +188,7 @@ def compile(
     if options and (method in BUILT_IN_METHODS or (method == "auto" and not (generators and unitary_target))):
         which = f"the {method} method takes" if method in BUILT_IN_METHODS else "the exact and numerical methods take"
         raise QasError(f"{which} no options, got {', '.join(sorted(options))}")
-    numerical = _runs_numerical(method, task.n_qubits, state=not unitary_target)
+    numerical = method in ("auto", "numerical")  # and the size allows: see _runs_numerical
     if isinstance(task, UnitarySynthesis):
         # A circuit target is a candidate itself, in the requested gates: re-synthesis must not lengthen it.
         given = translate(source, gate_set, optimize=True) if source is not None else None
@@ -192,14 +196,21 @@ def compile(
         if given is not None and numerical and _below_numerical_bound(given):
             shortened = _remove_input_cnots(given, task.target, gate_set, dev, tolerance)
             numerical = method == "numerical"  # fitting from the bound cannot beat a circuit already below it
-        fallback = "numerical" if numerical else "exact"
-        result = _compile_unitary(task.target, method, methods, fallback, gate_set, dev, tolerance, options)
+
+        def compile_factor(unitary: np.ndarray, share: float | None) -> CompileResult:
+            n = int(np.log2(unitary.shape[0]))
+            if n == 1 and method == "auto":  # one u3: no generator can write it shorter
+                return _exact(unitary, gates=gate_set)
+            fallback = "numerical" if numerical and _runs_numerical(method, n, state=False) else "exact"
+            return _compile_unitary(unitary, method, methods, fallback, gate_set, dev, share, options)
+
+        result = _by_tensor_factors(task.target, compile_factor, tolerance)
         for name, candidate in (("input", given), ("numerical", shortened)):
             if candidate is not None and synthesis_cost(candidate) < synthesis_cost(result.circuit):
                 kept = CompileResult.from_circuit(candidate, task.target, name)
                 result = replace(kept, attempts=(*result.attempts, (name, kept.infidelity)))
     else:
-        result = _prepare_state(task, gate_set, dev, numerical=numerical, tolerance=tolerance)
+        result = _prepare_state(task, gate_set, dev, method=method, tolerance=tolerance)
         if method == "auto":
             result = replace(result, attempts=((result.method, result.infidelity),))
     if dev is not None and result.export is None:
@@ -244,6 +255,29 @@ def _compile_unitary(
             kept = replace(kept, attempts=(*result.attempts, (kept.method, kept.infidelity)))
         result = kept
     return result
+
+
+def _by_tensor_factors(
+    target: np.ndarray, compile_factor: Callable[[np.ndarray, float | None], CompileResult], tolerance: float | None
+) -> CompileResult:
+    """``target`` (a unitary or a state) compiled as its tensor factors side by side (:mod:`qas.tensor_factors`),
+    each by ``compile_factor(factor, its share of tolerance)``; as one when it has none. The factors' fidelities
+    multiply, so each of k factors may lose ``1 - (1 - tolerance)^(1/k)``, where one-qubit factors, written exactly,
+    do not count. The result takes the method and attempts of its largest factor (most qubits, then most two-qubit
+    gates)."""
+    from qas.tensor_factors import tensor_factors
+
+    n = int(np.log2(target.shape[0]))
+    factors = tensor_factors(target) if n <= MAX_EXACT_QUBITS else []  # larger: an error below, not 12 s of SVDs
+    if len(factors) <= 1:
+        return compile_factor(target, tolerance)
+    approximate = max(1, sum(len(f.qubits) > 1 for f in factors))
+    share = None if tolerance is None else 1 - (1 - tolerance) ** (1 / approximate)
+    parts = [(f.qubits, compile_factor(f.target, share)) for f in factors]
+    ops = tuple(o.moved(qubits) for qubits, part in parts for o in part.circuit)
+    circuit = Circuit(n, ops)
+    largest = max(parts, key=lambda p: (len(p[0]), p[1].circuit.two_qubit_count))[1]
+    return replace(CompileResult.from_circuit(circuit, target, largest.method), attempts=largest.attempts)
 
 
 def _auto(run: Callable[[str], CompileResult], generators: list[str], fallback: str, tolerance: float) -> CompileResult:
@@ -449,12 +483,13 @@ def _prepare_state(
     gates: GateSet,
     device: Device | None,
     *,
-    numerical: bool,
+    method: str,
     tolerance: float | None,
 ) -> CompileResult:
     """Exact state preparation (:mod:`qas.state_prep`) of the task's state, or of a Hamiltonian's lowest eigenvector,
-    written in ``gates``, and with ``numerical`` a numerical synthesis below its two-qubit count (within
-    ``tolerance``): of these circuits, the cheapest as it runs (:func:`_cheapest_with_fit`)."""
+    written in ``gates``, and where ``method`` runs numerical synthesis a fit below its two-qubit count (within
+    ``tolerance``): of these circuits, the cheapest as it runs (:func:`_cheapest_with_fit`), for each tensor factor
+    of the state."""
     _check_exact_size(task.n_qubits)
     state = task.target if isinstance(task, StatePreparation) else task.hamiltonian.ground_state()
 
@@ -462,8 +497,12 @@ def _prepare_state(
         # optimize: re-synthesis merges the blocks the constructions put side by side (lih6's ground state: 48 -> 41).
         return translate(circuit, gates, optimize=True)
 
-    candidates = [CompileResult.from_circuit(write(c), state, "exact") for c in state_candidates(state)]
-    result = _cheapest_with_fit(candidates, state, write if numerical else None, device, tolerance)
+    def prepare_factor(factor: np.ndarray, share: float | None) -> CompileResult:
+        numerical = _runs_numerical(method, int(np.log2(factor.shape[0])), state=True)
+        candidates = [CompileResult.from_circuit(write(c), factor, "exact") for c in state_candidates(factor)]
+        return _cheapest_with_fit(candidates, factor, write if numerical else None, device, share)
+
+    result = _by_tensor_factors(state, prepare_factor, tolerance)
     if isinstance(task, GroundState):
         energy = task.hamiltonian.expectation(final_state(result.circuit))
         result = replace(result, energy=energy, exact_energy=task.exact_energy)
