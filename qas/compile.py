@@ -7,15 +7,16 @@ trades that for a shorter, hardware-efficient circuit.
 
 Two methods are built in. ``exact`` synthesises any unitary with Cirq's analytic decompositions (two-qubit KAK with
 at most 3 CZs, the three-qubit decomposition with at most 20; Qiskit's too when installed, keeping the shorter) and,
-above three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), then translates the
-result into the requested gates. ``numerical`` also fits CNOT skeletons below exact's count
-(:mod:`qas.numerical_synthesis`: 14 CNOTs for a Haar-random three-qubit unitary where exact takes 19, 61 for four
-qubits where it takes 95; five qubits as a Shannon decomposition into fitted four-qubit blocks, 292 where it takes
-423; on three qubits it also searches below 14 for structured targets: a Toffoli in 6, a Fredkin in 7) and keeps the
-exact circuit where no fit is shorter; it handles unitaries of up to 5 qubits and states of up to
-6. Both are exact to rounding (numerical fits to an infidelity of at most 1e-12) unless a ``tolerance`` is given:
-numerical synthesis then trades fidelity for CNOTs, to the fewest whose fit is within it (approximate synthesis: a
-Haar-random three-qubit unitary in 12 CNOTs within 1e-3), for hardware whose CNOT errors cost more than that.
+above three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), and a diagonal unitary
+from its phase polynomial (:mod:`qas.phase_polynomial`), then translates the result into the requested gates.
+``numerical`` also fits CNOT skeletons below exact's count (:mod:`qas.numerical_synthesis`: 14 CNOTs for a
+Haar-random three-qubit unitary where exact takes 19, 61 for four qubits where it takes 95; five qubits as a Shannon
+decomposition into fitted four-qubit blocks, 292 where it takes 423; on three qubits it also searches below 14 for
+structured targets: a Toffoli in 6, a Fredkin in 7) and keeps the exact circuit where no fit is shorter; it handles
+unitaries of up to 5 qubits and states of up to 6. Both are exact to rounding (numerical fits to an infidelity of at
+most 1e-12) unless a ``tolerance`` is given: numerical synthesis then trades fidelity for CNOTs, to the fewest whose
+fit is within it (approximate synthesis: a Haar-random three-qubit unitary in 12 CNOTs within 1e-3), for hardware
+whose CNOT errors cost more than that.
 
 Every method compiles a target's tensor factors (:mod:`qas.tensor_factors`) one by one and sets them side by side:
 the syntheses do not see that a product needs no CNOT between its factors (a Toffoli beside two idle qubits took 72

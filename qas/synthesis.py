@@ -15,6 +15,7 @@ import numpy as np
 from qas.circuit import Circuit
 from qas.gate_sets import GateSet
 from qas.gates import GATES
+from qas.phase_polynomial import diagonal_candidates
 
 
 def synthesize_unitary(unitary: np.ndarray) -> Circuit:
@@ -30,13 +31,15 @@ def synthesis_cost(circuit: Circuit) -> tuple[int, int]:
 
 def unitary_candidates(unitary: np.ndarray) -> list[Circuit]:
     """Circuits for ``unitary``: Qiskit's in u3/cx (where installed, from two qubits) and Cirq's in CZs and its
-    one-qubit gates (up to three qubits, or without Qiskit); :func:`qiskit_synthesis` says where each wins. Callers
-    translate them into the gates they need."""
+    one-qubit gates (up to three qubits, or without Qiskit); :func:`qiskit_synthesis` says where each wins. A diagonal
+    unitary also has its phase polynomial's (:mod:`qas.phase_polynomial`). Callers translate them into the gates they
+    need."""
     n = int(np.log2(unitary.shape[0]))
+    diagonal = diagonal_candidates(unitary) if n > 1 else []
     qiskit_circuit = qiskit_synthesis(unitary) if n > 1 else None
     if qiskit_circuit is None:
-        return [cirq_synthesis(unitary)]
-    return [qiskit_circuit, cirq_synthesis(unitary)] if n <= 3 else [qiskit_circuit]
+        return [cirq_synthesis(unitary), *diagonal]
+    return [qiskit_circuit, cirq_synthesis(unitary), *diagonal] if n <= 3 else [qiskit_circuit, *diagonal]
 
 
 def cirq_synthesis(unitary: np.ndarray) -> Circuit:
