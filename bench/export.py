@@ -1,8 +1,9 @@
 """Exact synthesis and hardware export against Qiskit's transpiler, measured in one run.
 
-``.venv/bin/python bench/export.py [--count 5] [--seed 0] [--tables unitary,structured,approximate,export,state]
-[--tolerance 1e-3]``. Three kinds of table, each with mean CNOT count, mean gate count, mean depth and mean seconds
-per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
+``.venv/bin/python bench/export.py [--count 5] [--seed 0] [--tables
+unitary,structured,approximate,factors,export,state] [--tolerance 1e-3]``. Three kinds of table, each with mean CNOT
+count, mean gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller
+or faster):
 
 1. **unitary synthesis** of Haar-random 2- to 5-qubit unitaries into IBM's basis (rz, sx, x, cx):
    ``qas.compile(U, method="exact" | "numerical", gates="ibm-native")`` against ``qiskit.transpile`` of a
@@ -12,7 +13,10 @@ per circuit, and the ratios qas / Qiskit (below 1: qas is smaller or faster):
    Peres gates, the 3-qubit QFT, a Trotter step of the Heisenberg chain, and circuits of 3 to 8 CNOTs between random
    pairs with a random ``u3`` on both qubits after each) against the same peers; and **approximate synthesis** of
    Haar-random 3-qubit unitaries within ``--tolerance`` (``qas.compile(..., tolerance=t)``) against BQSKit's with
-   ``synthesis_epsilon=1 - sqrt(1 - t)`` (its cost ``1 - |Tr(U^dagger V)| / d``), both checked within it;
+   ``synthesis_epsilon=1 - sqrt(1 - t)`` (its cost ``1 - |Tr(U^dagger V)| / d``), both checked within it; and
+   **tensor products and diagonals** of 4 to 6 qubits (a Toffoli beside two idle qubits, random two-qubit gates on
+   interleaved qubits, two Haar-random three-qubit unitaries side by side; QAOA's ring phase separator on 6 qubits, a
+   random diagonal and a 5-qubit phase oracle marking 3 states) against Qiskit, which sees them as generic matrices;
 2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
@@ -52,7 +56,7 @@ from qas.targets import ghz_state, named_unitary, parse_task, w_state
 from qas.translate import translate
 
 IBM_BASIS = ["rz", "sx", "x", "cx"]
-TABLES = ("unitary", "structured", "approximate", "export", "state")
+TABLES = ("unitary", "structured", "approximate", "factors", "export", "state")
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,44 @@ def structured_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
     return gates + circuits
 
 
+def on_qubits(n: int, *factors: tuple[tuple[int, ...], np.ndarray]) -> np.ndarray:
+    """The ``n``-qubit unitary that acts as each factor on its qubits (every qubit in exactly one factor)."""
+    tensor = np.ones((), dtype=complex)
+    outputs, inputs = {}, {}  # qubit -> its output and input axis of the tensor product
+    for qubits, matrix in factors:
+        for i, q in enumerate(qubits):
+            outputs[q], inputs[q] = tensor.ndim + i, tensor.ndim + len(qubits) + i
+        tensor = np.multiply.outer(tensor, matrix.reshape([2] * (2 * len(qubits))))
+    axes = [outputs[q] for q in range(n)] + [inputs[q] for q in range(n)]
+    return tensor.transpose(axes).reshape(2**n, 2**n)
+
+
+def zz_ring_separator(n: int, gamma: float) -> np.ndarray:
+    """QAOA's MaxCut phase separator on a ring, ``exp(-i gamma sum_j Z_j Z_{j+1})``."""
+    bits = (np.arange(2**n)[:, None] >> (n - 1 - np.arange(n))) & 1
+    z = 1 - 2 * bits
+    return np.diag(np.exp(-1j * gamma * sum(z[:, j] * z[:, (j + 1) % n] for j in range(n))))
+
+
+def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
+    """Unitaries of 4 to 6 qubits that are tensor products or diagonal (see the module docstring)."""
+    toffoli = named_unitary("toffoli")
+    oracle = np.ones(32)
+    oracle[rng.choice(32, 3, replace=False)] = -1
+    return [
+        on_qubits(5, ((0,), np.eye(2)), ((1, 2, 3), toffoli), ((4,), np.eye(2))),
+        on_qubits(
+            4, ((0, 2), unitary_group.rvs(4, random_state=rng)), ((1, 3), unitary_group.rvs(4, random_state=rng))
+        ),
+        on_qubits(
+            6, ((0, 1, 2), unitary_group.rvs(8, random_state=rng)), ((3, 4, 5), unitary_group.rvs(8, random_state=rng))
+        ),
+        zz_ring_separator(6, 0.37),
+        np.diag(np.exp(1j * rng.uniform(-np.pi, np.pi, 16))),
+        np.diag(oracle),
+    ]
+
+
 def with_bqskit(
     title: str,
     unitaries: list[np.ndarray],
@@ -242,6 +284,11 @@ def main() -> None:
         title = "Unitary synthesis, 3 qubits, structured: Toffoli, Fredkin, QFT3, Peres, Heisenberg step, 3-8 CNOTs"
         # Their own generator: the same targets whichever tables run before.
         with_bqskit(title, structured_unitaries(np.random.default_rng(args.seed)), ours)
+    if "factors" in tables:
+        title = "Unitary synthesis, 4-6 qubits: tensor products (Toffoli x 2 idle, 2q x 2q, 3q x 3q) and diagonals"
+        # auto, not numerical: numerical synthesis refuses six-qubit unitaries, and auto runs it where it fits.
+        methods = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "auto")}
+        compare(title, factored_and_diagonal_unitaries(np.random.default_rng(args.seed)), methods, synthesize_qiskit)
     if "approximate" in tables:
         title = f"Approximate synthesis within {args.tolerance:g}, 3 qubits, Haar-random, {args.count} targets"
         approximate = partial(compile_qas, method="numerical", tolerance=args.tolerance)

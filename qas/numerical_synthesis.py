@@ -31,7 +31,7 @@ import numpy as np
 
 from qas.circuit import Circuit
 from qas.errors import QasError
-from qas.shannon import shannon_decomposition
+from qas.shannon import rotation_cnots, shannon_decomposition
 from qas.skeletons import (
     FIT_EXACT,
     RESTARTS,
@@ -121,6 +121,8 @@ def numerical_synthesis(
     state = target.ndim == 1
     check_size(n, state=state)
     if not state and n > MAX_SKELETON_QUBITS:
+        if fewer_than <= rotation_cnots(n, MAX_SKELETON_QUBITS):
+            return None  # a 30-CNOT five-qubit phase oracle: the fitted blocks took 47 s to lose to it
         leaves = 4 ** (n - MAX_SKELETON_QUBITS)
         leaf = functools.partial(_block, tolerance=max(FIT_EXACT, leaf_tolerance(tolerance, leaves)))
         circuit = shannon_decomposition(target, leaf, MAX_SKELETON_QUBITS)

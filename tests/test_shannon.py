@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from scipy.stats import unitary_group
@@ -10,7 +12,7 @@ import qas
 from qas.circuit import Circuit
 from qas.gates import get_gate
 from qas.linalg import unitary_fidelity
-from qas.shannon import multiplexed_rotation, shannon_decomposition
+from qas.shannon import multiplexed_rotation, rotation_cnots, shannon_decomposition
 from qas.synthesis import synthesize_unitary
 
 
@@ -39,6 +41,23 @@ def test_the_recursion_stops_at_leaves_and_adds_three_multiplexors_per_level() -
     # Five qubits: 4 four-qubit unitaries, each 4 three-qubit leaves and 3 multiplexors of 8 CNOTs; then 3 of 16.
     assert len(leaves) == 16 and all(c.n_qubits == 3 for c in leaves)
     assert circuit.cnot_count == sum(c.cnot_count for c in leaves) + 4 * 3 * 8 + 3 * 16
+    assert rotation_cnots(5, 3) == 4 * 3 * 8 + 3 * 16
+
+
+def test_numerical_synthesis_skips_the_decomposition_when_its_rotations_alone_are_longer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A five-qubit phase oracle: 30 CNOTs from its phase polynomial (Qiskit's Gray code), under the 48 of the
+    # rotations; fitting the four-qubit blocks anyway took 47 s.
+    pytest.importorskip("qiskit")
+    def refuse(*args: object, **kwargs: object) -> Circuit:
+        raise AssertionError("the decomposition ran")
+
+    monkeypatch.setattr(sys.modules["qas.numerical_synthesis"], "shannon_decomposition", refuse)
+    oracle = np.ones(32)
+    oracle[[3, 17, 22]] = -1
+    result = qas.compile(np.diag(oracle), method="numerical")
+    assert result.circuit.cnot_count == 30 and result.infidelity < 1e-12
 
 
 @pytest.mark.slow
