@@ -16,7 +16,8 @@ or faster):
    ``synthesis_epsilon=1 - sqrt(1 - t)`` (its cost ``1 - |Tr(U^dagger V)| / d``), both checked within it; and
    **tensor products and diagonals** of 4 to 6 qubits (a Toffoli beside two idle qubits, random two-qubit gates on
    interleaved qubits, two Haar-random three-qubit unitaries side by side; QAOA's ring phase separator on 6 qubits, a
-   random diagonal and a 5-qubit phase oracle marking 3 states) against Qiskit, which sees them as generic matrices;
+   random diagonal and a 5-qubit phase oracle marking 3 states; a random 6-qubit Clifford of 60 CNOTs) against
+   Qiskit, which sees them as generic matrices;
 2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
@@ -221,7 +222,7 @@ def zz_ring_separator(n: int, gamma: float) -> np.ndarray:
 
 
 def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
-    """Unitaries of 4 to 6 qubits that are tensor products or diagonal (see the module docstring)."""
+    """Unitaries of 4 to 6 qubits that are tensor products, diagonal or Clifford (see the module docstring)."""
     toffoli = named_unitary("toffoli")
     oracle = np.ones(32)
     oracle[rng.choice(32, 3, replace=False)] = -1
@@ -236,7 +237,16 @@ def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray
         zz_ring_separator(6, 0.37),
         np.diag(np.exp(1j * rng.uniform(-np.pi, np.pi, 16))),
         np.diag(oracle),
+        random_clifford_circuit(6, 60, rng).unitary(),
     ]
+
+
+def random_clifford_circuit(n: int, cnots: int, rng: np.random.Generator) -> Circuit:
+    ops = []
+    for _ in range(cnots):
+        a, b = (int(q) for q in rng.choice(n, 2, replace=False))
+        ops += [op(str(rng.choice(["h", "s", "sdg", "x"])), a), op("cx", a, b)]
+    return Circuit(n, tuple(ops))
 
 
 def with_bqskit(
@@ -285,7 +295,7 @@ def main() -> None:
         # Their own generator: the same targets whichever tables run before.
         with_bqskit(title, structured_unitaries(np.random.default_rng(args.seed)), ours)
     if "factors" in tables:
-        title = "Unitary synthesis, 4-6 qubits: tensor products (Toffoli x 2 idle, 2q x 2q, 3q x 3q) and diagonals"
+        title = "Unitary synthesis, 4-6 qubits: products (Toffoli x 2 idle, 2q x 2q, 3q x 3q), diagonals, a Clifford"
         # auto, not numerical: numerical synthesis refuses six-qubit unitaries, and auto runs it where it fits.
         methods = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "auto")}
         compare(title, factored_and_diagonal_unitaries(np.random.default_rng(args.seed)), methods, synthesize_qiskit)

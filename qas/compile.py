@@ -7,8 +7,9 @@ trades that for a shorter, hardware-efficient circuit.
 
 Two methods are built in. ``exact`` synthesises any unitary with Cirq's analytic decompositions (two-qubit KAK with
 at most 3 CZs, the three-qubit decomposition with at most 20; Qiskit's too when installed, keeping the shorter) and,
-above three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), and a diagonal unitary
-from its phase polynomial (:mod:`qas.phase_polynomial`), then translates the result into the requested gates.
+above three qubits, the quantum Shannon decomposition (Qiskit's when installed, else Cirq's), a diagonal unitary
+from its phase polynomial (:mod:`qas.phase_polynomial`) and a Clifford from its tableau (Qiskit's), then translates
+the result into the requested gates.
 ``numerical`` also fits CNOT skeletons below exact's count (:mod:`qas.numerical_synthesis`: 14 CNOTs for a
 Haar-random three-qubit unitary where exact takes 19, 61 for four qubits where it takes 95; five qubits as a Shannon
 decomposition into fitted four-qubit blocks, 292 where it takes 423; on three qubits it also searches below 14 for

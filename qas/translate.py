@@ -79,7 +79,8 @@ def _resynthesize_two_qubit_blocks(circuit: cirq.Circuit) -> cirq.Circuit:
     import cirq
 
     def rewrite(block: cirq.CircuitOperation) -> cirq.OP_TREE:
-        ops = list(block.mapped_circuit().all_operations())
+        # A SWAP as its 3 CNOTs: the KAK writes it with 8 one-qubit gates around them.
+        ops = [d for o in block.mapped_circuit().all_operations() for d in _swap_as_cnots(o)]
         two_qubit = [o for o in ops if len(o.qubits) == 2]
         if not two_qubit:
             return ops
@@ -91,6 +92,15 @@ def _resynthesize_two_qubit_blocks(circuit: cirq.Circuit) -> cirq.Circuit:
         return new if foreign or sum(len(o.qubits) == 2 for o in new) < len(two_qubit) else ops
 
     return cirq.merge_k_qubit_unitaries(circuit, k=2, rewriter=rewrite).unfreeze(copy=False)
+
+
+def _swap_as_cnots(operation: cirq.Operation) -> list[cirq.Operation]:
+    import cirq
+
+    if operation.gate != cirq.SWAP:
+        return [operation]
+    a, b = operation.qubits
+    return [cirq.CNOT(a, b), cirq.CNOT(b, a), cirq.CNOT(a, b)]
 
 
 def _toffoli(a: int, b: int, c: int) -> list[Operation]:

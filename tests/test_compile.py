@@ -16,6 +16,7 @@ import qas
 from qas import Circuit, CompileResult, GateSet, op
 from qas.errors import ConfigError, InputFileError, InvalidUnitaryError, QasError
 from qas.linalg import unitary_fidelity
+from qas.synthesis import qiskit_clifford_synthesis
 
 compile_module = sys.modules["qas.compile"]
 CNOT = Circuit(2, (op("cx", 0, 1),)).unitary()
@@ -58,6 +59,32 @@ def test_two_qubit_exact_takes_qiskits_circuit_in_the_basis_and_is_deterministic
     assert first == again  # IBM's set has cx and ecr; Qiskit, given both, picked either from call to call
     # 3 CNOTs and 25 rz/sx (Qiskit's basis-aware KAK); its u3/cx circuit translated takes 30 gates, Cirq's 36.
     assert (first.cnot_count, len(first.operations)) == (3, 28)
+
+
+def random_clifford_circuit(n_qubits: int, cnots: int, seed: int) -> Circuit:
+    rng = np.random.default_rng(seed)
+    ops = []
+    for _ in range(cnots):
+        a, b = (int(q) for q in rng.choice(n_qubits, 2, replace=False))
+        ops += [op(str(rng.choice(["h", "s", "sdg", "x"])), a), op("cx", a, b)]
+    return Circuit(n_qubits, tuple(ops))
+
+
+def test_exact_writes_a_clifford_from_its_tableau() -> None:
+    pytest.importorskip("qiskit")
+    # A six-qubit Clifford of 60 CNOTs: the Shannon decomposition of its matrix takes ~1800, Qiskit's Clifford
+    # synthesis 17 (a SWAP among them, 3 CNOTs once translated).
+    target = random_clifford_circuit(6, 60, seed=0).unitary()
+    result = qas.compile(target, method="exact")
+    assert result.circuit.cnot_count == 18 and result.infidelity < 1e-12
+    assert qas.compile(target, method="exact").circuit == result.circuit  # deterministic
+
+
+def test_without_qiskit_a_clifford_has_no_tableau_circuits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "qiskit", None)  # makes `import qiskit` fail
+    target = random_clifford_circuit(3, 10, seed=1).unitary()
+    assert qiskit_clifford_synthesis(target) == []
+    assert qas.compile(target, method="exact").infidelity < 1e-12  # Cirq's decomposition still writes it
 
 
 def test_exact_writes_the_requested_gate_set() -> None:

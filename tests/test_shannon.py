@@ -50,6 +50,7 @@ def test_numerical_synthesis_skips_the_decomposition_when_its_rotations_alone_ar
     # A five-qubit phase oracle: 30 CNOTs from its phase polynomial (Qiskit's Gray code), under the 48 of the
     # rotations; fitting the four-qubit blocks anyway took 47 s.
     pytest.importorskip("qiskit")
+
     def refuse(*args: object, **kwargs: object) -> Circuit:
         raise AssertionError("the decomposition ran")
 
