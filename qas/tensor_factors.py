@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qas.linalg import validate_unitary
-
 # Weight of the dropped Schmidt coefficients, over the total, up to which a split counts as exact: a product
 # computed in floating point drops ~1e-30, and 1e-12 is the infidelity numerical synthesis calls exact.
 EXACT_SPLIT = 1e-12
@@ -76,7 +74,9 @@ def _first_group(
 
 
 def _factor(vector: np.ndarray, n_qubits: int, legs: int) -> np.ndarray:
-    """A singular vector as a normalised state, or as the nearest unitary (it is one up to a scale and rounding)."""
+    """A singular vector as a normalised state, or as the nearest unitary (the polar factor: it is one up to a scale
+    and the split's rounding)."""
     if legs == 1:
         return vector / np.linalg.norm(vector)
-    return validate_unitary(vector.reshape(2**n_qubits, 2**n_qubits) * np.sqrt(2**n_qubits))
+    left, _, right = np.linalg.svd(vector.reshape(2**n_qubits, 2**n_qubits))
+    return left @ right
