@@ -16,8 +16,9 @@ or faster):
    ``synthesis_epsilon=1 - sqrt(1 - t)`` (its cost ``1 - |Tr(U^dagger V)| / d``), both checked within it; and
    **tensor products and diagonals** of 4 to 6 qubits (a Toffoli beside two idle qubits, random two-qubit gates on
    interleaved qubits, two Haar-random three-qubit unitaries side by side; QAOA's ring phase separator on 6 qubits, a
-   random diagonal and a 5-qubit phase oracle marking 3 states; a random 6-qubit Clifford of 60 CNOTs) against
-   Qiskit, which sees them as generic matrices;
+   random diagonal and a 5-qubit phase oracle marking 3 states; a random 6-qubit Clifford of 60 CNOTs; a 5-qubit
+   circuit of 20 CNOTs with T, S and Rz gates, a permutation and phases) against Qiskit, which sees them as generic
+   matrices;
 2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
@@ -222,7 +223,8 @@ def zz_ring_separator(n: int, gamma: float) -> np.ndarray:
 
 
 def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
-    """Unitaries of 4 to 6 qubits that are tensor products, diagonal or Clifford (see the module docstring)."""
+    """Unitaries of 4 to 6 qubits that are tensor products, diagonal, Clifford or a CNOT + phase circuit's (see the
+    module docstring)."""
     toffoli = named_unitary("toffoli")
     oracle = np.ones(32)
     oracle[rng.choice(32, 3, replace=False)] = -1
@@ -238,7 +240,16 @@ def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray
         np.diag(np.exp(1j * rng.uniform(-np.pi, np.pi, 16))),
         np.diag(oracle),
         random_clifford_circuit(6, 60, rng).unitary(),
+        random_cnot_phase_circuit(5, 20, rng).unitary(),
     ]
+
+
+def random_cnot_phase_circuit(n: int, cnots: int, rng: np.random.Generator) -> Circuit:
+    ops = []
+    for _ in range(cnots):
+        a, b = (int(q) for q in rng.choice(n, 2, replace=False))
+        ops += [op("cx", a, b), op(str(rng.choice(["t", "tdg", "s"])), b), op("rz", a, params=[rng.uniform(-3, 3)])]
+    return Circuit(n, tuple(ops))
 
 
 def random_clifford_circuit(n: int, cnots: int, rng: np.random.Generator) -> Circuit:
@@ -295,7 +306,7 @@ def main() -> None:
         # Their own generator: the same targets whichever tables run before.
         with_bqskit(title, structured_unitaries(np.random.default_rng(args.seed)), ours)
     if "factors" in tables:
-        title = "Unitary synthesis, 4-6 qubits: products (Toffoli x 2 idle, 2q x 2q, 3q x 3q), diagonals, a Clifford"
+        title = "Unitary synthesis, 4-6 qubits: 3 tensor products, 3 diagonals, a Clifford, a CNOT+phase circuit"
         # auto, not numerical: numerical synthesis refuses six-qubit unitaries, and auto runs it where it fits.
         methods = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "auto")}
         compare(title, factored_and_diagonal_unitaries(np.random.default_rng(args.seed)), methods, synthesize_qiskit)

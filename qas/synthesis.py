@@ -15,7 +15,7 @@ import numpy as np
 from qas.circuit import Circuit
 from qas.gate_sets import GateSet
 from qas.gates import GATES
-from qas.phase_polynomial import diagonal_candidates
+from qas.phase_polynomial import DIAGONAL_ATOL, diagonal_candidates
 
 
 def synthesize_unitary(unitary: np.ndarray) -> Circuit:
@@ -33,9 +33,10 @@ def unitary_candidates(unitary: np.ndarray) -> list[Circuit]:
     """Circuits for ``unitary``: Qiskit's in u3/cx (where installed, from two qubits) and Cirq's in CZs and its
     one-qubit gates (up to three qubits, or without Qiskit); :func:`qiskit_synthesis` says where each wins. A diagonal
     unitary also has its phase polynomial's (:mod:`qas.phase_polynomial`). Callers translate them into the gates they
-    need. A Clifford unitary also has Qiskit's Clifford syntheses (:func:`qiskit_clifford_synthesis`)."""
+    need. A Clifford unitary also has Qiskit's Clifford syntheses (:func:`qiskit_clifford_synthesis`), and a diagonal
+    one after a Clifford permutation (a circuit of CNOTs and phases) both (:func:`permuted_diagonal_candidates`)."""
     n = int(np.log2(unitary.shape[0]))
-    special = [*diagonal_candidates(unitary), *qiskit_clifford_synthesis(unitary)] if n > 1 else []
+    special = [*permuted_diagonal_candidates(unitary), *qiskit_clifford_synthesis(unitary)] if n > 1 else []
     qiskit_circuit = qiskit_synthesis(unitary) if n > 1 else None
     if qiskit_circuit is None:
         return [cirq_synthesis(unitary), *special]
@@ -71,6 +72,29 @@ def qiskit_synthesis(unitary: np.ndarray, basis: Sequence[str] = ("u", "cx")) ->
     one CNOT fewer on most Haar-random 3-qubit unitaries (19 vs 20).
     """
     return qiskit_transpile(lambda library: library.UnitaryGate(unitary, check_input=False), basis)
+
+
+def permuted_diagonal_candidates(unitary: np.ndarray) -> list[Circuit]:
+    """Circuits for a unitary ``D P`` with one nonzero entry in each column: ``P`` permutes the basis states, ``D`` is
+    diagonal. Where ``P`` is the identity, ``D``'s (:func:`qas.phase_polynomial.diagonal_candidates`); where it is a
+    Clifford (the bits map affinely: CNOTs and Xs, as in the CNOT + phase circuits of T-count optimisation), its
+    Clifford circuit followed by each of those; else none."""
+    columns = np.arange(unitary.shape[0])
+    rows = np.argmax(np.abs(unitary), axis=0)
+    permutation = np.zeros(unitary.shape)
+    permutation[rows, columns] = 1
+    if len(set(rows)) < len(rows) or not np.allclose(np.abs(unitary), permutation, rtol=0, atol=DIAGONAL_ATOL):
+        return []
+    phases = np.empty(unitary.shape[0], dtype=complex)
+    phases[rows] = unitary[rows, columns]
+    diagonal = diagonal_candidates(np.diag(phases))
+    if np.array_equal(rows, columns):
+        return diagonal
+    linear = qiskit_clifford_synthesis(permutation)
+    if not linear:
+        return []
+    first = min(linear, key=synthesis_cost)
+    return [Circuit(first.n_qubits, first.operations + d.operations) for d in diagonal]
 
 
 def qiskit_clifford_synthesis(unitary: np.ndarray) -> list[Circuit]:

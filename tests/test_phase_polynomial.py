@@ -1,4 +1,5 @@
-"""Diagonal unitaries as phase polynomials: their terms, and the circuits qas.compile writes from them."""
+"""Diagonal unitaries as phase polynomials, alone or after a Clifford permutation: their terms, and the circuits
+qas.compile writes from them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import numpy as np
 import pytest
 
 import qas
+from qas import Circuit, op
 from qas.linalg import unitary_fidelity
 from qas.phase_polynomial import diagonal_candidates, ladder_circuit, phase_polynomial
+from qas.synthesis import permuted_diagonal_candidates
 
 
 def zz_ring(n_qubits: int, gamma: float) -> np.ndarray:
@@ -61,3 +64,22 @@ def test_only_diagonal_unitaries_have_phase_polynomial_circuits() -> None:
     ccz = diagonal_candidates(cirq.unitary(cirq.CCZ))
     assert [c.cnot_count for c in ccz] == [10, 6]  # ladders for its 7 terms, and the Gray code's T-gate circuit
     assert all(unitary_fidelity(cirq.unitary(cirq.CCZ), c.unitary()) > 1 - 1e-12 for c in ccz)
+
+
+def test_a_cnot_and_phase_circuit_compiles_as_a_permutation_then_a_diagonal() -> None:
+    pytest.importorskip("qiskit")
+    # 12 CNOTs with T, S and Rz gates between them on four qubits: its matrix permutes the basis states affinely and
+    # adds phases. The Shannon decomposition took 95 CNOTs and numerical synthesis 61.
+    rng = np.random.default_rng(0)
+    ops = []
+    for _ in range(12):
+        a, b = (int(q) for q in rng.choice(4, 2, replace=False))
+        ops += [op("cx", a, b), op(str(rng.choice(["t", "tdg", "s"])), b), op("rz", a, params=[rng.uniform(-3, 3)])]
+    target = Circuit(4, tuple(ops)).unitary()
+    assert [c.cnot_count for c in permuted_diagonal_candidates(target)] == [32, 17]  # ladders, Gray code
+    result = qas.compile(target, method="numerical")
+    assert result.circuit.cnot_count == 17 and result.infidelity < 1e-12
+
+
+def test_a_permutation_that_is_not_affine_has_no_permuted_diagonal_circuit() -> None:
+    assert permuted_diagonal_candidates(cirq.unitary(cirq.CCX)) == []  # Toffoli: x3 ^= x1 x2
