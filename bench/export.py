@@ -23,9 +23,9 @@ or faster):
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
    ``qiskit.transpile`` with the same coupling map at level 1 and 3;
-3. **state preparation** of Haar-random 3- to 6-qubit states, and of structured ones (GHZ-5, W-4, W-5 and the ground
-   states of H2, LiH-4 and LiH-6): ``qas.compile(psi, method="exact" | "numerical", gates="ibm-native")`` against
-   ``qiskit.transpile`` of a ``StatePreparation`` at level 1 and 3.
+3. **state preparation** of Haar-random 3- to 6-qubit states, and of structured ones (GHZ-5, W-4, W-5, the ring graph
+   state of 6 qubits and the ground states of H2, LiH-4 and LiH-6): ``qas.compile(psi, method="exact" |
+   "numerical", gates="ibm-native")`` against ``qiskit.transpile`` of a ``StatePreparation`` at level 1 and 3.
 
 Both sides get the same circuits (``qas.export.to_qiskit``). On a shared machine compare the ratios, not the times.
 """
@@ -328,8 +328,9 @@ def main() -> None:
         title = f"State preparation, {n} qubits, Haar-random, {args.count} targets"
         compare(title, states, ours, prepare_qiskit)
     ground_states = [parse_task(f"ground-state:{m}").hamiltonian.ground_state() for m in ("h2", "lih4", "lih6")]
-    structured = [ghz_state(5), w_state(4), w_state(5), *ground_states]
-    title = "State preparation, GHZ-5, W-4, W-5, ground states of H2, LiH-4, LiH-6"
+    ring = Circuit(6, (*(op("h", q) for q in range(6)), *(op("cz", q, (q + 1) % 6) for q in range(6))))
+    structured = [ghz_state(5), w_state(4), w_state(5), ring.final_state(), *ground_states]
+    title = "State preparation, GHZ-5, W-4, W-5, 6-qubit ring graph state, ground states of H2, LiH-4, LiH-6"
     compare(title, structured, ours, prepare_qiskit)
 
 
