@@ -17,8 +17,8 @@ or faster):
    **tensor products and diagonals** of 4 to 6 qubits (a Toffoli beside two idle qubits, random two-qubit gates on
    interleaved qubits, two Haar-random three-qubit unitaries side by side; QAOA's ring phase separator on 6 qubits, a
    random diagonal and a 5-qubit phase oracle marking 3 states; a random 6-qubit Clifford of 60 CNOTs; a 5-qubit
-   circuit of 20 CNOTs with T, S and Rz gates, a permutation and phases) against Qiskit, which sees them as generic
-   matrices;
+   circuit of 20 CNOTs with T, S and Rz gates, a permutation and phases; a controlled Haar-random 3-qubit unitary)
+   against Qiskit, which sees them as generic matrices;
 2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
@@ -42,6 +42,7 @@ from functools import partial
 
 import numpy as np
 import qiskit
+import scipy.linalg
 from qiskit.circuit.library import StatePreparation, UnitaryGate
 from scipy.stats import unitary_group
 
@@ -223,8 +224,8 @@ def zz_ring_separator(n: int, gamma: float) -> np.ndarray:
 
 
 def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
-    """Unitaries of 4 to 6 qubits that are tensor products, diagonal, Clifford or a CNOT + phase circuit's (see the
-    module docstring)."""
+    """Unitaries of 4 to 6 qubits that are tensor products, diagonal, Clifford, a CNOT + phase circuit's or controlled
+    (see the module docstring)."""
     toffoli = named_unitary("toffoli")
     oracle = np.ones(32)
     oracle[rng.choice(32, 3, replace=False)] = -1
@@ -241,6 +242,7 @@ def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray
         np.diag(oracle),
         random_clifford_circuit(6, 60, rng).unitary(),
         random_cnot_phase_circuit(5, 20, rng).unitary(),
+        scipy.linalg.block_diag(np.eye(8), unitary_group.rvs(8, random_state=rng)),  # controlled on qubit 0
     ]
 
 
@@ -306,7 +308,7 @@ def main() -> None:
         # Their own generator: the same targets whichever tables run before.
         with_bqskit(title, structured_unitaries(np.random.default_rng(args.seed)), ours)
     if "factors" in tables:
-        title = "Unitary synthesis, 4-6 qubits: 3 tensor products, 3 diagonals, a Clifford, a CNOT+phase circuit"
+        title = "Unitary synthesis, 4-6 qubits: 3 tensor products, 3 diagonals, Clifford, CNOT+phase, controlled-U"
         # auto, not numerical: numerical synthesis refuses six-qubit unitaries, and auto runs it where it fits.
         methods = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "auto")}
         compare(title, factored_and_diagonal_unitaries(np.random.default_rng(args.seed)), methods, synthesize_qiskit)

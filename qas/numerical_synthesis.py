@@ -14,6 +14,9 @@ The searched skeletons cycle through every pair, (0, 1), (0, 2), ..., (n - 2, n 
 "sequential" structure), or through the neighbours on a line for hardware; both fitted Haar-random unitaries at the
 bound, and states at one CNOT above it (five-qubit states: 14 CNOTs over every pair, 14 or 15 along a line).
 
+A controlled unitary of four or five qubits is demultiplexed into two fitted unitaries on the other qubits (a controlled
+Haar-random three-qubit unitary: 36 CNOTs, where the bound is 61 and the Shannon decomposition takes 52).
+
 Structured targets need fewer CNOTs than the bound (a Toffoli 6, a Fredkin 7, a Heisenberg step on three qubits 6),
 and which ones cannot be counted; for three-qubit unitaries :func:`search_below_bound` looks for them, bottom-up
 through every short skeleton and top-down by removing CNOTs from the bound (:func:`remove_cnots`).
@@ -31,7 +34,8 @@ import numpy as np
 
 from qas.circuit import Circuit
 from qas.errors import QasError
-from qas.shannon import rotation_cnots, shannon_decomposition
+from qas.phase_polynomial import is_diagonal
+from qas.shannon import demultiplexed, rotation_cnots, shannon_decomposition
 from qas.skeletons import (
     FIT_EXACT,
     RESTARTS,
@@ -80,6 +84,9 @@ REMOVAL_ROWS = 400  # skeleton fits (restarts count) per removal search
 # that 8 reach at 12 CNOTs (Haar-random: 2.5e-3 -> 1.0e-3, 0.3 -> 1.2 s a fit); on four qubits 24 starts found no
 # better fit than 8 at 58 CNOTs (1.4e-4), so larger targets keep RESTARTS.
 APPROXIMATE_RESTARTS = 32
+# Largest entry between a qubit's values read as zero by :func:`multiplexing_qubit` (as for diagonals,
+# :mod:`qas.phase_polynomial`: a matrix saved in single precision carries ~1e-8).
+MULTIPLEXOR_ATOL = 5e-8
 
 
 def handles(n_qubits: int, *, state: bool) -> bool:
@@ -113,6 +120,9 @@ def numerical_synthesis(
     exact circuit to the fewest CNOTs whose fit is within it (:func:`approximate_synthesis`; a Haar-random
     three-qubit unitary takes 12 CNOTs within 1e-3, a four-qubit one about 56).
 
+    A unitary of four or five qubits that multiplexes on a qubit (a controlled gate; not a diagonal) is written as its
+    demultiplexing instead (:func:`_demultiplexed`): two fitted unitaries of one qubit fewer around a multiplexed Rz.
+
     A state's search starts one CNOT above the bound: the bound itself fitted no Haar-random state of 3 to 6 qubits
     (3 targets each, 8 starts), one more fitted every one, and three qubits are known to need three CNOTs (Znidaric,
     Giraud & Georgeot 2008, where the bound is two); skipping it halves the time at six qubits (12 s to 5 s).
@@ -120,6 +130,12 @@ def numerical_synthesis(
     n = int(np.log2(target.shape[0]))
     state = target.ndim == 1
     check_size(n, state=state)
+    # A diagonal multiplexes on every qubit, but its phase polynomial is shorter: 2^n - 2 CNOTs at most, where two
+    # generic diagonals around the multiplexed Rz take 3 2^(n-1) - 4.
+    multiplexor = not state and n > MAX_SEARCH_QUBITS and not is_diagonal(target)
+    if multiplexor and (control := multiplexing_qubit(target)) is not None:
+        circuit = _demultiplexed(target, control, fewer_than, tolerance)
+        return circuit if circuit is not None and circuit.cnot_count < fewer_than else None
     if not state and n > MAX_SKELETON_QUBITS:
         if fewer_than <= rotation_cnots(n, MAX_SKELETON_QUBITS):
             return None  # a 30-CNOT five-qubit phase oracle: the fitted blocks took 47 s to lose to it
@@ -168,6 +184,35 @@ def approximate_synthesis(
             failing = cnots
         step *= 2
     return found
+
+
+def multiplexing_qubit(unitary: np.ndarray) -> int | None:
+    """The first qubit whose value ``unitary`` keeps (it applies one unitary to the others for each value of it: a
+    controlled gate, or a multiplexor), or None."""
+    n = int(np.log2(unitary.shape[0]))
+    tensor = unitary.reshape([2] * (2 * n))
+    for q in range(n):
+        if (
+            np.max(np.abs(tensor.take(0, axis=q).take(1, axis=n + q - 1))) <= MULTIPLEXOR_ATOL
+            and np.max(np.abs(tensor.take(1, axis=q).take(0, axis=n + q - 1))) <= MULTIPLEXOR_ATOL
+        ):
+            return q
+    return None
+
+
+def _demultiplexed(target: np.ndarray, control: int, fewer_than: int, tolerance: float) -> Circuit | None:
+    """A multiplexor on ``control`` as its two blocks' demultiplexing (:func:`qas.shannon.demultiplexed`: two fitted
+    unitaries on the other qubits around a multiplexed Rz of ``2^(n-1)`` CNOTs): 36 CNOTs for a four-qubit one where
+    a fit of the whole takes 61 and the Shannon decomposition 52; None where that Rz alone reaches ``fewer_than``."""
+    n = int(np.log2(target.shape[0]))
+    if fewer_than <= 2 ** (n - 1):
+        return None
+    others = [q for q in range(n) if q != control]
+    order = [control, *others]
+    blocks = target.reshape([2] * (2 * n)).transpose(order + [n + q for q in order]).reshape(2, 2 ** (n - 1), 2, -1)
+    leaf = functools.partial(_block, tolerance=max(FIT_EXACT, leaf_tolerance(tolerance, 2)))
+    ops = demultiplexed(blocks[0, :, 0], blocks[1, :, 1], control, others, leaf, n - 1)
+    return Circuit(n, tuple(ops))
 
 
 def leaf_tolerance(tolerance: float, leaves: int) -> float:

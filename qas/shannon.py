@@ -42,14 +42,14 @@ def _decompose(
     half = unitary.shape[0] // 2
     (left0, left1), theta, (right0, right1) = scipy.linalg.cossin(unitary, p=half, q=half, separate=True)
     top, rest = qubits[0], qubits[1:]
-    ops = _demultiplexed(right0, right1, top, rest, leaf, leaf_qubits)
+    ops = demultiplexed(right0, right1, top, rest, leaf, leaf_qubits)
     # [[C, -S], [S, C]]: Ry(2 theta_j) on the top qubit for each value j of the others.
     ops += multiplexed_rotation("ry", 2 * theta, top, rest)
-    ops += _demultiplexed(left0, left1, top, rest, leaf, leaf_qubits)
+    ops += demultiplexed(left0, left1, top, rest, leaf, leaf_qubits)
     return ops
 
 
-def _demultiplexed(
+def demultiplexed(
     block0: np.ndarray,
     block1: np.ndarray,
     top: int,

@@ -289,3 +289,15 @@ def test_within_a_tolerance_a_weakly_entangling_gate_needs_no_cnot() -> None:
     target = scipy.linalg.expm(-1j * 0.003 * np.kron(np.eye(2), ZZ)) @ cx
     assert cnots_on_each_qubit(target) == [1, 2, 1]
     assert cnots_on_each_qubit(target, 1e-4) == [1, 1, 0]
+
+
+def test_a_controlled_three_qubit_unitary_is_demultiplexed() -> None:
+    # Controlled on qubit 2 of four: two fitted three-qubit unitaries (14 CNOTs each) around a multiplexed Rz (8);
+    # fitted as one it takes the bound's 61, and the Shannon decomposition 52.
+    block = unitary_group.rvs(8, random_state=np.random.default_rng(1))
+    controlled = scipy.linalg.block_diag(np.eye(8), block)  # control on qubit 0
+    target = controlled.reshape([2] * 8).transpose([1, 2, 0, 3, 5, 6, 4, 7]).reshape(16, 16)  # ... moved to qubit 2
+    assert numerical_synthesis_module.multiplexing_qubit(target) == 2
+    assert numerical_synthesis_module.multiplexing_qubit(unitary_group.rvs(16, random_state=0)) is None
+    result = qas.compile(target, method="numerical")
+    assert result.circuit.cnot_count == 36 and result.infidelity < 1e-12

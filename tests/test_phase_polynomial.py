@@ -80,8 +80,10 @@ def test_a_cnot_and_phase_circuit_compiles_as_a_permutation_then_a_diagonal() ->
         ops += [op("cx", a, b), op(str(rng.choice(["t", "tdg", "s"])), b), op("rz", a, params=[rng.uniform(-3, 3)])]
     target = Circuit(4, tuple(ops)).unitary()
     assert [c.cnot_count for c in permuted_diagonal_candidates(target)] == [32, 17]  # ladders, Gray code
-    result = qas.compile(target, method="numerical")
+    result = qas.compile(target, method="exact")
     assert result.circuit.cnot_count == 17 and result.infidelity < 1e-12
+    # A qubit of it is only ever a control, so numerical synthesis also demultiplexes it, in fewer.
+    assert qas.compile(target, method="numerical").circuit.cnot_count == 12
 
 
 def test_a_permutation_that_is_not_affine_has_no_permuted_diagonal_circuit() -> None:
