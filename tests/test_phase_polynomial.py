@@ -82,7 +82,8 @@ def test_a_cnot_and_phase_circuit_compiles_as_a_permutation_then_a_diagonal() ->
     assert [c.cnot_count for c in permuted_diagonal_candidates(target)] == [32, 17]  # ladders, Gray code
     result = qas.compile(target, method="exact")
     assert result.circuit.cnot_count == 17 and result.infidelity < 1e-12
-    # A qubit of it is only ever a control, so numerical synthesis also demultiplexes it, in fewer.
+    # Its permutation keeps qubit 0's bit (the CNOTs onto it cancel), so it multiplexes on qubit 0 and numerical
+    # synthesis demultiplexes it, in fewer.
     assert qas.compile(target, method="numerical").circuit.cnot_count == 12
 
 
