@@ -1,7 +1,7 @@
 """Exact synthesis and hardware export against Qiskit's transpiler, measured in one run.
 
 ``.venv/bin/python bench/export.py [--count 5] [--seed 0] [--tables
-unitary,structured,approximate,factors,export,state] [--tolerance 1e-3]``. Three kinds of table, each with mean CNOT
+unitary,structured,approximate,wide,export,state] [--tolerance 1e-3]``. Three kinds of table, each with mean CNOT
 count, mean gate count, mean depth and mean seconds per circuit, and the ratios qas / Qiskit (below 1: qas is smaller
 or faster):
 
@@ -17,8 +17,8 @@ or faster):
    **tensor products and diagonals** of 4 to 6 qubits (a Toffoli beside two idle qubits, random two-qubit gates on
    interleaved qubits, two Haar-random three-qubit unitaries side by side; QAOA's ring phase separator on 6 qubits, a
    random diagonal and a 5-qubit phase oracle marking 3 states; a random 6-qubit Clifford of 60 CNOTs; a 5-qubit
-   circuit of 20 CNOTs with T, S and Rz gates, a permutation and phases; a controlled Haar-random 3-qubit unitary)
-   against Qiskit, which sees them as generic matrices;
+   circuit of 20 CNOTs with T, S and Rz gates, a permutation and phases; a controlled Haar-random 3-qubit unitary; a
+   Heisenberg Trotter step on 4 qubits) against Qiskit, which sees them as generic matrices (``--tables wide``);
 2. **export** of random 6- and 10-qubit circuits (20 and 40 CNOTs between random pairs, rotations between them) onto
    the 27-qubit heavy-hex device: ``qas.to_device(c, "ibm-heavy-hex")`` (translation, routing by RouteCQC after a
    layout search or by Qiskit's Sabre, whichever needs fewer SWAPs, and the simulated verification) against
@@ -59,7 +59,7 @@ from qas.targets import ghz_state, named_unitary, parse_task, w_state
 from qas.translate import translate
 
 IBM_BASIS = ["rz", "sx", "x", "cx"]
-TABLES = ("unitary", "structured", "approximate", "factors", "export", "state")
+TABLES = ("unitary", "structured", "approximate", "wide", "export", "state")
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,8 @@ def zz_ring_separator(n: int, gamma: float) -> np.ndarray:
     return np.diag(np.exp(-1j * gamma * sum(z[:, j] * z[:, (j + 1) % n] for j in range(n))))
 
 
-def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
-    """Unitaries of 4 to 6 qubits that are tensor products, diagonal, Clifford, a CNOT + phase circuit's or controlled
-    (see the module docstring)."""
+def wide_structured_unitaries(rng: np.random.Generator) -> list[np.ndarray]:
+    """Structured unitaries of 4 to 6 qubits (see the module docstring)."""
     toffoli = named_unitary("toffoli")
     oracle = np.ones(32)
     oracle[rng.choice(32, 3, replace=False)] = -1
@@ -243,6 +242,7 @@ def factored_and_diagonal_unitaries(rng: np.random.Generator) -> list[np.ndarray
         random_clifford_circuit(6, 60, rng).unitary(),
         random_cnot_phase_circuit(5, 20, rng).unitary(),
         scipy.linalg.block_diag(np.eye(8), unitary_group.rvs(8, random_state=rng)),  # controlled on qubit 0
+        heisenberg_trotter_step(4, 0.3),
     ]
 
 
@@ -307,11 +307,11 @@ def main() -> None:
         title = "Unitary synthesis, 3 qubits, structured: Toffoli, Fredkin, QFT3, Peres, Heisenberg step, 3-8 CNOTs"
         # Their own generator: the same targets whichever tables run before.
         with_bqskit(title, structured_unitaries(np.random.default_rng(args.seed)), ours)
-    if "factors" in tables:
-        title = "Unitary synthesis, 4-6 qubits: 3 tensor products, 3 diagonals, Clifford, CNOT+phase, controlled-U"
+    if "wide" in tables:
+        title = "Unitary synthesis, 4-6 qubits: 3 products, 3 diagonals, Clifford, CNOT+phase, controlled-U, Trotter"
         # auto, not numerical: numerical synthesis refuses six-qubit unitaries, and auto runs it where it fits.
         methods = {f"qas {method}": partial(compile_qas, method=method) for method in ("exact", "auto")}
-        compare(title, factored_and_diagonal_unitaries(np.random.default_rng(args.seed)), methods, synthesize_qiskit)
+        compare(title, wide_structured_unitaries(np.random.default_rng(args.seed)), methods, synthesize_qiskit)
     if "approximate" in tables:
         title = f"Approximate synthesis within {args.tolerance:g}, 3 qubits, Haar-random, {args.count} targets"
         approximate = partial(compile_qas, method="numerical", tolerance=args.tolerance)

@@ -25,6 +25,7 @@ from qas.numerical_synthesis import (
     remove_cnots,
     search_below_bound,
 )
+from qas.pauli import PauliSum
 from qas.sim import final_state
 from qas.skeletons import (
     all_pairs,
@@ -301,3 +302,21 @@ def test_a_controlled_three_qubit_unitary_is_demultiplexed() -> None:
     assert numerical_synthesis_module.multiplexing_qubit(unitary_group.rvs(16, random_state=0)) is None
     result = qas.compile(target, method="numerical")
     assert result.circuit.cnot_count == 36 and result.infidelity < 1e-12
+
+
+def test_nearest_neighbour_trotter_steps_on_four_qubits_are_found_as_line_blocks() -> None:
+    # Fitted from the bound the Heisenberg step took 62 CNOTs; as one general two-qubit gate per bond, 9, and an
+    # Ising step's blocks lose CNOTs to removal (ZZ needs 2 per bond).
+    def step(terms: list[str]) -> np.ndarray:
+        return scipy.linalg.expm(-0.3j * PauliSum(4, tuple((1.0, t) for t in terms)).matrix())
+
+    bonds = [("I" * a + "{0}{0}" + "I" * (2 - a)) for a in range(3)]
+    heisenberg = np.eye(16)
+    for bond in bonds:
+        heisenberg = step([bond.format(p) for p in "XYZ"]) @ heisenberg
+    ising = step(["I" * a + "X" + "I" * (3 - a) for a in range(4)]) @ step([b.format("Z") for b in bonds])
+    haar = unitary_group.rvs(16, random_state=0)
+    assert [numerical_synthesis_module.cnots_across(haar, range(k + 1)) for k in range(3)] == [2, 4, 2]
+    assert [numerical_synthesis_module.cnots_across(heisenberg, range(k + 1)) for k in range(3)] == [2, 2, 2]
+    assert qas.compile(heisenberg, method="numerical").circuit.cnot_count == 9
+    assert qas.compile(ising, method="numerical").circuit.cnot_count == 6
