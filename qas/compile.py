@@ -13,7 +13,8 @@ the result into the requested gates.
 ``numerical`` also fits CNOT skeletons below exact's count (:mod:`qas.numerical_synthesis`: 14 CNOTs for a
 Haar-random three-qubit unitary where exact takes 19, 61 for four qubits where it takes 95; five qubits as a Shannon
 decomposition into fitted four-qubit blocks, 292 where it takes 423; on three qubits it also searches below 14 for
-structured targets: a Toffoli in 6, a Fredkin in 7) and keeps the exact circuit where no fit is shorter; it handles
+structured targets: a Toffoli in 6, a Fredkin in 7; on four and five, controlled gates and nearest-neighbour Trotter
+steps by their structure) and keeps the exact circuit where no fit is shorter; it handles
 unitaries of up to 5 qubits and states of up to 6. Both are exact to rounding (numerical fits to an infidelity of at
 most 1e-12) unless a ``tolerance`` is given: numerical synthesis then trades fidelity for CNOTs, to the fewest whose
 fit is within it (approximate synthesis: a Haar-random three-qubit unitary in 12 CNOTs within 1e-3), for hardware
@@ -468,15 +469,8 @@ def _remove_input_cnots(
 
     if given.n_qubits != ns.MAX_SEARCH_QUBITS:
         return None
-    shorter = ns.remove_cnots(
-        target,
-        cnot_skeleton(given),
-        _skeleton_pairs(given.n_qubits, device),
-        restarts=ns.REMOVAL_RESTARTS,
-        iterations=ns.REMOVAL_ITERATIONS,
-        max_rows=ns.REMOVAL_ROWS,
-        tolerance=_fit_tolerance(tolerance),
-    )
+    pairs = _skeleton_pairs(given.n_qubits, device)
+    shorter = ns.trim_skeleton(target, cnot_skeleton(given), pairs, tolerance=_fit_tolerance(tolerance))
     return None if shorter is None else translate(shorter, gates, optimize=True)
 
 

@@ -255,17 +255,8 @@ def search_below_bound(
         return shortest
     best: Circuit | None = None
     for order in itertools.islice(itertools.permutations(pairs), REMOVAL_STARTS):
-        circuit = remove_cnots(
-            target,
-            sequential_skeleton(order, parameter_bound(n)),
-            pairs,
-            restarts=REMOVAL_RESTARTS,
-            iterations=REMOVAL_ITERATIONS,
-            max_rows=REMOVAL_ROWS,
-            moves_first=False,
-            tolerance=tolerance,
-            seed=seed,
-        )
+        start = sequential_skeleton(order, parameter_bound(n))
+        circuit = trim_skeleton(target, start, pairs, moves_first=False, tolerance=tolerance, seed=seed)
         if circuit is not None and circuit.cnot_count < (fewer_than if best is None else best.cnot_count):
             best = circuit
     return best
@@ -344,17 +335,7 @@ def line_block_synthesis(
     best = int(np.argmin(scores))
     if scores[best] > tolerance:
         return None
-    shorter = remove_cnots(
-        target,
-        orders[best],
-        pairs,
-        restarts=REMOVAL_RESTARTS,
-        iterations=REMOVAL_ITERATIONS,
-        max_rows=REMOVAL_ROWS,
-        moves_first=False,
-        tolerance=tolerance,
-        seed=seed,
-    )
+    shorter = trim_skeleton(target, orders[best], pairs, moves_first=False, tolerance=tolerance, seed=seed)
     return shorter or circuits[best]
 
 
@@ -409,6 +390,29 @@ def remove_cnots(
             break
         current, found = shorter
     return found
+
+
+def trim_skeleton(
+    target: np.ndarray,
+    skeleton: Skeleton,
+    pairs: Sequence[tuple[int, int]],
+    *,
+    moves_first: bool = True,
+    tolerance: float = FIT_EXACT,
+    seed: int = 0,
+) -> Circuit | None:
+    """:func:`remove_cnots` with the removal search's short fits and budget (``REMOVAL_*``)."""
+    return remove_cnots(
+        target,
+        skeleton,
+        pairs,
+        restarts=REMOVAL_RESTARTS,
+        iterations=REMOVAL_ITERATIONS,
+        max_rows=REMOVAL_ROWS,
+        moves_first=moves_first,
+        tolerance=tolerance,
+        seed=seed,
+    )
 
 
 def _removal_rounds(
