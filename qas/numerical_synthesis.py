@@ -214,6 +214,10 @@ def _demultiplexed(target: np.ndarray, control: int, fewer_than: int, tolerance:
     n = int(np.log2(target.shape[0]))
     if fewer_than <= 2 ** (n - 1):
         return None
+    if n - 1 > MAX_SEARCH_QUBITS and fewer_than <= 2 ** (n - 1) + 2 * parameter_bound(n - 1):
+        # Leaves above three qubits are not searched below the bound, and a demultiplexing's leaves (eigenvector
+        # bases of the blocks) are generic even for a structured gate: CCCCX spent 15 s to lose to exact's 64.
+        return None
     others = [q for q in range(n) if q != control]
     order = [control, *others]
     blocks = target.reshape([2] * (2 * n)).transpose(order + [n + q for q in order]).reshape(2, 2 ** (n - 1), 2, -1)

@@ -320,3 +320,18 @@ def test_nearest_neighbour_trotter_steps_on_four_qubits_are_found_as_line_blocks
     assert [numerical_synthesis_module.cnots_across(heisenberg, range(k + 1)) for k in range(3)] == [2, 2, 2]
     assert qas.compile(heisenberg, method="numerical").circuit.cnot_count == 9
     assert qas.compile(ising, method="numerical").circuit.cnot_count == 6
+
+
+def test_a_five_qubit_multiplexor_is_not_demultiplexed_where_bound_leaves_cannot_win(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CCCCX: exact synthesis writes 64 CNOTs; two four-qubit leaves at their bound (61) and the multiplexed Rz (16)
+    # would take 138, and its leaves are generic, so no leaf is fitted.
+    def refuse(*args: object, **kwargs: object) -> Circuit:
+        raise AssertionError("a leaf was fitted")
+
+    monkeypatch.setattr(numerical_synthesis_module, "_block", refuse)
+    target = np.eye(32)
+    target[30:, 30:] = [[0, 1], [1, 0]]
+    result = qas.compile(target, method="numerical")
+    assert result.method == "exact" and result.circuit.cnot_count == 64
