@@ -47,6 +47,7 @@ from qas.skeletons import (
     sequential_skeleton,
 )
 from qas.synthesis import synthesize_unitary
+from qas.tensor_factors import across_cut
 
 # CNOT counts tried above the first: every Haar-random target fitted at the first count (unitaries at the bound,
 # states one above it); a failed fit costs a full ITERATIONS (4 s for a four-qubit unitary), so the search is short.
@@ -138,9 +139,10 @@ def numerical_synthesis(
     if structured and (control := multiplexing_qubit(target)) is not None:
         circuit = _demultiplexed(target, control, fewer_than, tolerance)
         return circuit if circuit is not None and circuit.cnot_count < fewer_than else None
+    pairs = all_pairs(n) if pairs is None else pairs
     if structured:
         # Neither the bound's fit nor the Shannon route (48 CNOTs in rotations alone) writes fewer than these.
-        blocks = line_block_synthesis(target, fewer_than, pairs or all_pairs(n), tolerance=tolerance, seed=seed)
+        blocks = line_block_synthesis(target, fewer_than, pairs, tolerance=tolerance, seed=seed)
         if blocks is not None:
             return blocks
     if not state and n > MAX_SKELETON_QUBITS:
@@ -150,7 +152,6 @@ def numerical_synthesis(
         leaf = functools.partial(_block, tolerance=max(FIT_EXACT, leaf_tolerance(tolerance, leaves)))
         circuit = shannon_decomposition(target, leaf, MAX_SKELETON_QUBITS)
         return circuit if circuit.cnot_count < fewer_than else None
-    pairs = all_pairs(n) if pairs is None else pairs
     found: Circuit | None = None
     first = parameter_bound(n, state=state) + (1 if state and n >= 3 else 0)
     for cnots in range(first, min(fewer_than, first + EXTRA_CNOTS + 1)):
@@ -196,15 +197,9 @@ def approximate_synthesis(
 def multiplexing_qubit(unitary: np.ndarray) -> int | None:
     """The first qubit whose value ``unitary`` keeps (it applies one unitary to the others for each value of it: a
     controlled gate, or a multiplexor), or None."""
+    # Across the cut, the qubit's (output, input) rows (0, 1) and (1, 0) are the entries between its values.
     n = int(np.log2(unitary.shape[0]))
-    tensor = unitary.reshape([2] * (2 * n))
-    for q in range(n):
-        if (
-            np.max(np.abs(tensor.take(0, axis=q).take(1, axis=n + q - 1))) <= MULTIPLEXOR_ATOL
-            and np.max(np.abs(tensor.take(1, axis=q).take(0, axis=n + q - 1))) <= MULTIPLEXOR_ATOL
-        ):
-            return q
-    return None
+    return next((q for q in range(n) if np.max(np.abs(across_cut(unitary, (q,))[1:3])) <= MULTIPLEXOR_ATOL), None)
 
 
 def _demultiplexed(target: np.ndarray, control: int, fewer_than: int, tolerance: float) -> Circuit | None:
@@ -307,12 +302,7 @@ def cnots_across(unitary: np.ndarray, group: Sequence[int], tolerance: float = F
     Within a tolerance the rank that counts is the smallest whose dropped Schmidt coefficients ``s_i`` (their squares
     sum to ``d``) allow it: a circuit of rank ``r`` has a fidelity of at most ``sum_{i <= r} s_i^2 / d`` (the best
     rank-``r`` approximation), so the rest must be at most ``tolerance * d``."""
-    n = int(np.log2(unitary.shape[0]))
-    rest = [q for q in range(n) if q not in group]
-    # Rows: the group's output and input indices; columns: every other qubit's.
-    order = [*group, *(n + q for q in group), *rest, *(n + q for q in rest)]
-    matrix = unitary.reshape([2] * (2 * n)).transpose(order).reshape(4 ** len(group), -1)
-    squares = np.linalg.svd(matrix, compute_uv=False) ** 2
+    squares = np.linalg.svd(across_cut(unitary, group), compute_uv=False) ** 2
     dropped = np.cumsum(squares[::-1])[::-1]  # dropped[r]: the sum of the squares from index r on
     rank = next((r for r in range(1, len(squares)) if dropped[r] <= tolerance * unitary.shape[0]), len(squares))
     return math.ceil(math.log2(rank))

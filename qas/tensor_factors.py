@@ -15,6 +15,7 @@ one singular value and the two singular vectors are the factors.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,20 +58,27 @@ def _first_group(
     factor), the factor on the other qubits); None when no group does. The smallest is one factor of the finest
     factorisation: groups that split off are closed under intersection."""
     n = int(np.log2(target.shape[0]))
-    legs = target.ndim  # indices per qubit: output and input for a unitary, one for a state
-    tensor = target.reshape([2] * (legs * n))
+    legs = target.ndim
     for size in range(1, n):
         for others in itertools.combinations(range(1, n), size - 1):
             group = (0, *others)
-            rest = [q for q in range(n) if q not in group]
-            axes = [q + leg * n for leg in range(legs) for q in group]
-            axes += [q + leg * n for leg in range(legs) for q in rest]
-            matrix = tensor.transpose(axes).reshape(2 ** (legs * size), -1)
+            matrix = across_cut(target, group)
             squares = np.linalg.svd(matrix, compute_uv=False) ** 2
             if squares[1:].sum() <= EXACT_SPLIT * squares.sum():
                 left, _, right = np.linalg.svd(matrix, full_matrices=False)
                 return (group, _factor(left[:, 0], size, legs)), _factor(right[0], n - size, legs)
     return None
+
+
+def across_cut(target: np.ndarray, group: Sequence[int]) -> np.ndarray:
+    """``target`` (a unitary or a state) as a matrix whose rows are ``group``'s indices (outputs then inputs for a
+    unitary) and whose columns are the other qubits': its singular values are the Schmidt coefficients across the cut
+    between them."""
+    n = int(np.log2(target.shape[0]))
+    legs = target.ndim  # indices per qubit: output and input for a unitary, one for a state
+    rest = [q for q in range(n) if q not in group]
+    axes = [q + leg * n for leg in range(legs) for q in group] + [q + leg * n for leg in range(legs) for q in rest]
+    return target.reshape([2] * (legs * n)).transpose(axes).reshape(2 ** (legs * len(group)), -1)
 
 
 def _factor(vector: np.ndarray, n_qubits: int, legs: int) -> np.ndarray:
